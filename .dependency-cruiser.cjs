@@ -1,0 +1,76 @@
+/**
+ * Layer rules for the hexagon (`npm run check:layers`).
+ * Paths are relative to the repository root. Workspace packages resolve to their TypeScript
+ * source through the `@selfie-lora/source` export condition (see conditionNames below).
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-allow-list',
+      severity: 'error',
+      comment:
+        'packages/core is the pure domain: it may import only its own files and the npm ' +
+        'packages neverthrow and @noble/hashes. No node: builtins, no I/O or framework ' +
+        'packages, no other workspace package. (Its tests may also use vitest and fast-check.)',
+      from: {
+        path: '^packages/core/',
+        pathNot: ['^packages/core/test/', '\\.test\\.ts$', '^packages/core/vitest\\.config\\.ts$'],
+      },
+      to: {
+        pathNot: ['^packages/core/', '(^|/)node_modules/(neverthrow|@noble/hashes)/'],
+      },
+    },
+    {
+      name: 'core-tests-allow-list',
+      severity: 'error',
+      comment:
+        'packages/core tests: the core allow-list plus the test tooling (vitest, fast-check).',
+      from: { path: ['^packages/core/test/', '^packages/core/.*\\.test\\.ts$'] },
+      to: {
+        pathNot: [
+          '^packages/core/',
+          '(^|/)node_modules/(neverthrow|@noble/hashes|vitest|@vitest|fast-check)/',
+        ],
+      },
+    },
+    {
+      name: 'adapters-not-to-http',
+      severity: 'error',
+      comment: 'packages/adapters must not depend on the HTTP shell (packages/http).',
+      from: { path: '^packages/adapters/' },
+      to: { path: ['^packages/http/', '(^|/)node_modules/@selfie-lora/http(/|$)'] },
+    },
+    {
+      name: 'packages-not-to-test',
+      severity: 'error',
+      comment: 'Nothing in packages/ may import from the cross-package test workspace (test/).',
+      from: { path: '^packages/' },
+      to: {
+        path: ['^test/', '(^|/)node_modules/@selfie-lora/tests(/|$)', '^@selfie-lora/tests(/|$)'],
+      },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that cannot be resolved: a missing dependency or a typo.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)dist/' },
+    // Count `import type` too: a type-only import still couples the layers.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['@selfie-lora/source', 'types', 'import', 'require', 'node', 'default'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};

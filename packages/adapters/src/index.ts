@@ -1,0 +1,15 @@
+// Adapters for the core's ports. In-memory ones serve fast tests and dry runs; the real
+// Postgres, S3 and Replicate adapters arrive alongside them.
+export * from './images/sharp-image-inspector.js';
+export * from './system/system-clock.js';
+export * from './system/random-id-source.js';
+export * from './system/console-event-log.js';
+export * from './memory/fault-plan.js';
+export * from './memory/manual-clock.js';
+export * from './memory/sequential-id-source.js';
+export * from './memory/recording-event-log.js';
+export * from './memory/memory-object-store.js';
+export * from './memory/memory-database.js';
+export * from './memory/memory-packager.js';
+export * from './memory/memory-trainer.js';
+export * from './memory/memory-core.js';

@@ -1,0 +1,58 @@
+import {
+  DEFAULT_MIN_PHOTOS,
+  defaultRetryPolicy,
+  defaultUploadPolicy,
+  type CoreConfig,
+  type CoreDeps,
+  type ImageInspector,
+} from '@selfie-lora/core';
+import { SharpImageInspector } from '../images/sharp-image-inspector.js';
+import { ManualClock } from './manual-clock.js';
+import { MemoryDatabase } from './memory-database.js';
+import { MemoryObjectStore } from './memory-object-store.js';
+import { MemoryPackager } from './memory-packager.js';
+import { MemoryTrainer } from './memory-trainer.js';
+import { RecordingEventLog } from './recording-event-log.js';
+import { SequentialIdSource } from './sequential-id-source.js';
+
+export const defaultCoreConfig: CoreConfig = {
+  uploadPolicy: defaultUploadPolicy,
+  minPhotos: DEFAULT_MIN_PHOTOS,
+  destinationStrategy: { kind: 'per-owner', account: 'selfie-lora' },
+  retryPolicy: defaultRetryPolicy,
+  packageUrlTtlSeconds: 3600,
+};
+
+export interface MemoryCore {
+  readonly deps: CoreDeps;
+  readonly clock: ManualClock;
+  readonly db: MemoryDatabase;
+  readonly store: MemoryObjectStore;
+  readonly packager: MemoryPackager;
+  readonly trainer: MemoryTrainer;
+  readonly log: RecordingEventLog;
+}
+
+/** The whole core wired to in-memory adapters: for fast tests and hosts that want a dry run. */
+export function createMemoryCore(
+  options: { config?: Partial<CoreConfig>; images?: ImageInspector; autoComplete?: boolean } = {},
+): MemoryCore {
+  const clock = new ManualClock();
+  const db = new MemoryDatabase();
+  const store = new MemoryObjectStore(clock);
+  const packager = new MemoryPackager(store);
+  const trainer = new MemoryTrainer(store, { autoComplete: options.autoComplete ?? false });
+  const log = new RecordingEventLog();
+  const deps: CoreDeps = {
+    uow: db,
+    objects: store,
+    images: options.images ?? new SharpImageInspector(),
+    packager,
+    trainer,
+    clock,
+    ids: new SequentialIdSource(),
+    log,
+    config: { ...defaultCoreConfig, ...options.config },
+  };
+  return { deps, clock, db, store, packager, trainer, log };
+}

@@ -1,0 +1,208 @@
+import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
+import {
+  domainError,
+  isActive,
+  isAllowedTransition,
+  transientError,
+  type Model,
+  type Models,
+  type OwnerId,
+  type PersistenceError,
+  type PipelineId,
+  type Pipelines,
+  type Repositories,
+  type Sha256,
+  type TrainingPipeline,
+  type UnitOfWork,
+  type Upload,
+  type UploadId,
+  type Uploads,
+} from '@selfie-lora/core';
+import { FaultPlan } from './fault-plan.js';
+
+interface Tables {
+  uploads: Map<string, Upload>;
+  pipelines: Map<string, TrainingPipeline>;
+  models: Map<string, Model>;
+}
+
+const conflict = (detail: string): PersistenceError => domainError('persistence.conflict', detail);
+const constraint = (detail: string): PersistenceError => domainError('persistence.constraint', detail);
+
+/**
+ * Write with optimistic concurrency: the stored row must still be at the revision the caller
+ * read, and the new row is stored at the next revision.
+ */
+function revise<T extends { readonly id: string; readonly revision: number }>(
+  table: Map<string, T>,
+  row: T,
+  check: (stored: T) => PersistenceError | null,
+): Result<T, PersistenceError> {
+  const stored = table.get(row.id);
+  if (!stored) return err(conflict(`row ${row.id} does not exist`));
+  if (stored.revision !== row.revision) return err(conflict(`row ${row.id} is at revision ${stored.revision}, not ${row.revision}`));
+  const refused = check(stored);
+  if (refused) return err(refused);
+  const next = { ...row, revision: row.revision + 1 };
+  table.set(row.id, next);
+  return ok(next);
+}
+
+/**
+ * Rows in memory, with the same integrity rules the Postgres schema enforces (ownership of
+ * training-set photos, one active pipeline per owner, allowed status edges, models only from
+ * succeeded pipelines), so that the core cannot lean on a check the real database would not make.
+ * Transactions run one at a time on a copy, committed only when the work returns Ok.
+ */
+export class MemoryDatabase implements UnitOfWork {
+  readonly faults = new FaultPlan<'transaction'>();
+  private tables: Tables = { uploads: new Map(), pipelines: new Map(), models: new Map() };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  transaction<T, E>(work: (repositories: Repositories) => ResultAsync<T, E>): ResultAsync<T, E | PersistenceError> {
+    const run = async (): Promise<Result<T, E | PersistenceError>> => {
+      if (this.faults.take('transaction')) return err(transientError('persistence.unavailable', 'injected fault'));
+      const draft: Tables = structuredClone(this.tables);
+      return (await work(repositoriesOver(draft))).map((value) => {
+        this.tables = draft;
+        return value;
+      });
+    };
+    const done = this.queue.then(run);
+    this.queue = done.catch(() => undefined);
+    return new ResultAsync(done);
+  }
+
+  /** A consistent copy of every row, for assertions. */
+  snapshot(): { uploads: Upload[]; pipelines: TrainingPipeline[]; models: Model[] } {
+    const copy = structuredClone(this.tables);
+    return { uploads: [...copy.uploads.values()], pipelines: [...copy.pipelines.values()], models: [...copy.models.values()] };
+  }
+}
+
+function repositoriesOver(tables: Tables): Repositories {
+  const uploads: Uploads = {
+    get: (ownerId: OwnerId, id: UploadId) => {
+      const row = tables.uploads.get(id);
+      return okAsync(row && row.ownerId === ownerId ? row : null);
+    },
+    findStoredBySha256: (ownerId: OwnerId, sha256: Sha256) =>
+      okAsync([...tables.uploads.values()].find((u) => u.ownerId === ownerId && u.sha256 === sha256 && u.status === 'stored') ?? null),
+    listByOwner: (ownerId: OwnerId, options?: { includeDeleted?: boolean }) =>
+      okAsync(
+        [...tables.uploads.values()]
+          .filter((u) => u.ownerId === ownerId && (options?.includeDeleted === true || u.status === 'stored'))
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)),
+      ),
+    insert: (upload: Upload) => {
+      if (tables.uploads.has(upload.id)) return errAsync(conflict(`upload ${upload.id} exists`));
+      const same = [...tables.uploads.values()].some(
+        (u) => u.ownerId === upload.ownerId && u.sha256 === upload.sha256 && u.status === 'stored' && upload.status === 'stored',
+      );
+      if (same) return errAsync(conflict(`owner already stores ${upload.sha256}`));
+      tables.uploads.set(upload.id, upload);
+      return okAsync(upload);
+    },
+    update: (upload: Upload) =>
+      revise(tables.uploads, upload, (stored) =>
+        stored.ownerId !== upload.ownerId || stored.sha256 !== upload.sha256
+          ? constraint('owner and content of an upload never change')
+          : stored.status === 'deleted' && upload.status !== 'deleted'
+            ? constraint('a deleted upload stays deleted')
+            : null,
+      ).asyncAndThen((row) => okAsync(row)),
+  };
+
+  const pipelines: Pipelines = {
+    get: (ownerId: OwnerId, id: PipelineId) => {
+      const row = tables.pipelines.get(id);
+      return okAsync(row && row.ownerId === ownerId ? row : null);
+    },
+    getById: (id: PipelineId) => okAsync(tables.pipelines.get(id) ?? null),
+    findActive: (ownerId: OwnerId) =>
+      okAsync([...tables.pipelines.values()].find((p) => p.ownerId === ownerId && isActive(p)) ?? null),
+    findByIdempotencyKey: (ownerId: OwnerId, key: string) =>
+      okAsync([...tables.pipelines.values()].find((p) => p.ownerId === ownerId && p.idempotencyKey === key) ?? null),
+    findByTrainerTrainingId: (trainerTrainingId: string) =>
+      okAsync(
+        [...tables.pipelines.values()].find((p) => 'trainerTrainingId' in p && p.trainerTrainingId === trainerTrainingId) ?? null,
+      ),
+    listByOwner: (ownerId: OwnerId) =>
+      okAsync(
+        [...tables.pipelines.values()]
+          .filter((p) => p.ownerId === ownerId)
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id)),
+      ),
+    listUnfinished: () =>
+      okAsync(
+        [...tables.pipelines.values()]
+          .filter((p) => isActive(p) || (p.package !== null && p.packageDeletedAt === null))
+          .map((p) => p.id),
+      ),
+    insert: (pipeline: TrainingPipeline) => {
+      if (tables.pipelines.has(pipeline.id)) return errAsync(conflict(`pipeline ${pipeline.id} exists`));
+      // I1 as the schema states it: each item references (owner_id, upload_id) of an existing upload.
+      if (pipeline.trainingSet.ownerId !== pipeline.ownerId) return errAsync(constraint('training set of another owner'));
+      for (const item of pipeline.trainingSet.items) {
+        const upload = tables.uploads.get(item.uploadId);
+        if (!upload || upload.ownerId !== pipeline.ownerId) {
+          return errAsync(constraint(`training-set item ${item.uploadId} is not an upload of ${pipeline.ownerId}`));
+        }
+      }
+      // I8: one non-terminal pipeline per owner.
+      if (isActive(pipeline) && [...tables.pipelines.values()].some((p) => p.ownerId === pipeline.ownerId && isActive(p))) {
+        return errAsync(conflict(`owner ${pipeline.ownerId} already has an active pipeline`));
+      }
+      if (
+        pipeline.idempotencyKey !== null &&
+        [...tables.pipelines.values()].some((p) => p.ownerId === pipeline.ownerId && p.idempotencyKey === pipeline.idempotencyKey)
+      ) {
+        return errAsync(conflict('idempotency key already used'));
+      }
+      tables.pipelines.set(pipeline.id, pipeline);
+      return okAsync(pipeline);
+    },
+    update: (pipeline: TrainingPipeline) =>
+      revise(tables.pipelines, pipeline, (stored) => {
+        if (stored.ownerId !== pipeline.ownerId) return constraint('a pipeline never changes owner');
+        if (JSON.stringify(stored.trainingSet) !== JSON.stringify(pipeline.trainingSet)) {
+          return constraint('a training set never changes');
+        }
+        // I7: status moves only along allowed edges.
+        if (stored.status !== pipeline.status && !isAllowedTransition(stored.status, pipeline.status)) {
+          return constraint(`no edge ${stored.status} -> ${pipeline.status}`);
+        }
+        return null;
+      }).asyncAndThen((row) => okAsync(row)),
+  };
+
+  const models: Models = {
+    listByOwner: (ownerId: OwnerId) => okAsync([...tables.models.values()].filter((m) => m.ownerId === ownerId)),
+    findByPipeline: (pipelineId: PipelineId) =>
+      okAsync([...tables.models.values()].find((m) => m.pipelineId === pipelineId) ?? null),
+    insert: (model: Model) => {
+      if (tables.models.has(model.id)) return errAsync(conflict(`model ${model.id} exists`));
+      // I6: a model references its owner's succeeded pipeline, whose training set it repeats.
+      const pipeline = tables.pipelines.get(model.pipelineId);
+      if (!pipeline || pipeline.ownerId !== model.ownerId || pipeline.status !== 'succeeded') {
+        return errAsync(constraint(`model ${model.id} has no succeeded pipeline of its owner`));
+      }
+      const expected = pipeline.trainingSet.items.map((i) => `${i.uploadId}:${i.sha256}`).join(',');
+      const actual = model.trainingSet.map((i) => `${i.uploadId}:${i.sha256}`).join(',');
+      if (model.trainingSet.length === 0 || expected !== actual) return errAsync(constraint(`model ${model.id} training set differs`));
+      if ([...tables.models.values()].some((m) => m.pipelineId === model.pipelineId)) {
+        return errAsync(conflict(`pipeline ${model.pipelineId} already produced a model`));
+      }
+      tables.models.set(model.id, model);
+      return okAsync(model);
+    },
+    update: (model: Model) =>
+      revise(tables.models, model, (stored) =>
+        stored.ownerId !== model.ownerId || stored.pipelineId !== model.pipelineId || stored.version !== model.version
+          ? constraint('a model keeps its owner, pipeline and version')
+          : null,
+      ).asyncAndThen((row) => okAsync(row)),
+  };
+
+  return { uploads, pipelines, models };
+}

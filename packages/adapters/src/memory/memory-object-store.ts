@@ -1,0 +1,128 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
+import {
+  domainError,
+  transientError,
+  trusted,
+  type ByteStream,
+  type Clock,
+  type DomainError,
+  type ObjectFacts,
+  type ObjectStore,
+  type PutFacts,
+  type Sha256,
+  type StoreError,
+} from '@selfie-lora/core';
+import { FaultPlan } from './fault-plan.js';
+
+const HEAD_BYTES = 4096;
+const CHUNK = 64 * 1024;
+
+export type MemoryStoreOp = 'put' | 'inspect' | 'read' | 'delete' | 'sign';
+
+export function sha256Hex(bytes: Uint8Array): Sha256 {
+  return trusted<Sha256>(createHash('sha256').update(bytes).digest('hex'));
+}
+
+/** An object store in process memory, for fast tests and dry runs. Signed URLs are HMAC'd. */
+export class MemoryObjectStore implements ObjectStore {
+  readonly faults = new FaultPlan<MemoryStoreOp>();
+  private readonly objects = new Map<string, Uint8Array>();
+  private readonly secret = randomBytes(32);
+
+  constructor(private readonly clock: Clock) {}
+
+  private unavailable(op: MemoryStoreOp): StoreError | null {
+    return this.faults.take(op) ? transientError('storage.unavailable', `injected ${op} fault`) : null;
+  }
+
+  put(key: string, body: ByteStream, options: { readonly maxBytes: number }): ResultAsync<PutFacts, StoreError | DomainError<'storage.too_large'>> {
+    const fault = this.unavailable('put');
+    if (fault) return errAsync(fault);
+    const collect = async (): Promise<Result<PutFacts, StoreError | DomainError<'storage.too_large'>>> => {
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of body) {
+        size += chunk.byteLength;
+        if (size > options.maxBytes) return err(domainError('storage.too_large', `over ${options.maxBytes} bytes`));
+        chunks.push(chunk);
+      }
+      const bytes = Buffer.concat(chunks);
+      this.objects.set(key, bytes);
+      return ok({ key, byteSize: bytes.byteLength, sha256: sha256Hex(bytes) });
+    };
+    // A body that breaks off mid-stream stores nothing.
+    return new ResultAsync(
+      collect().catch((cause: unknown) => err<PutFacts, StoreError>(transientError('storage.unavailable', String(cause)))),
+    );
+  }
+
+  inspect(key: string): ResultAsync<ObjectFacts, StoreError> {
+    const fault = this.unavailable('inspect');
+    if (fault) return errAsync(fault);
+    const bytes = this.objects.get(key);
+    return okAsync(
+      bytes
+        ? { exists: true, byteSize: bytes.byteLength, sha256: sha256Hex(bytes), head: bytes.slice(0, HEAD_BYTES) }
+        : { exists: false },
+    );
+  }
+
+  read(key: string): ResultAsync<ByteStream | null, StoreError> {
+    const fault = this.unavailable('read');
+    if (fault) return errAsync(fault);
+    const bytes = this.objects.get(key);
+    if (!bytes) return okAsync(null);
+    // eslint-disable-next-line @typescript-eslint/require-await -- an async iterable over bytes already in memory
+    async function* chunks() {
+      for (let offset = 0; offset < bytes!.byteLength; offset += CHUNK) yield bytes!.slice(offset, offset + CHUNK);
+    }
+    return okAsync(chunks());
+  }
+
+  delete(key: string): ResultAsync<void, StoreError> {
+    const fault = this.unavailable('delete');
+    if (fault) return errAsync(fault);
+    this.objects.delete(key);
+    return okAsync(undefined);
+  }
+
+  signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError> {
+    const fault = this.unavailable('sign');
+    if (fault) return errAsync(fault);
+    const expires = Math.floor(this.clock.now().getTime() / 1000) + ttlSeconds;
+    const signature = this.sign(key, expires);
+    return okAsync(`memory://objects/${encodeURIComponent(key)}?expires=${expires}&signature=${signature}`);
+  }
+
+  /** What a downloader (the in-memory trainer) gets for a signed URL: bytes, or why not. */
+  fetchSigned(url: string): Result<Uint8Array, 'malformed' | 'bad_signature' | 'expired' | 'missing'> {
+    const match = /^memory:\/\/objects\/([^?]+)\?expires=(\d+)&signature=([0-9a-f]{64})$/.exec(url);
+    if (!match) return err('malformed');
+    const [, encodedKey = '', expiresText = '', signature = ''] = match;
+    const key = decodeURIComponent(encodedKey);
+    const expires = Number(expiresText);
+    const expected = Buffer.from(this.sign(key, expires), 'hex');
+    if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return err('bad_signature');
+    if (this.clock.now().getTime() / 1000 > expires) return err('expired');
+    const bytes = this.objects.get(key);
+    return bytes ? ok(bytes) : err('missing');
+  }
+
+  private sign(key: string, expires: number): string {
+    return createHmac('sha256', this.secret).update(`${key}\n${expires}`).digest('hex');
+  }
+
+  // Out-of-band access for tests and the in-memory packager.
+  getBytes(key: string): Uint8Array | undefined {
+    return this.objects.get(key);
+  }
+
+  setBytes(key: string, bytes: Uint8Array): void {
+    this.objects.set(key, bytes);
+  }
+
+  keys(): string[] {
+    return [...this.objects.keys()].sort();
+  }
+}

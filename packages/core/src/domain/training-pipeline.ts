@@ -1,0 +1,373 @@
+import { err, ok, type Result } from 'neverthrow';
+import { domainError, errorMessages, type DomainError, type ErrorCode } from './errors.js';
+import { sameDestination, versionBelongsTo, type Destination } from './destination.js';
+import type { ModelId, OwnerId, PipelineId } from './ids.js';
+import type { Model } from './model.js';
+import type { PackageFacts, VerifiedPackage } from './training-package.js';
+import type { TrainingSet } from './training-set.js';
+import type { UploadEvidence, VerifiedUploads } from './upload-verification.js';
+
+export const PIPELINE_STATUSES = [
+  'queued',
+  'verifying_uploads',
+  'packaging',
+  'verifying_package',
+  'submitting',
+  'training',
+  'succeeded',
+  'failed',
+  'canceled',
+] as const;
+export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+export type TerminalStatus = 'succeeded' | 'failed' | 'canceled';
+export type ActiveStatus = Exclude<PipelineStatus, TerminalStatus>;
+
+export function isTerminalStatus(status: PipelineStatus): status is TerminalStatus {
+  return status === 'succeeded' || status === 'failed' || status === 'canceled';
+}
+
+/** The only edges a pipeline may move along (I7). Storage adapters re-check them on write. */
+export const ALLOWED_TRANSITIONS: Readonly<Record<PipelineStatus, readonly PipelineStatus[]>> = {
+  queued: ['verifying_uploads', 'failed', 'canceled'],
+  verifying_uploads: ['packaging', 'failed', 'canceled'],
+  packaging: ['verifying_package', 'failed', 'canceled'],
+  verifying_package: ['submitting', 'failed', 'canceled'],
+  submitting: ['training', 'failed', 'canceled'],
+  training: ['succeeded', 'failed', 'canceled'],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+};
+
+export function isAllowedTransition(from: PipelineStatus, to: PipelineStatus): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to);
+}
+
+export type StepName = 'verify_uploads' | 'package' | 'verify_package' | 'submit' | 'train';
+
+export type StepEvidence =
+  | { readonly step: 'verify_uploads'; readonly uploads: readonly UploadEvidence[] }
+  | { readonly step: 'package'; readonly key: string; readonly sha256: string; readonly byteSize: number; readonly entries: number }
+  | { readonly step: 'verify_package'; readonly sha256: string; readonly entries: PackageFacts['entries'] }
+  | { readonly step: 'submit'; readonly trainerTrainingId: string; readonly destination: string }
+  | { readonly step: 'train'; readonly version: string };
+
+export interface StepRecord {
+  readonly name: StepName;
+  readonly status: 'running' | 'succeeded' | 'failed' | 'canceled';
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly evidence: StepEvidence | null;
+}
+
+export interface Failure {
+  readonly step: StepName;
+  readonly code: ErrorCode;
+  /** Written for the end user. */
+  readonly message: string;
+}
+
+export interface RetryState {
+  /** Transient failures of the current step so far. */
+  readonly attempt: number;
+  readonly notBefore: Date | null;
+}
+
+interface PipelineCommon {
+  readonly id: PipelineId;
+  readonly ownerId: OwnerId;
+  /** Optimistic concurrency: the revision this copy was read at; a stale write is refused. */
+  readonly revision: number;
+  readonly trainingSet: TrainingSet;
+  readonly destination: Destination;
+  readonly triggerWord: string;
+  readonly idempotencyKey: string | null;
+  readonly restartOf: PipelineId | null;
+  readonly steps: readonly StepRecord[];
+  readonly retry: RetryState;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface QueuedPipeline extends PipelineCommon {
+  readonly status: 'queued';
+}
+export interface VerifyingUploadsPipeline extends PipelineCommon {
+  readonly status: 'verifying_uploads';
+}
+export interface PackagingPipeline extends PipelineCommon {
+  readonly status: 'packaging';
+  readonly uploads: VerifiedUploads;
+}
+export interface VerifyingPackagePipeline extends PipelineCommon {
+  readonly status: 'verifying_package';
+  readonly uploads: VerifiedUploads;
+  readonly package: PackageFacts;
+}
+/** Holding a `VerifiedPackage` is the only way to be here: an unverified package cannot be submitted. */
+export interface SubmittingPipeline extends PipelineCommon {
+  readonly status: 'submitting';
+  readonly uploads: VerifiedUploads;
+  readonly package: VerifiedPackage;
+}
+export interface TrainingStagePipeline extends PipelineCommon {
+  readonly status: 'training';
+  readonly uploads: VerifiedUploads;
+  readonly package: VerifiedPackage;
+  readonly trainerTrainingId: string;
+}
+export interface SucceededPipeline extends PipelineCommon {
+  readonly status: 'succeeded';
+  readonly uploads: VerifiedUploads;
+  readonly package: VerifiedPackage;
+  readonly trainerTrainingId: string;
+  readonly modelVersion: string;
+  readonly modelId: ModelId;
+  readonly packageDeletedAt: Date | null;
+}
+export interface EndedPipeline extends PipelineCommon {
+  readonly status: 'failed' | 'canceled';
+  readonly failure: Failure;
+  /** Whatever had been reached, kept for clean-up and audit. */
+  readonly package: PackageFacts | null;
+  readonly trainerTrainingId: string | null;
+  readonly packageDeletedAt: Date | null;
+}
+
+export type ActivePipeline =
+  | QueuedPipeline
+  | VerifyingUploadsPipeline
+  | PackagingPipeline
+  | VerifyingPackagePipeline
+  | SubmittingPipeline
+  | TrainingStagePipeline;
+export type TerminalPipeline = SucceededPipeline | EndedPipeline;
+export type TrainingPipeline = ActivePipeline | TerminalPipeline;
+
+export function isActive(pipeline: TrainingPipeline): pipeline is ActivePipeline {
+  return !isTerminalStatus(pipeline.status);
+}
+
+/** The step a pipeline in this status is working on (or failed in). */
+export function currentStep(status: ActiveStatus): StepName {
+  switch (status) {
+    case 'queued':
+    case 'verifying_uploads':
+      return 'verify_uploads';
+    case 'packaging':
+      return 'package';
+    case 'verifying_package':
+      return 'verify_package';
+    case 'submitting':
+      return 'submit';
+    case 'training':
+      return 'train';
+  }
+}
+
+const FRESH_RETRY: RetryState = { attempt: 0, notBefore: null };
+
+function startStep(steps: readonly StepRecord[], name: StepName, now: Date): readonly StepRecord[] {
+  return [...steps, { name, status: 'running', startedAt: now, finishedAt: null, evidence: null }];
+}
+
+function finishStep(
+  steps: readonly StepRecord[],
+  status: StepRecord['status'],
+  now: Date,
+  evidence: StepEvidence | null,
+): readonly StepRecord[] {
+  const last = steps.at(-1);
+  if (!last || last.status !== 'running') return steps;
+  return [...steps.slice(0, -1), { ...last, status, finishedAt: now, evidence }];
+}
+
+export interface NewPipeline {
+  readonly id: PipelineId;
+  readonly trainingSet: TrainingSet;
+  readonly destination: Destination;
+  readonly triggerWord: string;
+  readonly idempotencyKey: string | null;
+  readonly restartOf: PipelineId | null;
+  readonly now: Date;
+}
+
+export function createPipeline(fields: NewPipeline): QueuedPipeline {
+  return {
+    id: fields.id,
+    ownerId: fields.trainingSet.ownerId,
+    revision: 0,
+    status: 'queued',
+    trainingSet: fields.trainingSet,
+    destination: fields.destination,
+    triggerWord: fields.triggerWord,
+    idempotencyKey: fields.idempotencyKey,
+    restartOf: fields.restartOf,
+    steps: [],
+    retry: FRESH_RETRY,
+    createdAt: fields.now,
+    updatedAt: fields.now,
+  };
+}
+
+export function beginVerification(p: QueuedPipeline, now: Date): VerifyingUploadsPipeline {
+  return { ...p, status: 'verifying_uploads', steps: startStep(p.steps, 'verify_uploads', now), retry: FRESH_RETRY, updatedAt: now };
+}
+
+export function uploadsVerified(p: VerifyingUploadsPipeline, uploads: VerifiedUploads, now: Date): PackagingPipeline {
+  const evidence: StepEvidence = { step: 'verify_uploads', uploads: uploads.evidence };
+  const steps = startStep(finishStep(p.steps, 'succeeded', now, evidence), 'package', now);
+  return { ...p, status: 'packaging', uploads, steps, retry: FRESH_RETRY, updatedAt: now };
+}
+
+export function packageWritten(p: PackagingPipeline, written: PackageFacts, now: Date): VerifyingPackagePipeline {
+  const evidence: StepEvidence = {
+    step: 'package',
+    key: written.key,
+    sha256: written.sha256,
+    byteSize: written.byteSize,
+    entries: written.entries.length,
+  };
+  const steps = startStep(finishStep(p.steps, 'succeeded', now, evidence), 'verify_package', now);
+  return { ...p, status: 'verifying_package', package: written, steps, retry: FRESH_RETRY, updatedAt: now };
+}
+
+export function packageVerified(p: VerifyingPackagePipeline, verified: VerifiedPackage, now: Date): SubmittingPipeline {
+  const evidence: StepEvidence = { step: 'verify_package', sha256: verified.sha256, entries: verified.entries };
+  const steps = startStep(finishStep(p.steps, 'succeeded', now, evidence), 'submit', now);
+  return { ...p, status: 'submitting', package: verified, steps, retry: FRESH_RETRY, updatedAt: now };
+}
+
+/** What the trainer said about a training it accepted or ran. */
+export interface TrainerReport {
+  readonly trainerTrainingId: string;
+  readonly destination: Destination;
+  readonly status: 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled';
+  /** `owner/name:hash` of the version this training wrote, when succeeded. */
+  readonly outputVersion: string | null;
+  readonly error: string | null;
+}
+
+export function submitted(
+  p: SubmittingPipeline,
+  report: TrainerReport,
+  now: Date,
+): Result<TrainingStagePipeline, DomainError<'trainer.destination_mismatch' | 'trainer.invalid_response'>> {
+  if (!sameDestination(report.destination, p.destination)) {
+    return err(domainError('trainer.destination_mismatch', `accepted for ${report.destination.owner}/${report.destination.name}`));
+  }
+  if (report.trainerTrainingId.length === 0) return err(domainError('trainer.invalid_response', 'empty training id'));
+  const evidence: StepEvidence = {
+    step: 'submit',
+    trainerTrainingId: report.trainerTrainingId,
+    destination: `${p.destination.owner}/${p.destination.name}`,
+  };
+  const steps = startStep(finishStep(p.steps, 'succeeded', now, evidence), 'train', now);
+  return ok({ ...p, status: 'training', trainerTrainingId: report.trainerTrainingId, steps, retry: FRESH_RETRY, updatedAt: now });
+}
+
+export type ProvenanceError = DomainError<'trainer.unknown_training' | 'trainer.destination_mismatch' | 'trainer.invalid_response'>;
+
+/**
+ * I5: a version becomes the owner's model only from this pipeline's own succeeded training, at
+ * this pipeline's destination, and it is exactly the version that training returned.
+ */
+export function trainingSucceeded(
+  p: TrainingStagePipeline,
+  report: TrainerReport,
+  modelId: ModelId,
+  now: Date,
+): Result<{ pipeline: SucceededPipeline; model: Model }, ProvenanceError> {
+  if (report.trainerTrainingId !== p.trainerTrainingId) {
+    return err(domainError('trainer.unknown_training', `report for ${report.trainerTrainingId}, pipeline has ${p.trainerTrainingId}`));
+  }
+  if (!sameDestination(report.destination, p.destination)) {
+    return err(domainError('trainer.destination_mismatch', `report names ${report.destination.owner}/${report.destination.name}`));
+  }
+  if (report.status !== 'succeeded' || report.outputVersion === null || !versionBelongsTo(report.outputVersion, p.destination)) {
+    return err(domainError('trainer.invalid_response', `succeeded report with version ${String(report.outputVersion)}`));
+  }
+  const version = report.outputVersion;
+  const steps = finishStep(p.steps, 'succeeded', now, { step: 'train', version });
+  const pipeline: SucceededPipeline = {
+    ...p,
+    status: 'succeeded',
+    modelVersion: version,
+    modelId,
+    steps,
+    retry: FRESH_RETRY,
+    packageDeletedAt: null,
+    updatedAt: now,
+  };
+  const model: Model = {
+    id: modelId,
+    ownerId: p.ownerId,
+    pipelineId: p.id,
+    destination: p.destination,
+    version,
+    status: 'active',
+    quarantineReason: null,
+    trainingSet: p.trainingSet.items.map((item) => ({ uploadId: item.uploadId, sha256: item.sha256 })),
+    createdAt: now,
+    revision: 0,
+  };
+  return ok({ pipeline, model });
+}
+
+function end(
+  p: ActivePipeline,
+  status: 'failed' | 'canceled',
+  code: ErrorCode,
+  now: Date,
+): EndedPipeline {
+  const failure: Failure = { step: currentStep(p.status), code, message: errorMessages[code] };
+  return {
+    ...p,
+    status,
+    failure,
+    package: 'package' in p ? p.package : null,
+    trainerTrainingId: 'trainerTrainingId' in p ? p.trainerTrainingId : null,
+    steps: finishStep(p.steps, status === 'failed' ? 'failed' : 'canceled', now, null),
+    retry: FRESH_RETRY,
+    packageDeletedAt: null,
+    updatedAt: now,
+  };
+}
+
+/** Verification failures are final; a restart makes a new pipeline. */
+export function failPipeline(p: ActivePipeline, error: DomainError, now: Date): EndedPipeline {
+  return end(p, 'failed', error.code, now);
+}
+
+export function cancelPipeline(
+  p: ActivePipeline,
+  reason: 'training.canceled_by_owner' | 'training.canceled_upload_deleted' | 'trainer.training_canceled',
+  now: Date,
+): EndedPipeline {
+  return end(p, 'canceled', reason, now);
+}
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 2_000, maxDelayMs: 60_000 };
+
+/** A transient failure inside a step: try again later, or give up when the budget is spent. */
+export function retryLater<P extends ActivePipeline>(p: P, policy: RetryPolicy, now: Date): P | EndedPipeline {
+  const attempt = p.retry.attempt + 1;
+  if (attempt >= policy.maxAttempts) return end(p, 'failed', 'training.retries_exhausted', now);
+  const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return { ...p, retry: { attempt, notBefore: new Date(now.getTime() + delay) }, updatedAt: now };
+}
+
+export function packageDeleted(p: TerminalPipeline, now: Date): TerminalPipeline {
+  return { ...p, packageDeletedAt: now, updatedAt: now };
+}
+
+/** A terminal pipeline still owes clean-up while its package exists in storage. */
+export function needsCleanup(p: TerminalPipeline): boolean {
+  return p.package !== null && p.packageDeletedAt === null;
+}

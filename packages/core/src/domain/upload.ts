@@ -1,0 +1,97 @@
+import { err, ok, type Result } from 'neverthrow';
+import { domainError, type DomainError } from './errors.js';
+import type { OwnerId, Sha256, UploadId } from './ids.js';
+import { ownerRef } from './owner-ref.js';
+
+export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+export function isImageType(value: unknown): value is ImageType {
+  return (IMAGE_TYPES as readonly unknown[]).includes(value);
+}
+
+export interface UploadPolicy {
+  readonly maxBytes: number;
+  readonly minWidth: number;
+  readonly minHeight: number;
+}
+
+export const defaultUploadPolicy: UploadPolicy = {
+  maxBytes: 20 * 1024 * 1024,
+  minWidth: 256,
+  minHeight: 256,
+};
+
+/** What an image inspector found in the bytes themselves (never the client's claim). */
+export interface ImageFacts {
+  readonly contentType: ImageType;
+  readonly width: number;
+  readonly height: number;
+}
+
+export type UploadStatus = 'stored' | 'deleted';
+
+export interface Upload {
+  readonly id: UploadId;
+  readonly ownerId: OwnerId;
+  readonly status: UploadStatus;
+  readonly contentType: ImageType;
+  readonly byteSize: number;
+  readonly sha256: Sha256;
+  readonly width: number;
+  readonly height: number;
+  readonly createdAt: Date;
+  readonly deletedAt: Date | null;
+  /** Optimistic concurrency: the revision this copy was read at. */
+  readonly revision: number;
+}
+
+/** Storage keys derive from owner and upload id only, never from a client's file name. */
+export function uploadKey(ownerId: OwnerId, uploadId: UploadId): string {
+  return `uploads/${ownerRef(ownerId)}/${uploadId}`;
+}
+
+export function checkImage(
+  policy: UploadPolicy,
+  byteSize: number,
+  facts: ImageFacts,
+): Result<ImageFacts, DomainError<'upload.too_large' | 'upload.too_small' | 'upload.corrupt'>> {
+  if (byteSize > policy.maxBytes) return err(domainError('upload.too_large', `${byteSize} > ${policy.maxBytes} bytes`));
+  if (byteSize === 0) return err(domainError('upload.corrupt', 'empty file'));
+  if (facts.width < policy.minWidth || facts.height < policy.minHeight) {
+    return err(
+      domainError(
+        'upload.too_small',
+        `${facts.width}x${facts.height} is below ${policy.minWidth}x${policy.minHeight}`,
+      ),
+    );
+  }
+  return ok(facts);
+}
+
+export function newUpload(fields: {
+  id: UploadId;
+  ownerId: OwnerId;
+  sha256: Sha256;
+  byteSize: number;
+  facts: ImageFacts;
+  now: Date;
+}): Upload {
+  return {
+    id: fields.id,
+    ownerId: fields.ownerId,
+    status: 'stored',
+    contentType: fields.facts.contentType,
+    byteSize: fields.byteSize,
+    sha256: fields.sha256,
+    width: fields.facts.width,
+    height: fields.facts.height,
+    createdAt: fields.now,
+    deletedAt: null,
+    revision: 0,
+  };
+}
+
+export function markDeleted(upload: Upload, now: Date): Upload {
+  return upload.status === 'deleted' ? upload : { ...upload, status: 'deleted', deletedAt: now };
+}

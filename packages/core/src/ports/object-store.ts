@@ -1,0 +1,31 @@
+import type { ResultAsync } from 'neverthrow';
+import type { DomainError } from '../domain/errors.js';
+import type { Sha256 } from '../domain/ids.js';
+
+export type ByteStream = AsyncIterable<Uint8Array>;
+
+export interface PutFacts {
+  readonly key: string;
+  readonly byteSize: number;
+  /** Computed over the bytes as they streamed in. */
+  readonly sha256: Sha256;
+}
+
+/** What is stored under a key now, measured by reading it, not by trusting metadata. */
+export type ObjectFacts =
+  | { readonly exists: false }
+  | { readonly exists: true; readonly byteSize: number; readonly sha256: Sha256; readonly head: Uint8Array };
+
+export type StoreError = DomainError<'storage.unavailable'>;
+
+export interface ObjectStore {
+  /** Refuses (and stores nothing) once more than `maxBytes` arrive. */
+  put(key: string, body: ByteStream, options: { readonly maxBytes: number }): ResultAsync<PutFacts, StoreError | DomainError<'storage.too_large'>>;
+  /** Streams the whole object to measure size and SHA-256; `head` is its first bytes, for sniffing. */
+  inspect(key: string): ResultAsync<ObjectFacts, StoreError>;
+  read(key: string): ResultAsync<ByteStream | null, StoreError>;
+  /** Idempotent: deleting a missing key succeeds. */
+  delete(key: string): ResultAsync<void, StoreError>;
+  /** A time-limited GET URL (never a public one), for the trainer to fetch a package. */
+  signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError>;
+}

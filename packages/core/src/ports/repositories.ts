@@ -1,0 +1,57 @@
+import type { ResultAsync } from 'neverthrow';
+import type { DomainError } from '../domain/errors.js';
+import type { OwnerId, PipelineId, Sha256, UploadId } from '../domain/ids.js';
+import type { Model } from '../domain/model.js';
+import type { TrainingPipeline } from '../domain/training-pipeline.js';
+import type { Upload } from '../domain/upload.js';
+
+/**
+ * `persistence.conflict`: a stale revision or a uniqueness rule (one active pipeline per owner,
+ * one stored upload per owner and SHA-256) refused the write; nothing was changed.
+ * `persistence.constraint`: the storage refused a row that breaks an integrity rule (I1, I6, I7).
+ */
+export type PersistenceError = DomainError<'persistence.conflict' | 'persistence.constraint' | 'persistence.unavailable'>;
+
+type Stored<T> = ResultAsync<T, PersistenceError>;
+
+/** Writes take the entity as read (its `revision`) and return it at its new revision. */
+export interface Uploads {
+  get(ownerId: OwnerId, id: UploadId): Stored<Upload | null>;
+  /** The owner's stored (not deleted) upload with these bytes, if any. */
+  findStoredBySha256(ownerId: OwnerId, sha256: Sha256): Stored<Upload | null>;
+  listByOwner(ownerId: OwnerId, options?: { includeDeleted?: boolean }): Stored<readonly Upload[]>;
+  insert(upload: Upload): Stored<Upload>;
+  update(upload: Upload): Stored<Upload>;
+}
+
+export interface Pipelines {
+  get(ownerId: OwnerId, id: PipelineId): Stored<TrainingPipeline | null>;
+  /** For the worker, which acts for no particular owner. */
+  getById(id: PipelineId): Stored<TrainingPipeline | null>;
+  findActive(ownerId: OwnerId): Stored<TrainingPipeline | null>;
+  findByIdempotencyKey(ownerId: OwnerId, key: string): Stored<TrainingPipeline | null>;
+  findByTrainerTrainingId(trainerTrainingId: string): Stored<TrainingPipeline | null>;
+  listByOwner(ownerId: OwnerId): Stored<readonly TrainingPipeline[]>;
+  /** Active pipelines, and ended ones whose package still awaits deletion. */
+  listUnfinished(): Stored<readonly PipelineId[]>;
+  insert(pipeline: TrainingPipeline): Stored<TrainingPipeline>;
+  update(pipeline: TrainingPipeline): Stored<TrainingPipeline>;
+}
+
+export interface Models {
+  listByOwner(ownerId: OwnerId): Stored<readonly Model[]>;
+  findByPipeline(pipelineId: PipelineId): Stored<Model | null>;
+  insert(model: Model): Stored<Model>;
+  update(model: Model): Stored<Model>;
+}
+
+export interface Repositories {
+  readonly uploads: Uploads;
+  readonly pipelines: Pipelines;
+  readonly models: Models;
+}
+
+/** Runs work atomically: every write inside commits together, or none does. */
+export interface UnitOfWork {
+  transaction<T, E>(work: (repositories: Repositories) => ResultAsync<T, E>): ResultAsync<T, E | PersistenceError>;
+}

@@ -1,0 +1,99 @@
+import { err, errAsync, ok, okAsync, type ResultAsync } from 'neverthrow';
+import { domainError, type DomainError } from '../domain/errors.js';
+import type { PipelineId } from '../domain/ids.js';
+import {
+  beginVerification,
+  isActive,
+  needsCleanup,
+  packageDeleted,
+  type TrainerReport,
+  type TrainingPipeline,
+} from '../domain/training-pipeline.js';
+import { applyReportTo } from './apply-trainer-report.js';
+import { buildPackageStep } from './build-package.js';
+import type { CoreDeps } from './core-deps.js';
+import { savePipeline } from './save-pipeline.js';
+import { settleStep } from './settle-step.js';
+import { submitTrainingStep } from './submit-training.js';
+import { verifyPackageStep } from './verify-package.js';
+import { verifyUploadsStep } from './verify-uploads.js';
+
+export interface Advance {
+  readonly pipeline: TrainingPipeline;
+  /** False when there was nothing to do yet: waiting for a retry time, the trainer, or done. */
+  readonly progressed: boolean;
+}
+
+/** Deletes an ended pipeline's package: the trainer has consumed it, and it holds the owner's photos. */
+export function cleanupPackage(deps: CoreDeps, pipeline: TrainingPipeline): ResultAsync<Advance, DomainError> {
+  if (isActive(pipeline) || !needsCleanup(pipeline) || pipeline.package === null) {
+    return okAsync({ pipeline, progressed: false });
+  }
+  return deps.objects
+    .delete(pipeline.package.key)
+    .andThen(() => savePipeline(deps, packageDeleted(pipeline, deps.clock.now())))
+    .map((saved) => ({ pipeline: saved, progressed: true }));
+}
+
+/**
+ * Runs the next step of one pipeline, once, and persists its outcome. Every step re-reads its
+ * inputs and is safe to repeat; a lost race surfaces as `persistence.conflict`.
+ */
+export function advancePipeline(deps: CoreDeps, id: PipelineId): ResultAsync<Advance, DomainError> {
+  return deps.uow
+    .transaction((repos) => repos.pipelines.getById(id))
+    .andThen((pipeline): ResultAsync<Advance, DomainError> => {
+      if (!pipeline) return errAsync(domainError('training.not_found', `pipeline ${id}`));
+      if (!isActive(pipeline)) return cleanupPackage(deps, pipeline);
+      const now = deps.clock.now();
+      if (pipeline.retry.notBefore !== null && pipeline.retry.notBefore > now) {
+        return okAsync({ pipeline, progressed: false });
+      }
+      const progressed = (next: ResultAsync<TrainingPipeline, DomainError>) =>
+        next.map((saved) => ({ pipeline: saved, progressed: true }));
+      switch (pipeline.status) {
+        case 'queued':
+          return progressed(savePipeline(deps, beginVerification(pipeline, now)));
+        case 'verifying_uploads':
+          return progressed(settleStep(deps, pipeline, verifyUploadsStep(deps, pipeline)));
+        case 'packaging':
+          return progressed(settleStep(deps, pipeline, buildPackageStep(deps, pipeline)));
+        case 'verifying_package':
+          return progressed(settleStep(deps, pipeline, verifyPackageStep(deps, pipeline)));
+        case 'submitting':
+          return progressed(settleStep(deps, pipeline, submitTrainingStep(deps, pipeline)));
+        case 'training':
+          // The polling fallback: a lost webhook still completes the pipeline.
+          return deps.trainer
+            .get(pipeline.trainerTrainingId)
+            .map((report) => ok<TrainerReport, DomainError>(report))
+            .orElse((error) => okAsync(err<TrainerReport, DomainError>(error)))
+            .andThen((answer) =>
+              answer.match(
+                (report) =>
+                  applyReportTo(deps, pipeline, report, 'poll').map((outcome) => ({
+                    pipeline: outcome.pipeline,
+                    progressed: outcome.kind === 'applied',
+                  })),
+                // An unreadable answer ends the pipeline; transport trouble is retried.
+                (error) => progressed(settleStep(deps, pipeline, errAsync(error))),
+              ),
+            );
+      }
+    })
+    .andThen((advance) =>
+      isActive(advance.pipeline)
+        ? okAsync(advance)
+        : cleanupPackage(deps, advance.pipeline).map((cleaned) => ({
+            pipeline: cleaned.pipeline,
+            progressed: advance.progressed || cleaned.progressed,
+          })),
+    );
+}
+
+/** Advances until the pipeline waits (for the trainer or a retry time) or is finished and clean. */
+export function runPipeline(deps: CoreDeps, id: PipelineId, maxSteps = 16): ResultAsync<TrainingPipeline, DomainError> {
+  return advancePipeline(deps, id).andThen((advance) =>
+    advance.progressed && maxSteps > 1 ? runPipeline(deps, id, maxSteps - 1) : okAsync(advance.pipeline),
+  );
+}

@@ -1,0 +1,99 @@
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { destinationRef, sameDestination } from '../domain/destination.js';
+import { domainError, type DomainError } from '../domain/errors.js';
+import { trusted, type ModelId } from '../domain/ids.js';
+import type { Model } from '../domain/model.js';
+import {
+  cancelPipeline,
+  failPipeline,
+  trainingSucceeded,
+  type TrainerReport,
+  type TrainingPipeline,
+  type TrainingStagePipeline,
+} from '../domain/training-pipeline.js';
+import type { CoreDeps } from './core-deps.js';
+import { savePipeline } from './save-pipeline.js';
+
+/**
+ * A webhook is a signed hint from outside; a poll is our own question to the trainer about the
+ * training id we recorded. A mismatch in a webhook changes nothing; in a poll it ends the pipeline.
+ */
+export type ReportSource = 'webhook' | 'poll';
+
+export interface ReportOutcome {
+  readonly kind: 'applied' | 'unchanged' | 'ignored';
+  readonly pipeline: TrainingPipeline;
+  readonly model: Model | null;
+}
+
+function ignore(deps: CoreDeps, report: TrainerReport, error: DomainError, source: ReportSource) {
+  deps.log.record({
+    kind: 'trainer_report.ignored',
+    detail: { source, trainerTrainingId: report.trainerTrainingId, status: report.status, code: error.code, detail: error.detail },
+  });
+}
+
+/** Applies a report about the training recorded on `pipeline` (I5, I6). */
+export function applyReportTo(
+  deps: CoreDeps,
+  pipeline: TrainingStagePipeline,
+  report: TrainerReport,
+  source: ReportSource,
+): ResultAsync<ReportOutcome, DomainError> {
+  const now = deps.clock.now();
+  const refuse = (error: DomainError): ResultAsync<ReportOutcome, DomainError> => {
+    ignore(deps, report, error, source);
+    return source === 'poll'
+      ? savePipeline(deps, failPipeline(pipeline, error, now)).map((ended) => ({ kind: 'applied', pipeline: ended, model: null }))
+      : errAsync(error);
+  };
+  if (report.trainerTrainingId !== pipeline.trainerTrainingId) {
+    return refuse(domainError('trainer.invalid_response', `report for ${report.trainerTrainingId}, recorded ${pipeline.trainerTrainingId}`));
+  }
+  if (!sameDestination(report.destination, pipeline.destination)) {
+    return refuse(domainError('trainer.destination_mismatch', `report names ${destinationRef(report.destination)}`));
+  }
+  switch (report.status) {
+    case 'starting':
+    case 'processing':
+      return okAsync({ kind: 'unchanged', pipeline, model: null });
+    case 'failed':
+    case 'canceled': {
+      const ended =
+        report.status === 'failed'
+          ? failPipeline(pipeline, domainError('trainer.training_failed', report.error ?? undefined), now)
+          : cancelPipeline(pipeline, 'trainer.training_canceled', now);
+      return savePipeline(deps, ended).map((saved) => ({ kind: 'applied', pipeline: saved, model: null }));
+    }
+    case 'succeeded':
+      return trainingSucceeded(pipeline, report, trusted<ModelId>(deps.ids.next()), now).match(
+        ({ pipeline: done, model }) =>
+          deps.uow
+            .transaction((repos) =>
+              repos.pipelines.update(done).andThen((saved) => repos.models.insert(model).map((stored) => ({ saved, stored }))),
+            )
+            .map(({ saved, stored }): ReportOutcome => ({ kind: 'applied', pipeline: saved, model: stored })),
+        refuse,
+      );
+  }
+}
+
+/**
+ * The webhook path. Reports about trainings no pipeline recorded, or about pipelines that have
+ * moved on (canceled, already succeeded), change nothing and are logged.
+ */
+export function applyTrainerReport(deps: CoreDeps, report: TrainerReport): ResultAsync<ReportOutcome, DomainError> {
+  return deps.uow
+    .transaction((repos) => repos.pipelines.findByTrainerTrainingId(report.trainerTrainingId))
+    .andThen((pipeline): ResultAsync<ReportOutcome, DomainError> => {
+      if (!pipeline) {
+        const error = domainError('trainer.unknown_training', `no pipeline recorded ${report.trainerTrainingId}`);
+        ignore(deps, report, error, 'webhook');
+        return errAsync(error);
+      }
+      if (pipeline.status === 'training') return applyReportTo(deps, pipeline, report, 'webhook');
+      const redelivery = pipeline.status === 'succeeded' && report.status === 'succeeded' && report.outputVersion === pipeline.modelVersion;
+      if (!redelivery) ignore(deps, report, domainError('training.already_finished', `pipeline is ${pipeline.status}`), 'webhook');
+      return okAsync({ kind: redelivery ? 'unchanged' : 'ignored', pipeline, model: null });
+    });
+}

@@ -1,0 +1,34 @@
+import type { DestinationStrategy } from '../domain/destination.js';
+import type { RetryPolicy } from '../domain/training-pipeline.js';
+import type { UploadPolicy } from '../domain/upload.js';
+import type { Clock } from '../ports/clock.js';
+import type { EventLog } from '../ports/event-log.js';
+import type { IdSource } from '../ports/id-source.js';
+import type { ImageInspector } from '../ports/image-inspector.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { Packager } from '../ports/packager.js';
+import type { UnitOfWork } from '../ports/repositories.js';
+import type { Trainer } from '../ports/trainer.js';
+
+export interface CoreConfig {
+  readonly uploadPolicy: UploadPolicy;
+  /** Photos needed to start a training; never below 1 whatever is configured. */
+  readonly minPhotos: number;
+  readonly destinationStrategy: DestinationStrategy;
+  readonly retryPolicy: RetryPolicy;
+  /** Lifetime of the signed URL the trainer downloads the package from. */
+  readonly packageUrlTtlSeconds: number;
+}
+
+/** Everything a use case may touch: ports and configuration, injected by the composition root. */
+export interface CoreDeps {
+  readonly uow: UnitOfWork;
+  readonly objects: ObjectStore;
+  readonly images: ImageInspector;
+  readonly packager: Packager;
+  readonly trainer: Trainer;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly log: EventLog;
+  readonly config: CoreConfig;
+}

@@ -1,0 +1,44 @@
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { domainError, type DomainError } from '../domain/errors.js';
+import type { OwnerId, PipelineId } from '../domain/ids.js';
+import type { Model } from '../domain/model.js';
+import type { TrainingPipeline } from '../domain/training-pipeline.js';
+import type { Upload } from '../domain/upload.js';
+import type { CoreDeps } from './core-deps.js';
+
+// Reads are scoped by owner: another owner's resource is simply not found.
+
+export function listUploads(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly Upload[], DomainError> {
+  return deps.uow.transaction((repos) => repos.uploads.listByOwner(ownerId));
+}
+
+export function listTrainings(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly TrainingPipeline[], DomainError> {
+  return deps.uow.transaction((repos) => repos.pipelines.listByOwner(ownerId));
+}
+
+export function getTraining(
+  deps: CoreDeps,
+  ownerId: OwnerId,
+  pipelineId: PipelineId,
+): ResultAsync<{ pipeline: TrainingPipeline; model: Model | null }, DomainError> {
+  return deps.uow.transaction((repos) =>
+    repos.pipelines.get(ownerId, pipelineId).andThen((pipeline) =>
+      pipeline
+        ? repos.models.findByPipeline(pipeline.id).map((model) => ({ pipeline, model: model?.status === 'active' ? model : null }))
+        : errAsync(domainError('training.not_found', `pipeline ${pipelineId}`)),
+    ),
+  );
+}
+
+/** The owner's usable models: quarantined ones are never served. */
+export function listModels(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly Model[], DomainError> {
+  return deps.uow
+    .transaction((repos) => repos.pipelines.listByOwner(ownerId).andThen((pipelines) =>
+      repos.models.listByOwner(ownerId).map((models) => ({ pipelines, models })),
+    ))
+    .andThen(({ pipelines, models }) => {
+      // Defence in depth for I6: a model is served only with its owner's succeeded pipeline behind it.
+      const succeeded = new Set(pipelines.filter((p) => p.status === 'succeeded').map((p) => p.id));
+      return okAsync(models.filter((model) => model.status === 'active' && model.ownerId === ownerId && succeeded.has(model.pipelineId)));
+    });
+}

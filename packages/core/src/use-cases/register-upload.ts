@@ -1,0 +1,85 @@
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { domainError, type DomainError } from '../domain/errors.js';
+import { trusted, type OwnerId, type UploadId } from '../domain/ids.js';
+import { checkImage, newUpload, uploadKey, type ImageFacts, type Upload } from '../domain/upload.js';
+import type { ByteStream, PutFacts } from '../ports/object-store.js';
+import type { CoreDeps } from './core-deps.js';
+import { discardObject } from './discard-object.js';
+
+export interface RegisteredUpload {
+  readonly upload: Upload;
+  /** True when the owner had already stored these exact bytes: the existing upload is returned. */
+  readonly duplicate: boolean;
+}
+
+export type RegisterUploadError = DomainError<
+  | 'upload.too_large'
+  | 'upload.unsupported_type'
+  | 'upload.corrupt'
+  | 'upload.too_small'
+  | 'storage.unavailable'
+  | 'persistence.conflict'
+  | 'persistence.constraint'
+  | 'persistence.unavailable'
+>;
+
+/** Judges stored bytes by what they are (magic bytes, a full read, dimensions), never by claims. */
+function judge(deps: CoreDeps, stored: PutFacts): ResultAsync<ImageFacts, RegisterUploadError> {
+  if (stored.byteSize === 0) return errAsync(domainError('upload.corrupt', 'empty file'));
+  return deps.objects
+    .read(stored.key)
+    .andThen((bytes) => (bytes ? okAsync(bytes) : errAsync(domainError('upload.corrupt', 'object vanished after put'))))
+    .andThen((bytes) => deps.images.inspect(bytes))
+    .andThen((facts) => checkImage(deps.config.uploadPolicy, stored.byteSize, facts));
+}
+
+function record(
+  deps: CoreDeps,
+  ownerId: OwnerId,
+  id: UploadId,
+  stored: PutFacts,
+  facts: ImageFacts,
+): ResultAsync<RegisteredUpload, RegisterUploadError> {
+  const findExisting = () =>
+    deps.uow.transaction((repos) => repos.uploads.findStoredBySha256(ownerId, stored.sha256));
+  return deps.uow
+    .transaction((repos) =>
+      repos.uploads.findStoredBySha256(ownerId, stored.sha256).andThen((existing) =>
+        existing
+          ? okAsync({ upload: existing, duplicate: true })
+          : repos.uploads
+              .insert(newUpload({ id, ownerId, sha256: stored.sha256, byteSize: stored.byteSize, facts, now: deps.clock.now() }))
+              .map((upload) => ({ upload, duplicate: false })),
+      ),
+    )
+    .orElse((error) =>
+      // Two identical uploads raced and the other won: it is the same photo.
+      error.code === 'persistence.conflict'
+        ? findExisting().andThen((existing) => (existing ? okAsync({ upload: existing, duplicate: true }) : errAsync(error)))
+        : errAsync(error),
+    );
+}
+
+/**
+ * Streams the bytes to a key made from owner and a new id (size limit enforced while reading),
+ * judges them, and records the upload, or returns the owner's existing upload of the same bytes.
+ * Refused or duplicate bytes leave nothing behind in storage.
+ */
+export function registerUpload(
+  deps: CoreDeps,
+  input: { readonly ownerId: OwnerId; readonly body: ByteStream },
+): ResultAsync<RegisteredUpload, RegisterUploadError> {
+  const id = trusted<UploadId>(deps.ids.next());
+  const key = uploadKey(input.ownerId, id);
+  return deps.objects
+    .put(key, input.body, { maxBytes: deps.config.uploadPolicy.maxBytes })
+    .mapErr((error): RegisterUploadError =>
+      error.code === 'storage.too_large' ? domainError('upload.too_large', error.detail) : domainError('storage.unavailable', error.detail),
+    )
+    .andThen((stored) =>
+      judge(deps, stored)
+        .andThen((facts) => record(deps, input.ownerId, id, stored, facts))
+        .andThen((registered) => (registered.duplicate ? discardObject(deps, key).map(() => registered) : okAsync(registered)))
+        .orElse((error) => discardObject(deps, key).andThen(() => errAsync(error))),
+    );
+}

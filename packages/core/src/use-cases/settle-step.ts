@@ -1,0 +1,34 @@
+import { okAsync, type ResultAsync } from 'neverthrow';
+import type { DomainError } from '../domain/errors.js';
+import {
+  failPipeline,
+  retryLater,
+  type ActivePipeline,
+  type TrainingPipeline,
+} from '../domain/training-pipeline.js';
+import type { PersistenceError } from '../ports/repositories.js';
+import type { CoreDeps } from './core-deps.js';
+import { savePipeline } from './save-pipeline.js';
+
+/**
+ * Ends one step of `pipeline`: its verified outcome is persisted; a transient failure schedules
+ * a retry with backoff (bounded); any other failure ends the pipeline with a user-facing reason.
+ * A step's outcome counts only once this write is confirmed (I7).
+ */
+export function settleStep(
+  deps: CoreDeps,
+  pipeline: ActivePipeline,
+  outcome: ResultAsync<TrainingPipeline, DomainError>,
+): ResultAsync<TrainingPipeline, PersistenceError> {
+  return outcome
+    .orElse((error) => {
+      const now = deps.clock.now();
+      const next = error.transient ? retryLater(pipeline, deps.config.retryPolicy, now) : failPipeline(pipeline, error, now);
+      deps.log.record({
+        kind: error.transient ? 'pipeline.step_retry' : 'pipeline.step_failed',
+        detail: { pipelineId: pipeline.id, status: pipeline.status, code: error.code, detail: error.detail },
+      });
+      return okAsync<TrainingPipeline, never>(next);
+    })
+    .andThen((next) => savePipeline(deps, next));
+}

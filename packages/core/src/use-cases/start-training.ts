@@ -1,0 +1,95 @@
+import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
+import { destinationFor } from '../domain/destination.js';
+import { domainError, type DomainError } from '../domain/errors.js';
+import { trusted, type OwnerId, type PipelineId } from '../domain/ids.js';
+import { createPipeline, type TrainingPipeline } from '../domain/training-pipeline.js';
+import { trainingSetFrom } from '../domain/training-set.js';
+import type { Repositories } from '../ports/repositories.js';
+import type { CoreDeps } from './core-deps.js';
+
+export const DEFAULT_TRIGGER_WORD = 'TOK';
+const TRIGGER_WORD = /^[A-Za-z0-9_-]{1,32}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+export type StartTrainingError = DomainError<
+  | 'training.not_enough_photos'
+  | 'training.already_active'
+  | 'training.invalid_trigger_word'
+  | 'training.invalid_idempotency_key'
+  | 'verify.foreign_upload'
+  | 'verify.upload_missing'
+  | 'persistence.conflict'
+  | 'persistence.constraint'
+  | 'persistence.unavailable'
+>;
+
+export interface StartedTraining {
+  readonly pipeline: TrainingPipeline;
+  /** False when an `Idempotency-Key` matched an earlier request: that training is returned. */
+  readonly created: boolean;
+}
+
+export function parseTriggerWord(value: string | undefined): Result<string, DomainError<'training.invalid_trigger_word'>> {
+  if (value === undefined) return ok(DEFAULT_TRIGGER_WORD);
+  return TRIGGER_WORD.test(value) ? ok(value) : err(domainError('training.invalid_trigger_word', `"${value.slice(0, 40)}"`));
+}
+
+/** Creates a queued pipeline over all of the owner's stored photos, if the owner has none active (I8). */
+export function createOwnersPipeline(
+  deps: CoreDeps,
+  repos: Repositories,
+  fields: { ownerId: OwnerId; triggerWord: string; idempotencyKey: string | null; restartOf: PipelineId | null },
+): ResultAsync<TrainingPipeline, StartTrainingError> {
+  return repos.pipelines
+    .findActive(fields.ownerId)
+    .andThen((active) =>
+      active ? errAsync(domainError('training.already_active', `pipeline ${active.id} is ${active.status}`)) : okAsync(undefined),
+    )
+    .andThen(() => repos.uploads.listByOwner(fields.ownerId))
+    .andThen((uploads) => trainingSetFrom(fields.ownerId, uploads, deps.config.minPhotos))
+    .andThen((trainingSet) =>
+      repos.pipelines.insert(
+        createPipeline({
+          id: trusted<PipelineId>(deps.ids.next()),
+          trainingSet,
+          destination: destinationFor(deps.config.destinationStrategy, fields.ownerId),
+          triggerWord: fields.triggerWord,
+          idempotencyKey: fields.idempotencyKey,
+          restartOf: fields.restartOf,
+          now: deps.clock.now(),
+        }),
+      ),
+    );
+}
+
+/** A conflict on insert means another request created the owner's active pipeline first. */
+export function activeConflict<T, E extends DomainError>(
+  result: ResultAsync<T, E>,
+): ResultAsync<T, E | DomainError<'training.already_active'>> {
+  return result.mapErr((error) =>
+    error.code === 'persistence.conflict' ? domainError('training.already_active', error.detail) : error,
+  );
+}
+
+export function startTraining(
+  deps: CoreDeps,
+  input: { readonly ownerId: OwnerId; readonly triggerWord?: string; readonly idempotencyKey?: string },
+): ResultAsync<StartedTraining, StartTrainingError> {
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+    return errAsync(domainError('training.invalid_idempotency_key'));
+  }
+  return parseTriggerWord(input.triggerWord).asyncAndThen((triggerWord) =>
+    activeConflict(
+      deps.uow.transaction((repos) =>
+        (key === null ? okAsync(null) : repos.pipelines.findByIdempotencyKey(input.ownerId, key)).andThen((earlier) =>
+          earlier
+            ? okAsync({ pipeline: earlier, created: false })
+            : createOwnersPipeline(deps, repos, { ownerId: input.ownerId, triggerWord, idempotencyKey: key, restartOf: null }).map(
+                (pipeline) => ({ pipeline, created: true }),
+              ),
+        ),
+      ),
+    ),
+  );
+}

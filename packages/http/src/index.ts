@@ -1,0 +1,2 @@
+// Placeholder: the HTTP shell arrives with the service issue.
+export {};

@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+
+const rootDir = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * Vitest resolves `@selfie-lora/<pkg>` to `packages/<pkg>/src/index.ts` (TypeScript source, no
+ * build needed). Typecheck, lint and dependency-cruiser get the same result through the
+ * `@selfie-lora/source` export condition (tsconfig `customConditions`); plain Node ignores that
+ * condition and loads `dist/index.js`.
+ */
+export const workspaceAliases: { find: RegExp; replacement: string }[] = [
+  {
+    find: /^@selfie-lora\/(core|adapters|http)$/,
+    replacement: `${rootDir}packages/$1/src/index.ts`,
+  },
+];
+
+/** Shared by every project: sets fast-check's global numRuns from PROPERTY_SCALE. */
+export const sharedSetupFiles: string[] = [`${rootDir}test/support/fast-check-setup.ts`];
