@@ -10,7 +10,7 @@ const rootDir = fileURLToPath(new URL('.', import.meta.url));
  */
 export const workspaceAliases: { find: RegExp; replacement: string }[] = [
   {
-    find: /^@selfie-lora\/(core|adapters|http)$/,
+    find: /^@selfie-lora\/(core|adapters|http|replicate-simulator)$/,
     replacement: `${rootDir}packages/$1/src/index.ts`,
   },
 ];

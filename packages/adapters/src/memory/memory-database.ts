@@ -17,6 +17,7 @@ import {
   type Upload,
   type UploadId,
   type Uploads,
+  type WebhookDeliveries,
 } from '@selfie-lora/core';
 import { FaultPlan } from './fault-plan.js';
 
@@ -24,6 +25,7 @@ interface Tables {
   uploads: Map<string, Upload>;
   pipelines: Map<string, TrainingPipeline>;
   models: Map<string, Model>;
+  webhookDeliveries: Map<string, Date>;
 }
 
 const conflict = (detail: string): PersistenceError => domainError('persistence.conflict', detail);
@@ -56,7 +58,7 @@ function revise<T extends { readonly id: string; readonly revision: number }>(
  */
 export class MemoryDatabase implements UnitOfWork {
   readonly faults = new FaultPlan<'transaction'>();
-  private tables: Tables = { uploads: new Map(), pipelines: new Map(), models: new Map() };
+  private tables: Tables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
 
   transaction<T, E>(work: (repositories: Repositories) => ResultAsync<T, E>): ResultAsync<T, E | PersistenceError> {
@@ -204,5 +206,13 @@ function repositoriesOver(tables: Tables): Repositories {
       ).asyncAndThen((row) => okAsync(row)),
   };
 
-  return { uploads, pipelines, models };
+  const webhookDeliveries: WebhookDeliveries = {
+    recordOnce: (deliveryId: string, receivedAt: Date) => {
+      if (tables.webhookDeliveries.has(deliveryId)) return okAsync(false);
+      tables.webhookDeliveries.set(deliveryId, receivedAt);
+      return okAsync(true);
+    },
+  };
+
+  return { uploads, pipelines, models, webhookDeliveries };
 }

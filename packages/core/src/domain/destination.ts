@@ -26,8 +26,15 @@ export function sameDestination(a: Destination, b: Destination): boolean {
   return a.owner === b.owner && a.name === b.name;
 }
 
-/** A trainer version id `owner/name:hash` names the model it was written to. */
-export function versionBelongsTo(version: string, destination: Destination): boolean {
-  const prefix = `${destinationRef(destination)}:`;
-  return version.startsWith(prefix) && /^[A-Za-z0-9]{1,128}$/.test(version.slice(prefix.length));
+/** Parses a trainer version id `owner/name:hash`; null when malformed. */
+export function parseVersion(version: string): { destination: Destination; hash: string } | null {
+  const match = /^([a-z0-9][a-z0-9._-]{0,99})\/([a-z0-9][a-z0-9._-]{0,99}):([A-Za-z0-9]{1,128})$/i.exec(version);
+  if (!match) return null;
+  const [, owner = '', name = '', hash = ''] = match;
+  return { destination: { owner, name }, hash };
+}
+
+/** True when the trainer named a destination and it is not the expected one. */
+export function contradicts(stated: Destination | null, expected: Destination): stated is Destination {
+  return stated !== null && !sameDestination(stated, expected);
 }

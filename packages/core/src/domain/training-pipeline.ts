@@ -1,6 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { domainError, errorMessages, type DomainError, type ErrorCode } from './errors.js';
-import { sameDestination, versionBelongsTo, type Destination } from './destination.js';
+import { contradicts, destinationRef, parseVersion, sameDestination, type Destination } from './destination.js';
 import type { ModelId, OwnerId, PipelineId } from './ids.js';
 import type { Model } from './model.js';
 import type { PackageFacts, VerifiedPackage } from './training-package.js';
@@ -241,7 +241,8 @@ export function packageVerified(p: VerifyingPackagePipeline, verified: VerifiedP
 /** What the trainer said about a training it accepted or ran. */
 export interface TrainerReport {
   readonly trainerTrainingId: string;
-  readonly destination: Destination;
+  /** The destination the trainer's answer names, or null when its answer does not say. */
+  readonly destination: Destination | null;
   readonly status: 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled';
   /** `owner/name:hash` of the version this training wrote, when succeeded. */
   readonly outputVersion: string | null;
@@ -253,8 +254,8 @@ export function submitted(
   report: TrainerReport,
   now: Date,
 ): Result<TrainingStagePipeline, DomainError<'trainer.destination_mismatch' | 'trainer.invalid_response'>> {
-  if (!sameDestination(report.destination, p.destination)) {
-    return err(domainError('trainer.destination_mismatch', `accepted for ${report.destination.owner}/${report.destination.name}`));
+  if (contradicts(report.destination, p.destination)) {
+    return err(domainError('trainer.destination_mismatch', `accepted for ${destinationRef(report.destination)}`));
   }
   if (report.trainerTrainingId.length === 0) return err(domainError('trainer.invalid_response', 'empty training id'));
   const evidence: StepEvidence = {
@@ -281,11 +282,16 @@ export function trainingSucceeded(
   if (report.trainerTrainingId !== p.trainerTrainingId) {
     return err(domainError('trainer.unknown_training', `report for ${report.trainerTrainingId}, pipeline has ${p.trainerTrainingId}`));
   }
-  if (!sameDestination(report.destination, p.destination)) {
-    return err(domainError('trainer.destination_mismatch', `report names ${report.destination.owner}/${report.destination.name}`));
+  if (contradicts(report.destination, p.destination)) {
+    return err(domainError('trainer.destination_mismatch', `report names ${destinationRef(report.destination)}`));
   }
-  if (report.status !== 'succeeded' || report.outputVersion === null || !versionBelongsTo(report.outputVersion, p.destination)) {
+  const parsed = report.outputVersion === null ? null : parseVersion(report.outputVersion);
+  if (report.status !== 'succeeded' || report.outputVersion === null || parsed === null) {
     return err(domainError('trainer.invalid_response', `succeeded report with version ${String(report.outputVersion)}`));
+  }
+  // The version must have been written to this owner's destination, not merely reported for it.
+  if (!sameDestination(parsed.destination, p.destination)) {
+    return err(domainError('trainer.destination_mismatch', `version ${report.outputVersion} is not at ${destinationRef(p.destination)}`));
   }
   const version = report.outputVersion;
   const steps = finishStep(p.steps, 'succeeded', now, { step: 'train', version });

@@ -45,10 +45,17 @@ export interface Models {
   update(model: Model): Stored<Model>;
 }
 
+/** Webhook deliveries already handled, so a redelivery of the same `webhook-id` is a no-op. */
+export interface WebhookDeliveries {
+  /** True the first time a delivery id is seen; false for a redelivery. */
+  recordOnce(deliveryId: string, receivedAt: Date): Stored<boolean>;
+}
+
 export interface Repositories {
   readonly uploads: Uploads;
   readonly pipelines: Pipelines;
   readonly models: Models;
+  readonly webhookDeliveries: WebhookDeliveries;
 }
 
 /** Runs work atomically: every write inside commits together, or none does. */

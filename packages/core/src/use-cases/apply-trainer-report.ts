@@ -1,5 +1,5 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
-import { destinationRef, sameDestination } from '../domain/destination.js';
+import { contradicts, destinationRef } from '../domain/destination.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import { trusted, type ModelId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
@@ -50,7 +50,7 @@ export function applyReportTo(
   if (report.trainerTrainingId !== pipeline.trainerTrainingId) {
     return refuse(domainError('trainer.invalid_response', `report for ${report.trainerTrainingId}, recorded ${pipeline.trainerTrainingId}`));
   }
-  if (!sameDestination(report.destination, pipeline.destination)) {
+  if (contradicts(report.destination, pipeline.destination)) {
     return refuse(domainError('trainer.destination_mismatch', `report names ${destinationRef(report.destination)}`));
   }
   switch (report.status) {

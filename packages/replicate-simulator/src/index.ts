@@ -1,0 +1,2 @@
+// Replicate simulator: arrives with the adapters issue.
+export {};
