@@ -3,6 +3,7 @@ import {
   domainError,
   isActive,
   isAllowedTransition,
+  needsCleanup,
   transientError,
   type Model,
   type Models,
@@ -138,7 +139,7 @@ function repositoriesOver(tables: Tables): Repositories {
     listUnfinished: () =>
       okAsync(
         [...tables.pipelines.values()]
-          .filter((p) => isActive(p) || (p.package !== null && p.packageDeletedAt === null))
+          .filter((p) => isActive(p) || needsCleanup(p))
           .map((p) => p.id),
       ),
     insert: (pipeline: TrainingPipeline) => {

@@ -373,7 +373,10 @@ export function packageDeleted(p: TerminalPipeline, now: Date): TerminalPipeline
   return { ...p, packageDeletedAt: now, updatedAt: now };
 }
 
-/** A terminal pipeline still owes clean-up while its package exists in storage. */
+/**
+ * A terminal pipeline owes clean-up once packaging began (a half-written ZIP may exist even if
+ * none was recorded) until its package key has been deleted.
+ */
 export function needsCleanup(p: TerminalPipeline): boolean {
-  return p.package !== null && p.packageDeletedAt === null;
+  return p.packageDeletedAt === null && p.steps.some((step) => step.name === 'package');
 }

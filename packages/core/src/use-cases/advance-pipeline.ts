@@ -1,6 +1,7 @@
 import { err, errAsync, ok, okAsync, type ResultAsync } from 'neverthrow';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { PipelineId } from '../domain/ids.js';
+import { packageKey } from '../domain/training-package.js';
 import {
   beginVerification,
   isActive,
@@ -15,6 +16,7 @@ import type { CoreDeps } from './core-deps.js';
 import { savePipeline } from './save-pipeline.js';
 import { settleStep } from './settle-step.js';
 import { submitTrainingStep } from './submit-training.js';
+import { undoLostStep, type StepSideEffect } from './undo-lost-step.js';
 import { verifyPackageStep } from './verify-package.js';
 import { verifyUploadsStep } from './verify-uploads.js';
 
@@ -26,11 +28,9 @@ export interface Advance {
 
 /** Deletes an ended pipeline's package: the trainer has consumed it, and it holds the owner's photos. */
 export function cleanupPackage(deps: CoreDeps, pipeline: TrainingPipeline): ResultAsync<Advance, DomainError> {
-  if (isActive(pipeline) || !needsCleanup(pipeline) || pipeline.package === null) {
-    return okAsync({ pipeline, progressed: false });
-  }
+  if (isActive(pipeline) || !needsCleanup(pipeline)) return okAsync({ pipeline, progressed: false });
   return deps.objects
-    .delete(pipeline.package.key)
+    .delete(packageKey(pipeline.ownerId, pipeline.id))
     .andThen(() => savePipeline(deps, packageDeleted(pipeline, deps.clock.now())))
     .map((saved) => ({ pipeline: saved, progressed: true }));
 }
@@ -57,11 +57,23 @@ export function advancePipeline(deps: CoreDeps, id: PipelineId): ResultAsync<Adv
         case 'verifying_uploads':
           return progressed(settleStep(deps, pipeline, verifyUploadsStep(deps, pipeline)));
         case 'packaging':
-          return progressed(settleStep(deps, pipeline, buildPackageStep(deps, pipeline)));
+          return progressed(
+            settleStep(deps, pipeline, buildPackageStep(deps, pipeline)).orElse((error) =>
+              undoLostStep<TrainingPipeline>(deps, id, { kind: 'package' }, error),
+            ),
+          );
         case 'verifying_package':
           return progressed(settleStep(deps, pipeline, verifyPackageStep(deps, pipeline)));
-        case 'submitting':
-          return progressed(settleStep(deps, pipeline, submitTrainingStep(deps, pipeline)));
+        case 'submitting': {
+          let accepted: StepSideEffect | null = null;
+          const step = submitTrainingStep(deps, pipeline).map((next) => {
+            accepted = { kind: 'training', trainerTrainingId: next.trainerTrainingId };
+            return next;
+          });
+          return progressed(
+            settleStep(deps, pipeline, step).orElse((error) => undoLostStep<TrainingPipeline>(deps, id, accepted, error)),
+          );
+        }
         case 'training':
           // The polling fallback: a lost webhook still completes the pipeline.
           return deps.trainer

@@ -11,12 +11,19 @@ import type { CoreDeps } from './core-deps.js';
  * model (I5), and the worker retries the clean-up.
  */
 export function stopCanceled(deps: CoreDeps, canceled: EndedPipeline): ResultAsync<EndedPipeline, never> {
-  const stopTrainer = canceled.trainerTrainingId
-    ? deps.trainer.cancel(canceled.trainerTrainingId).orElse((error) => {
-        deps.log.record({ kind: 'trainer.cancel_failed', detail: { pipelineId: canceled.id, code: error.code } });
-        return okAsync(undefined);
-      })
-    : okAsync(undefined);
+  // Without a recorded id, a submission may still have been accepted just before the cancel.
+  const submitted = canceled.steps.some((step) => step.name === 'submit');
+  const trainingId: ResultAsync<string | null, DomainError> = canceled.trainerTrainingId
+    ? okAsync(canceled.trainerTrainingId)
+    : submitted
+      ? deps.trainer.findSubmission(canceled.id).map((found) => found?.trainerTrainingId ?? null)
+      : okAsync(null);
+  const stopTrainer = trainingId
+    .andThen((id) => (id === null ? okAsync(undefined) : deps.trainer.cancel(id)))
+    .orElse((error) => {
+      deps.log.record({ kind: 'trainer.cancel_failed', detail: { pipelineId: canceled.id, code: error.code } });
+      return okAsync(undefined);
+    });
   return stopTrainer
     .andThen(() => cleanupPackage(deps, canceled))
     .map(() => canceled)

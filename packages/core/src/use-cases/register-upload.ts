@@ -1,5 +1,5 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
-import { domainError, type DomainError } from '../domain/errors.js';
+import { domainError, transientError, type DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type UploadId } from '../domain/ids.js';
 import { checkImage, newUpload, uploadKey, type ImageFacts, type Upload } from '../domain/upload.js';
 import type { ByteStream, PutFacts } from '../ports/object-store.js';
@@ -74,7 +74,7 @@ export function registerUpload(
   return deps.objects
     .put(key, input.body, { maxBytes: deps.config.uploadPolicy.maxBytes })
     .mapErr((error): RegisterUploadError =>
-      error.code === 'storage.too_large' ? domainError('upload.too_large', error.detail) : domainError('storage.unavailable', error.detail),
+      error.code === 'storage.too_large' ? domainError('upload.too_large', error.detail) : transientError('storage.unavailable', error.detail),
     )
     .andThen((stored) =>
       judge(deps, stored)

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import {
+  advancePipeline,
+  deleteUpload,
+  listModels,
+  listUploads,
+  registerUpload,
+  restartTraining,
+  runPipeline,
+  uploadKey,
+} from '@selfie-lora/core';
+import { photo, streamOf } from '../support/images.js';
+import {
+  advanceTo,
+  alice,
+  bob,
+  errorCode,
+  expectUnchanged,
+  failureCode,
+  memoryCore,
+  ownersState,
+  packageKeys,
+  startedPipeline,
+  storedPipeline,
+  storedState,
+  trainingFor,
+  uploadPhoto,
+  uploadPhotos,
+} from '../support/memory-core-fixtures.js';
+
+describe('deleteUpload', () => {
+  it('erases the bytes at once and keeps the row as deleted', async () => {
+    const core = memoryCore();
+    const [kept, gone] = await uploadPhotos(core, alice, [1, 2]);
+    const deleted = (await deleteUpload(core.deps, { ownerId: alice, uploadId: gone!.id }))._unsafeUnwrap();
+    expect(deleted.canceled).toBeNull();
+    expect(deleted.upload).toMatchObject({ id: gone!.id, ownerId: alice, sha256: gone!.sha256, status: 'deleted' });
+    expect(deleted.upload.deletedAt).toEqual(core.clock.now());
+    expect(core.store.keys()).toEqual([uploadKey(alice, kept!.id)]);
+    const rows = core.db.snapshot().uploads;
+    expect(rows.find((u) => u.id === gone!.id)?.status).toBe('deleted');
+    expect(rows.find((u) => u.id === kept!.id)?.status).toBe('stored');
+    // The owner's list shows only what is still there.
+    expect((await listUploads(core.deps, alice))._unsafeUnwrap().map((u) => u.id)).toEqual([kept!.id]);
+  });
+
+  it("answers upload.not_found for another owner's photo and leaves it untouched", async () => {
+    const core = memoryCore();
+    const bobs = await uploadPhoto(core, bob, 5);
+    await uploadPhoto(core, alice, 6);
+    const before = storedState(core);
+    expect(errorCode(await deleteUpload(core.deps, { ownerId: alice, uploadId: bobs.id }))).toBe('upload.not_found');
+    expectUnchanged(core, before);
+  });
+
+  it('answers upload.not_found for an id nobody has', async () => {
+    const core = memoryCore();
+    const upload = await uploadPhoto(core, alice, 6);
+    const before = storedState(core);
+    const missing = { ownerId: alice, uploadId: `${upload.id}x` as typeof upload.id };
+    expect(errorCode(await deleteUpload(core.deps, missing))).toBe('upload.not_found');
+    expectUnchanged(core, before);
+  });
+
+  it('re-uploading the same bytes after a delete makes a new upload', async () => {
+    const core = memoryCore();
+    const bytes = await photo(8);
+    const first = (await registerUpload(core.deps, { ownerId: alice, body: streamOf(bytes) }))._unsafeUnwrap().upload;
+    (await deleteUpload(core.deps, { ownerId: alice, uploadId: first.id }))._unsafeUnwrap();
+    const again = (await registerUpload(core.deps, { ownerId: alice, body: streamOf(bytes) }))._unsafeUnwrap();
+    expect(again.duplicate).toBe(false);
+    expect(again.upload.id).not.toBe(first.id);
+    expect(core.store.keys()).toEqual([uploadKey(alice, again.upload.id)]);
+  });
+
+  it('cancels the active pipeline using the photo, with a reason, and the owner can restart', async () => {
+    const core = memoryCore();
+    await startedPipeline(core, bob, [50, 51, 52]);
+    const bobsBefore = ownersState(core, bob);
+    const { uploads, pipeline } = await startedPipeline(core, alice, [1, 2, 3, 4]);
+    await advanceTo(core, pipeline.id, 'verifying_package');
+    expect(packageKeys(core).length).toBeGreaterThan(0);
+
+    const deleted = (await deleteUpload(core.deps, { ownerId: alice, uploadId: uploads[0]!.id }))._unsafeUnwrap();
+    expect(deleted.canceled?.id).toBe(pipeline.id);
+    const ended = storedPipeline(core, pipeline.id);
+    expect(ended.status).toBe('canceled');
+    expect(failureCode(ended)).toBe('training.canceled_upload_deleted');
+    expect('failure' in ended && ended.failure.message).toMatch(/deleted/);
+    // The package held the deleted photo: it goes too.
+    expect(packageKeys(core).filter((key) => key.includes(pipeline.id))).toEqual([]);
+    expect(core.store.keys()).not.toContain(uploadKey(alice, uploads[0]!.id));
+    // Bob's pipeline is not touched.
+    expect(ownersState(core, bob)).toEqual(bobsBefore);
+
+    const restarted = (await restartTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrap();
+    expect(restarted.trainingSet.items.map((i) => i.uploadId)).toEqual(uploads.slice(1).map((u) => u.id));
+  });
+
+  it('cancels a pipeline that is training and tells the trainer to stop', async () => {
+    const core = memoryCore();
+    const { uploads, pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    (await deleteUpload(core.deps, { ownerId: alice, uploadId: uploads[2]!.id }))._unsafeUnwrap();
+    expect(trainingFor(core, pipeline.id).status).toBe('canceled');
+    expect(storedPipeline(core, pipeline.id).status).toBe('canceled');
+    expect(packageKeys(core)).toEqual([]);
+  });
+
+  it('does not cancel the active pipeline when the photo is not in its training set', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    const later = await uploadPhoto(core, alice, 4);
+    const deleted = (await deleteUpload(core.deps, { ownerId: alice, uploadId: later.id }))._unsafeUnwrap();
+    expect(deleted.canceled).toBeNull();
+    expect(storedPipeline(core, pipeline.id).status).toBe('queued');
+  });
+
+  it("keeps a model's provenance rows after its photos are deleted", async () => {
+    const core = memoryCore();
+    const { uploads, pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
+    const done = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
+    expect(done.status).toBe('succeeded');
+    const [model] = (await listModels(core.deps, alice))._unsafeUnwrap();
+
+    for (const upload of uploads) (await deleteUpload(core.deps, { ownerId: alice, uploadId: upload.id }))._unsafeUnwrap();
+
+    expect(core.store.keys()).toEqual([]);
+    const rows = core.db.snapshot();
+    expect(rows.uploads.map((u) => [u.id, u.sha256, u.status])).toEqual(uploads.map((u) => [u.id, u.sha256, 'deleted']));
+    expect(rows.pipelines).toEqual([done]);
+    expect(rows.models).toEqual([model]);
+    expect(model!.trainingSet).toEqual(uploads.map((u) => ({ uploadId: u.id, sha256: u.sha256 })));
+  });
+
+  it('a failed storage delete answers storage.unavailable; deleting again erases the bytes', async () => {
+    const core = memoryCore();
+    const [upload, other] = await uploadPhotos(core, alice, [1, 2]);
+    core.store.faults.failNext('delete');
+    expect(errorCode(await deleteUpload(core.deps, { ownerId: alice, uploadId: upload!.id }))).toBe('storage.unavailable');
+    // The row already says deleted, so the photo is never used again; its bytes are still there.
+    expect(core.db.snapshot().uploads.find((u) => u.id === upload!.id)?.status).toBe('deleted');
+    expect(core.store.keys()).toContain(uploadKey(alice, upload!.id));
+
+    const retried = (await deleteUpload(core.deps, { ownerId: alice, uploadId: upload!.id }))._unsafeUnwrap();
+    expect(retried.upload.status).toBe('deleted');
+    expect(core.store.keys()).toEqual([uploadKey(alice, other!.id)]);
+  });
+
+  it('when the package cannot be deleted at cancel time, the next advance deletes it', async () => {
+    const core = memoryCore();
+    const { uploads, pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    core.store.faults.failNext('delete');
+    (await deleteUpload(core.deps, { ownerId: alice, uploadId: uploads[0]!.id }))._unsafeUnwrap();
+    expect(core.log.kinds()).toContain('pipeline.cleanup_deferred');
+    // The photo itself is gone even though the package clean-up was deferred.
+    expect(core.store.keys()).not.toContain(uploadKey(alice, uploads[0]!.id));
+    expect(packageKeys(core)).toHaveLength(1);
+
+    const advance = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap();
+    expect(advance.pipeline.status).toBe('canceled');
+    expect(packageKeys(core)).toEqual([]);
+    expect('packageDeletedAt' in advance.pipeline && advance.pipeline.packageDeletedAt).toEqual(core.clock.now());
+  });
+});

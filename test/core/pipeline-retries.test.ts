@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { advancePipeline, defaultRetryPolicy, runPipeline, type PipelineStatus } from '@selfie-lora/core';
+import type { MemoryCore } from '@selfie-lora/adapters';
+import {
+  advanceTo,
+  alice,
+  errorCode,
+  expectUnchanged,
+  failureCode,
+  memoryCore,
+  packageKeys,
+  startedPipeline,
+  storedPipeline,
+  storedState,
+  trainingFor,
+} from '../support/memory-core-fixtures.js';
+
+type Fault =
+  | { readonly port: 'store'; readonly op: 'inspect' | 'read' | 'sign' }
+  | { readonly port: 'packager'; readonly op: 'build' | 'readBack' }
+  | { readonly port: 'trainer'; readonly op: 'submit' | 'find' | 'get' };
+
+function inject(core: MemoryCore, fault: Fault, times = 1) {
+  if (fault.port === 'store') core.store.faults.failNext(fault.op, times);
+  else if (fault.port === 'packager') core.packager.faults.failNext(fault.op, times);
+  else core.trainer.faults.failNext(fault.op, times);
+}
+
+// Each transient fault hits the step that runs in `status`, and the step after it is `next`.
+const cases: readonly [Fault, PipelineStatus, PipelineStatus][] = [
+  [{ port: 'store', op: 'inspect' }, 'verifying_uploads', 'packaging'],
+  [{ port: 'packager', op: 'build' }, 'packaging', 'verifying_package'],
+  [{ port: 'packager', op: 'readBack' }, 'verifying_package', 'submitting'],
+  [{ port: 'trainer', op: 'find' }, 'submitting', 'training'],
+  [{ port: 'store', op: 'sign' }, 'submitting', 'training'],
+  [{ port: 'trainer', op: 'submit' }, 'submitting', 'training'],
+];
+
+describe('transient faults are retried after a backoff', () => {
+  it.each(cases)('%j in %s: waits until retry.notBefore, then succeeds', async (fault, status, next) => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    if (status !== 'queued') await advanceTo(core, pipeline.id, status);
+    inject(core, fault);
+
+    const retried = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(retried.status).toBe(status);
+    expect(retried.retry).toEqual({ attempt: 1, notBefore: new Date(core.clock.now().getTime() + defaultRetryPolicy.baseDelayMs) });
+
+    // Before the retry time nothing happens at all.
+    core.clock.advance(defaultRetryPolicy.baseDelayMs - 1);
+    const before = storedState(core);
+    expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
+    expectUnchanged(core, before);
+
+    core.clock.advance(1);
+    const moved = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(moved.status).toBe(next);
+    expect(moved.retry).toEqual({ attempt: 0, notBefore: null });
+    // A retried submission still makes exactly one training.
+    expect(core.trainer.trainings.size).toBe(next === 'training' ? 1 : 0);
+  });
+
+  it('a trainer outage while polling is retried and the training still completes', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
+    core.trainer.faults.failNext('get');
+    const waiting = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
+    expect(waiting).toMatchObject({ status: 'training', retry: { attempt: 1 } });
+    core.clock.advance(defaultRetryPolicy.baseDelayMs);
+    expect((await runPipeline(core.deps, pipeline.id))._unsafeUnwrap().status).toBe('succeeded');
+  });
+
+  it('backs off exponentially between attempts', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'packaging');
+    // One build call per attempt (photo inspections run several per attempt).
+    core.packager.faults.failNext('build', 3);
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const { retry } = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+      expect(retry.attempt).toBe(attempt);
+      delays.push(retry.notBefore!.getTime() - core.clock.now().getTime());
+      core.clock.advance(delays.at(-1)!);
+    }
+    expect(delays).toEqual([2_000, 4_000, 8_000]);
+    expect((await runPipeline(core.deps, pipeline.id))._unsafeUnwrap().status).toBe('training');
+  });
+
+  it('a database outage loses nothing: the step is redone on the next advance', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'verifying_uploads');
+    const before = storedState(core);
+    core.db.faults.failNext('transaction');
+    expect(errorCode(await advancePipeline(core.deps, pipeline.id))).toBe('persistence.unavailable');
+    expectUnchanged(core, before);
+    expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline.status).toBe('packaging');
+  });
+});
+
+describe('exhausted retries end the pipeline', () => {
+  it.each<[Fault, PipelineStatus]>([
+    [{ port: 'store', op: 'inspect' }, 'verifying_uploads'],
+    [{ port: 'trainer', op: 'submit' }, 'submitting'],
+  ])('%j failing every time in %s ends with training.retries_exhausted', async (fault, status) => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, status);
+    inject(core, fault, 1_000);
+    let attempts = 0;
+    let current = storedPipeline(core, pipeline.id);
+    while (current.status === status && attempts < 50) {
+      current = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+      attempts += 1;
+      core.clock.advance(defaultRetryPolicy.maxDelayMs);
+    }
+    expect(attempts).toBe(defaultRetryPolicy.maxAttempts);
+    expect(current.status).toBe('failed');
+    expect(failureCode(current)).toBe('training.retries_exhausted');
+    expect(core.trainer.trainings.size).toBe(0);
+    expect(packageKeys(core)).toEqual([]);
+    // Final: later advances do nothing, even once the faults are gone.
+    core.store.faults.clear();
+    core.trainer.faults.clear();
+    const before = storedState(core);
+    expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
+    expectUnchanged(core, before);
+  });
+});
+
+describe('the trainer’s own outcome', () => {
+  it('a failed training fails the pipeline with trainer.training_failed', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'failed');
+    const ended = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
+    expect(ended).toMatchObject({ status: 'failed', failure: { step: 'train', code: 'trainer.training_failed' } });
+    expect(core.db.snapshot().models).toEqual([]);
+  });
+
+  it('a training canceled at the trainer cancels the pipeline', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'canceled');
+    const ended = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
+    expect(ended).toMatchObject({ status: 'canceled', failure: { code: 'trainer.training_canceled' } });
+    expect(core.db.snapshot().models).toEqual([]);
+  });
+
+  it('a still-running training leaves the pipeline waiting, unchanged', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    const before = storedState(core);
+    expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
+    expectUnchanged(core, before);
+  });
+});
