@@ -60,9 +60,8 @@ describe('trainingSetFrom', () => {
     );
   });
 
-  // Math.max(1, NaN) is NaN and `0 < NaN` is false, so a non-numeric minimum (e.g. a mis-parsed
-  // TRAINING_MIN_PHOTOS) lets an empty set through. Flip to `it` once training-set.ts is fixed.
-  it.fails('KNOWN DEFECT: never makes an empty set when the minimum is NaN', () => {
+  // A mis-parsed minimum (NaN) must not let an empty set through.
+  it('never makes an empty set when the minimum is NaN', () => {
     expect(trainingSetFrom(alice, [], Number.NaN).isErr()).toBe(true);
   });
 

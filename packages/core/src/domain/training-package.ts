@@ -46,6 +46,9 @@ function isCaptionFor(name: string, imageNames: ReadonlySet<string>): boolean {
 
 /** Same count, same names, every entry's SHA-256 equal to its photo's, nothing else but captions. */
 function matchEntries(set: TrainingSet, facts: PackageFacts): Result<PackageFacts, PackageError> {
+  // A repeated name (photo or caption) leaves it to the unzip tool which one the trainer reads.
+  const names = new Set(facts.entries.map((entry) => entry.name));
+  if (names.size !== facts.entries.length) return err(domainError('package.entry_mismatch', 'repeated entry name'));
   const expected = new Map(set.items.map((item) => [entryName(item), item]));
   const images = facts.entries.filter((entry) => !isCaptionFor(entry.name, new Set(expected.keys())));
   if (images.length !== expected.size) {

@@ -38,7 +38,8 @@ export function trainingSetFrom(
   if (deleted) return err(domainError('verify.upload_missing', `upload ${deleted.id} is ${deleted.status}`));
   const unique = [...new Map(uploads.map((upload) => [upload.id, upload])).values()];
   // Never fewer than one photo, whatever the configuration says: no model without uploads (I6).
-  if (unique.length < Math.max(1, minPhotos)) {
+  // Written so that a NaN or negative minimum can never let an empty set through.
+  if (unique.length === 0 || !(unique.length >= minPhotos)) {
     return err(domainError('training.not_enough_photos', `${unique.length} of ${minPhotos} photos`));
   }
   const items = unique.map((upload) => ({

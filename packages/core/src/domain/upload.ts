@@ -58,6 +58,9 @@ export function checkImage(
 ): Result<ImageFacts, DomainError<'upload.too_large' | 'upload.too_small' | 'upload.corrupt'>> {
   if (byteSize > policy.maxBytes) return err(domainError('upload.too_large', `${byteSize} > ${policy.maxBytes} bytes`));
   if (byteSize === 0) return err(domainError('upload.corrupt', 'empty file'));
+  if (!Number.isInteger(facts.width) || !Number.isInteger(facts.height) || facts.width <= 0 || facts.height <= 0) {
+    return err(domainError('upload.corrupt', `dimensions ${facts.width}x${facts.height}`));
+  }
   if (facts.width < policy.minWidth || facts.height < policy.minHeight) {
     return err(
       domainError(
