@@ -42,6 +42,13 @@ module.exports = {
       to: { path: ['^packages/http/', '(^|/)node_modules/@selfie-lora/http(/|$)'] },
     },
     {
+      name: 'no-simulator-in-production',
+      severity: 'error',
+      comment: 'The Replicate simulator is a dev/test tool: only tests and the dev start-up may use it.',
+      from: { path: '^packages/(core|adapters)/src/' },
+      to: { path: ['^packages/replicate-simulator/', '(^|/)node_modules/@selfie-lora/replicate-simulator(/|$)'] },
+    },
+    {
       name: 'packages-not-to-test',
       severity: 'error',
       comment: 'Nothing in packages/ may import from the cross-package test workspace (test/).',

@@ -248,12 +248,12 @@ describe('polling: a mismatched answer about our own recorded training ends the 
     expect(core.db.snapshot().models).toEqual([]);
   });
 
-  it('a training the trainer no longer knows fails with trainer.invalid_response', async () => {
+  it('a training the trainer no longer knows (404) fails the pipeline with trainer.rejected', async () => {
     const core = memoryCore();
     const { pipelineId, training: t } = await training(core, alice, [1, 2, 3]);
     core.trainer.trainings.delete(t.id);
     const ended = (await runPipeline(core.deps, pipelineId))._unsafeUnwrap();
-    expect(failureCode(ended)).toBe('trainer.invalid_response');
+    expect(failureCode(ended)).toBe('trainer.rejected');
     expect(core.db.snapshot().models).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-// Adapters for the core's ports. In-memory ones serve fast tests and dry runs; the real
-// Postgres, S3 and Replicate adapters arrive alongside them.
+// Adapters for the core's ports. In-memory ones serve fast tests and dry runs; Postgres, S3
+// and Replicate are the real ones.
 export * from './images/sharp-image-inspector.js';
 export * from './system/system-clock.js';
 export * from './system/random-id-source.js';
@@ -13,3 +13,6 @@ export * from './memory/memory-database.js';
 export * from './memory/memory-packager.js';
 export * from './memory/memory-trainer.js';
 export * from './memory/memory-core.js';
+export * from './s3/index.js';
+export * from './replicate/index.js';
+export * from './composition/service-config.js';

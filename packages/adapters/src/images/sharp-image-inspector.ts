@@ -1,9 +1,9 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import sharp from 'sharp';
-import { domainError, isImageType, type ByteStream, type DomainError, type ImageFacts, type ImageInspector, type ImageType } from '@selfie-lora/core';
+import { domainError, isImageType, transientError, type ByteStream, type DomainError, type ImageFacts, type ImageInspector, type ImageType } from '@selfie-lora/core';
 
-type InspectError = DomainError<'upload.unsupported_type' | 'upload.corrupt'>;
+type InspectError = DomainError<'upload.unsupported_type' | 'upload.corrupt' | 'storage.unavailable'>;
 
 async function collect(bytes: ByteStream): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -26,7 +26,8 @@ export class SharpImageInspector implements ImageInspector {
   }
 
   inspect(bytes: ByteStream): ResultAsync<ImageFacts, InspectError> {
-    return ResultAsync.fromPromise(collect(bytes), (cause) => domainError('upload.corrupt', `unreadable: ${String(cause)}`)).andThen(
+    // A stream that breaks off is storage trouble, not the photo's fault: retryable.
+    return ResultAsync.fromPromise(collect(bytes), (cause) => transientError('storage.unavailable', `read failed: ${String(cause)}`)).andThen(
       (buffer) =>
         this.sniff(buffer.subarray(0, 4100)).andThen((contentType) => {
           if (contentType === null) return errAsync<ImageFacts, InspectError>(domainError('upload.unsupported_type', 'magic bytes'));

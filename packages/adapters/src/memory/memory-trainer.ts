@@ -105,7 +105,7 @@ export class MemoryTrainer implements Trainer {
   get(trainerTrainingId: string): ResultAsync<TrainerReport, TrainerError> {
     if (this.faults.take('get')) return errAsync(transientError('trainer.unavailable', 'injected get fault'));
     const training = this.trainings.get(trainerTrainingId);
-    if (!training) return errAsync(domainError('trainer.invalid_response', `unknown training ${trainerTrainingId}`));
+    if (!training) return errAsync(domainError('trainer.rejected', `unknown training ${trainerTrainingId}`));
     if (this.options.autoComplete === true && (training.status === 'starting' || training.status === 'processing')) {
       this.finish(training.id, 'succeeded');
     }

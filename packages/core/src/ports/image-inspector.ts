@@ -7,5 +7,5 @@ export interface ImageInspector {
   /** The allowed type named by these first bytes' magic numbers, or null. */
   sniff(head: Uint8Array): ResultAsync<ImageType | null, never>;
   /** Reads the whole image: type by magic bytes, dimensions, and structure (truncation, damage). */
-  inspect(bytes: ByteStream): ResultAsync<ImageFacts, DomainError<'upload.unsupported_type' | 'upload.corrupt'>>;
+  inspect(bytes: ByteStream): ResultAsync<ImageFacts, DomainError<'upload.unsupported_type' | 'upload.corrupt' | 'storage.unavailable'>>;
 }

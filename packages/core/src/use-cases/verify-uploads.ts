@@ -9,6 +9,9 @@ import {
 import { verifyUploads as compare, type StoredObjectFacts } from '../domain/upload-verification.js';
 import type { DomainError } from '../domain/errors.js';
 import type { CoreDeps } from './core-deps.js';
+import { inBatches } from './in-batches.js';
+
+const STORAGE_CONCURRENCY = 4;
 
 /** I2: every photo is checked in storage right before packaging: exists, size, SHA-256, type. */
 export function verifyUploadsStep(
@@ -19,8 +22,7 @@ export function verifyUploadsStep(
   const rows = deps.uow.transaction((repos) =>
     ResultAsync.combine(items.map((item) => repos.uploads.get(pipeline.ownerId, item.uploadId))),
   );
-  const objects = ResultAsync.combine(
-    items.map((item) =>
+  const objects = inBatches(items, STORAGE_CONCURRENCY, (item) =>
       deps.objects.inspect(uploadKey(pipeline.ownerId, item.uploadId)).andThen(
         (facts): ResultAsync<StoredObjectFacts, DomainError> =>
           facts.exists
@@ -29,7 +31,6 @@ export function verifyUploadsStep(
                 .map((sniffedType) => ({ exists: true, byteSize: facts.byteSize, sha256: facts.sha256, sniffedType }))
             : okAsync({ exists: false }),
       ),
-    ),
   );
   return ResultAsync.combine([rows, objects] as const).andThen(([uploads, stored]) => {
     const rowMap = new Map<UploadId, Upload>();

@@ -1,0 +1,84 @@
+import { err, ok, type Result } from 'neverthrow';
+import { z } from 'zod';
+import { domainError, parseVersion, type Destination, type DomainError, type TrainerReport } from '@selfie-lora/core';
+
+// Schemas of the Replicate answers we act on (https://replicate.com/docs/reference/http). They
+// require what we rely on and tolerate extra fields; anything missing or mistyped is an answer
+// we cannot trust.
+
+const modelRef = /^([a-z0-9][a-z0-9._-]{0,99})\/([a-z0-9][a-z0-9._-]{0,99})$/i;
+/** Replicate ids are lowercase base32; stay strict so an id can never steer a request path. */
+export const trainingIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
+
+export const trainingSchema = z.looseObject({
+  id: z.string().regex(trainingIdPattern),
+  status: z.enum(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']),
+  created_at: z.string().min(1),
+  /** Not in every documented example: when present it must be a model reference. */
+  destination: z.string().regex(modelRef).nullish(),
+  input: z.record(z.string(), z.unknown()).nullish(),
+  output: z.looseObject({ version: z.string().nullish(), weights: z.string().nullish() }).nullish(),
+  error: z.unknown().optional(),
+});
+export type TrainingJson = z.infer<typeof trainingSchema>;
+
+export const trainingPageSchema = z.looseObject({
+  next: z.string().nullish(),
+  results: z.array(trainingSchema),
+});
+
+export const modelSchema = z.looseObject({
+  owner: z.string().min(1),
+  name: z.string().min(1),
+  visibility: z.enum(['public', 'private']),
+});
+
+export const versionPageSchema = z.looseObject({
+  next: z.string().nullish(),
+  results: z.array(z.looseObject({ id: z.string().regex(/^[A-Za-z0-9]{1,128}$/), created_at: z.string().min(1) })),
+});
+
+export type InvalidResponse = DomainError<'trainer.invalid_response'>;
+
+export function invalid(detail: string): InvalidResponse {
+  return domainError('trainer.invalid_response', detail);
+}
+
+export function parseWith<T>(schema: z.ZodType<T>, json: unknown, what: string): Result<T, InvalidResponse> {
+  const parsed = schema.safeParse(json);
+  return parsed.success ? ok(parsed.data) : err(invalid(`${what}: ${z.prettifyError(parsed.error)}`));
+}
+
+export function parseDestination(ref: string): Destination | null {
+  const match = modelRef.exec(ref);
+  return match ? { owner: match[1]!, name: match[2]! } : null;
+}
+
+function errorText(error: unknown): string | null {
+  if (error === undefined || error === null) return null;
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}
+
+/**
+ * What a training says, faithfully: its own id, the destination it names (its `destination`
+ * field, else the one its output version is written to, else null) and its output version.
+ * Judging whether that is the training and destination we expect is the core's job.
+ */
+export function toTrainerReport(training: TrainingJson): Result<TrainerReport, InvalidResponse> {
+  const version = training.output?.version ?? null;
+  const parsedVersion = version === null ? null : parseVersion(version);
+  if (version !== null && parsedVersion === null) return err(invalid(`training ${training.id}: malformed output version ${version}`));
+  if (training.status === 'succeeded' && parsedVersion === null) {
+    return err(invalid(`training ${training.id} succeeded without an output version`));
+  }
+  const named = training.destination ? parseDestination(training.destination) : null;
+  // `aborted` (ended before it ran) is a failure from the owner's point of view.
+  const status = training.status === 'aborted' ? 'failed' : training.status;
+  return ok({
+    trainerTrainingId: training.id,
+    destination: named ?? parsedVersion?.destination ?? null,
+    status,
+    outputVersion: version,
+    error: status === 'failed' ? (errorText(training.error) ?? training.status) : errorText(training.error),
+  });
+}

@@ -1,0 +1,232 @@
+import { err, errAsync, ok, okAsync, ResultAsync } from 'neverthrow';
+import Replicate from 'replicate';
+import {
+  destinationRef,
+  domainError,
+  type Destination,
+  type PipelineId,
+  type Submission,
+  type Trainer,
+  type TrainerError,
+  type TrainerReport,
+} from '@selfie-lora/core';
+import { classifyTrainerFailure, httpStatusOf } from './replicate-errors.js';
+import {
+  invalid,
+  modelSchema,
+  parseWith,
+  toTrainerReport,
+  trainingIdPattern,
+  trainingPageSchema,
+  trainingSchema,
+  versionPageSchema,
+  type TrainingJson,
+} from './replicate-schemas.js';
+
+export type WebhookEventType = 'start' | 'output' | 'logs' | 'completed';
+
+export interface ReplicateTrainerConfig {
+  readonly apiToken: string;
+  /** Default `https://api.replicate.com/v1`; the simulator's `baseUrl` in tests and dev. */
+  readonly baseUrl?: string;
+  /** The trainer to run, `owner/name:version` (e.g. `ostris/flux-dev-lora-trainer:<version>`). */
+  readonly trainer: string;
+  /** Where Replicate posts webhooks (`PUBLIC_BASE_URL + /v1/webhooks/replicate`); none when absent. */
+  readonly webhookUrl?: string | null;
+  readonly webhookEventsFilter?: readonly WebhookEventType[];
+  /** Hardware SKU for destination models created on demand. */
+  readonly hardware?: string;
+  readonly fetch?: typeof fetch;
+  /** Per HTTP request; the client retries GETs on 429/5xx and any request on network errors. */
+  readonly requestTimeoutMs?: number;
+  /** Bound on the pages `findSubmission` and `listVersions` follow (100 items a page). */
+  readonly maxListPages?: number;
+}
+
+/** A version found at a destination on the trainer (for the audit). */
+export interface DestinationVersion {
+  readonly id: string;
+  /** `owner/name:id`, the form pipelines record as `modelVersion`. */
+  readonly version: string;
+  readonly createdAt: string;
+}
+
+function parseTrainerRef(ref: string): { owner: string; name: string; version: string } {
+  const match = /^([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*):([A-Za-z0-9]+)$/i.exec(ref);
+  if (!match) throw new TypeError(`ReplicateTrainer: trainer must be "owner/name:version", got "${ref}"`);
+  return { owner: match[1]!, name: match[2]!, version: match[3]! };
+}
+
+function urlSetting(name: string, value: string): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw new TypeError(`ReplicateTrainer: ${name} must be an absolute URL, got "${value}"`);
+  }
+}
+
+/** True when the training's input URL path holds `/<pipelineId>/` (package keys do). */
+function isInputOf(training: TrainingJson, pipelineId: PipelineId): boolean {
+  const input = training.input?.['input_images'];
+  if (typeof input !== 'string') return false;
+  try {
+    return decodeURIComponent(new URL(input).pathname).includes(`/${pipelineId}/`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `Trainer` port over the Replicate HTTP API (`replicate` client). Every answer is checked
+ * against a schema before anything in it is used; failures are classified, never thrown.
+ */
+export class ReplicateTrainer implements Trainer {
+  private readonly client: Replicate;
+  private readonly trainer: { owner: string; name: string; version: string };
+  private readonly origin: string;
+  private readonly maxListPages: number;
+
+  constructor(private readonly config: ReplicateTrainerConfig) {
+    // Configuration errors surface at start-up, naming the setting.
+    this.trainer = parseTrainerRef(config.trainer);
+    const baseUrl = config.baseUrl ?? 'https://api.replicate.com/v1';
+    this.origin = urlSetting('baseUrl', baseUrl).origin;
+    if (config.webhookUrl) urlSetting('webhookUrl', config.webhookUrl);
+    if (config.apiToken.length === 0) throw new TypeError('ReplicateTrainer: apiToken is empty');
+    this.maxListPages = config.maxListPages ?? 10;
+    const timeoutMs = config.requestTimeoutMs ?? 30_000;
+    const baseFetch = config.fetch ?? globalThis.fetch;
+    const timedFetch = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      try {
+        return await baseFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+      } catch (cause) {
+        if ((init?.method ?? 'GET') === 'GET') throw cause;
+        // The client retries anything thrown, POSTs included; a create that timed out may have
+        // been accepted, and repeating it would start duplicate trainings. Answer instead (not
+        // retried for a POST); the caller sees trainer.unavailable and findSubmission adopts it.
+        const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+        return new Response(JSON.stringify({ detail: `network failure: ${detail}` }), { status: 599, statusText: 'Network Failure' });
+      }
+    };
+    this.client = new Replicate({ auth: config.apiToken, baseUrl, fetch: timedFetch });
+  }
+
+  /** One client call; `absentOn` names the HTTP status that means "not there" (answered as null). */
+  private call(context: string, request: () => Promise<unknown>, absentOn?: number): ResultAsync<unknown, TrainerError> {
+    return ResultAsync.fromPromise(Promise.resolve().then(request), (cause) => cause).orElse((cause) =>
+      absentOn !== undefined && httpStatusOf(cause) === absentOn
+        ? okAsync<unknown, TrainerError>(null)
+        : errAsync(classifyTrainerFailure(cause, context)),
+    );
+  }
+
+  submit(submission: Submission): ResultAsync<TrainerReport, TrainerError> {
+    const destination = destinationRef(submission.destination);
+    const webhook = this.config.webhookUrl
+      ? { webhook: this.config.webhookUrl, webhook_events_filter: [...(this.config.webhookEventsFilter ?? ['completed'])] }
+      : {};
+    return this.ensureDestination(submission.destination)
+      .andThen(() =>
+        this.call(`create training for ${destination}`, () =>
+          this.client.trainings.create(this.trainer.owner, this.trainer.name, this.trainer.version, {
+            destination: destination as `${string}/${string}`,
+            input: { input_images: submission.inputUrl, trigger_word: submission.triggerWord },
+            ...webhook,
+          }),
+        ),
+      )
+      .andThen((json) => parseWith(trainingSchema, json, 'created training'))
+      .andThen((training) => {
+        // The answer must describe a training of the input we gave (I4), when it says.
+        const input = training.input?.['input_images'];
+        return input === undefined || input === submission.inputUrl
+          ? toTrainerReport(training)
+          : err(invalid(`training ${training.id} names another input`));
+      });
+  }
+
+  /** Models are created private on first use; a concurrent creator winning the race (409) is fine. */
+  private ensureDestination(destination: Destination): ResultAsync<void, TrainerError> {
+    const ref = destinationRef(destination);
+    const isThisModel = (json: unknown) =>
+      parseWith(modelSchema, json, `model ${ref}`).andThen((model) =>
+        model.owner === destination.owner && model.name === destination.name
+          ? ok(undefined)
+          : err(invalid(`asked for ${ref}, got ${model.owner}/${model.name}`)),
+      );
+    const create = () =>
+      this.call(
+        `create model ${ref}`,
+        () =>
+          this.client.models.create(destination.owner, destination.name, {
+            visibility: 'private',
+            hardware: this.config.hardware ?? 'gpu-t4',
+            description: 'Selfie LoRA destination (managed by selfie-lora)',
+          }),
+        409,
+      ).andThen((created) => (created === null ? ok(undefined) : isThisModel(created)));
+    return this.call(`get model ${ref}`, () => this.client.models.get(destination.owner, destination.name), 404).andThen(
+      (found): ResultAsync<void, TrainerError> => (found === null ? create() : isThisModel(found).asyncAndThen(() => okAsync(undefined))),
+    );
+  }
+
+  findSubmission(pipelineId: PipelineId): ResultAsync<TrainerReport | null, TrainerError> {
+    const search = (page: unknown, pagesLeft: number): ResultAsync<TrainerReport | null, TrainerError> =>
+      parseWith(trainingPageSchema, page, 'training list')
+        .asyncAndThen((parsed): ResultAsync<TrainerReport | null, TrainerError> => {
+          // Most recent first: the latest training of this pipeline is the one to adopt.
+          const found = parsed.results.find((training) => isInputOf(training, pipelineId));
+          if (found) return toTrainerReport(found).asyncAndThen((report) => okAsync(report));
+          if (!parsed.next || pagesLeft <= 1) return okAsync(null);
+          return this.nextPage(parsed.next, 'training list').andThen((next) => search(next, pagesLeft - 1));
+        });
+    return this.call('list trainings', () => this.client.trainings.list()).andThen((first) => search(first, this.maxListPages));
+  }
+
+  /** Follows a `next` link, only to the API origin we were configured with (it carries our token). */
+  private nextPage(next: string, what: string): ResultAsync<unknown, TrainerError> {
+    let url: URL;
+    try {
+      url = new URL(next);
+    } catch {
+      return errAsync(invalid(`${what}: malformed next link`));
+    }
+    if (url.origin !== this.origin) return errAsync(invalid(`${what}: next link leaves ${this.origin}`));
+    return this.call(what, () => this.client.request(url, { method: 'GET' }).then((response): Promise<unknown> => response.json()));
+  }
+
+  get(trainerTrainingId: string): ResultAsync<TrainerReport, TrainerError> {
+    if (!trainingIdPattern.test(trainerTrainingId)) {
+      return errAsync(domainError('trainer.rejected', `malformed training id ${JSON.stringify(trainerTrainingId)}`));
+    }
+    return this.call(`get training ${trainerTrainingId}`, () => this.client.trainings.get(trainerTrainingId))
+      .andThen((json) => parseWith(trainingSchema, json, `training ${trainerTrainingId}`))
+      .andThen(toTrainerReport);
+  }
+
+  cancel(trainerTrainingId: string): ResultAsync<void, TrainerError> {
+    if (!trainingIdPattern.test(trainerTrainingId)) {
+      return errAsync(domainError('trainer.rejected', `malformed training id ${JSON.stringify(trainerTrainingId)}`));
+    }
+    return this.call(`cancel training ${trainerTrainingId}`, () => this.client.trainings.cancel(trainerTrainingId))
+      .andThen((json) => parseWith(trainingSchema, json, `canceled training ${trainerTrainingId}`))
+      .andThen((training) =>
+        training.id === trainerTrainingId ? okAsync(undefined) : errAsync(invalid(`cancel of ${trainerTrainingId} answered ${training.id}`)),
+      );
+  }
+
+  /** Every version at a destination (none when the model does not exist), most recent first. */
+  listVersions(destination: Destination): ResultAsync<readonly DestinationVersion[], TrainerError> {
+    const ref = destinationRef(destination);
+    const collect = (page: unknown, pagesLeft: number, acc: DestinationVersion[]): ResultAsync<readonly DestinationVersion[], TrainerError> =>
+      parseWith(versionPageSchema, page, `versions of ${ref}`).asyncAndThen((parsed) => {
+        const all = [...acc, ...parsed.results.map((v) => ({ id: v.id, version: `${ref}:${v.id}`, createdAt: v.created_at }))];
+        if (!parsed.next) return okAsync(all);
+        if (pagesLeft <= 1) return errAsync(invalid(`versions of ${ref}: more than ${this.maxListPages} pages`));
+        return this.nextPage(parsed.next, `versions of ${ref}`).andThen((next) => collect(next, pagesLeft - 1, all));
+      });
+    return this.call(`list versions of ${ref}`, () => this.client.models.versions.list(destination.owner, destination.name), 404)
+      .andThen((first) => (first === null ? okAsync([]) : collect(first, this.maxListPages, [])));
+  }
+}

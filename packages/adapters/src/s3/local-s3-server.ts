@@ -1,0 +1,58 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
+
+export interface LocalS3Options {
+  /** Where objects live on disk. The caller owns it (creates and removes it). */
+  readonly directory: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Buckets created before the first request. */
+  readonly buckets?: readonly string[];
+}
+
+export interface LocalS3 {
+  readonly endpoint: string;
+  readonly region: 'us-east-1';
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** s3rver answers path-style requests on an IP address. */
+  readonly forcePathStyle: true;
+  /** Stops listening and drops open connections; calling it again is harmless. */
+  close(): Promise<void>;
+}
+
+/**
+ * An in-process S3-compatible server (s3rver) on 127.0.0.1, for tests and the local default of
+ * `npm start`. Silent. Use checksum mode `when_required` against it (see STACK.md). It does not
+ * check presigned signatures or expiry.
+ */
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  const s3rver = new S3rver({
+    directory: options.directory,
+    silent: true,
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+  });
+  await s3rver.configureBuckets();
+  // Our own HTTP server (s3rver's request handler on it), so close() can end keep-alive sockets.
+  const server: Server = createServer(s3rver.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | null = null;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    forcePathStyle: true,
+    close: () =>
+      (closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      })),
+  };
+}

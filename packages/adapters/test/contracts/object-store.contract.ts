@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  newUpload,
+  OwnerId,
+  restoreTrainingSet,
+  uploadKey,
+  UploadId,
+  verifyUploads,
+  type ObjectFacts,
+  type ObjectStore,
+  type Sha256,
+  type StoredObjectFacts,
+  type TrainingSetItem,
+  type Upload,
+} from '@selfie-lora/core';
+import { SharpImageInspector } from '../../src/images/sharp-image-inspector.js';
+import { collect, photo, sha256Of, streamOf, texturedPhoto } from '../s3/support/images.js';
+
+export interface ObjectStoreSubject {
+  readonly store: ObjectStore;
+  /** Fetches a signed URL as the trainer would: the bytes, or null when refused. */
+  download(url: string): Promise<Uint8Array | null>;
+  close(): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+const owner = OwnerId.parse('contract-owner')._unsafeUnwrap();
+const inspector = new SharpImageInspector();
+
+/** Deterministic bytes that are not one repeated value (so truncation or reordering changes the hash). */
+function pattern(size: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let state = seed;
+  for (let i = 0; i < size; i += 1) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+/** Facts with `head` as a plain Uint8Array: a Buffer is one too, and either satisfies the port. */
+function plain(facts: ObjectFacts): ObjectFacts {
+  return facts.exists ? { ...facts, head: new Uint8Array(facts.head) } : facts;
+}
+
+async function* breaksOff(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes.subarray(0, 1000);
+  await Promise.resolve();
+  throw new Error('client went away');
+}
+
+/**
+ * What every ObjectStore must do, whatever holds the bytes. Run against the in-memory fake and
+ * the S3 adapter, so the fake the core's tests rely on cannot drift from the real store.
+ */
+export function objectStoreContract(name: string, start: () => Promise<ObjectStoreSubject>): void {
+  describe(`ObjectStore contract: ${name}`, { timeout: 30_000 }, () => {
+    let subject: ObjectStoreSubject;
+    let store: ObjectStore;
+    let counter = 0;
+    const freshKey = (label: string) => `contract/${label}-${(counter += 1)}`;
+
+    beforeAll(async () => {
+      subject = await start();
+      store = subject.store;
+    });
+    afterAll(async () => {
+      await subject?.close();
+    });
+
+    /** What I2 verification concludes about an upload stored under its key. */
+    async function verifyStored(upload: Upload): Promise<string> {
+      const facts = (await store.inspect(uploadKey(owner, upload.id)))._unsafeUnwrap();
+      const stored: StoredObjectFacts = facts.exists
+        ? { exists: true, byteSize: facts.byteSize, sha256: facts.sha256, sniffedType: (await inspector.sniff(facts.head))._unsafeUnwrap() }
+        : { exists: false };
+      const item: TrainingSetItem = { uploadId: upload.id, sha256: upload.sha256, byteSize: upload.byteSize, contentType: upload.contentType };
+      const set = restoreTrainingSet(owner, [item]);
+      return verifyUploads(set, new Map([[upload.id, upload]]), new Map([[upload.id, stored]])).match(
+        () => 'verified',
+        (error) => error.code,
+      );
+    }
+
+    async function storedPhoto(seed: number): Promise<{ upload: Upload; bytes: Uint8Array }> {
+      const bytes = await photo(seed, { width: 300, height: 300 });
+      const id = UploadId.parse(`upload-${seed}-${(counter += 1)}`)._unsafeUnwrap();
+      const put = (await store.put(uploadKey(owner, id), streamOf(bytes), { maxBytes: 20 * MiB }))._unsafeUnwrap();
+      const upload = newUpload({
+        id,
+        ownerId: owner,
+        sha256: put.sha256,
+        byteSize: put.byteSize,
+        facts: { contentType: 'image/jpeg', width: 300, height: 300 },
+        now: new Date(0),
+      });
+      return { upload, bytes };
+    }
+
+    it('stores a photo and reports the size and SHA-256 it streamed, then reads the same bytes back', async () => {
+      const bytes = await texturedPhoto(11, { format: 'png', width: 100, height: 80 });
+      const key = freshKey('photo');
+      const put = (await store.put(key, streamOf(bytes, 7000), { maxBytes: 20 * MiB }))._unsafeUnwrap();
+      expect(put).toEqual({ key, byteSize: bytes.byteLength, sha256: sha256Of(bytes) });
+
+      const facts = plain((await store.inspect(key))._unsafeUnwrap());
+      expect(facts).toEqual({ exists: true, byteSize: bytes.byteLength, sha256: sha256Of(bytes), head: bytes.slice(0, 4096) });
+      expect(bytes.byteLength).toBeGreaterThan(4096);
+
+      const body = (await store.read(key))._unsafeUnwrap();
+      expect(body).not.toBeNull();
+      expect(sha256Of(await collect(body!))).toBe(sha256Of(bytes));
+    });
+
+    it('keeps a small object whole in head, and an empty object as zero bytes', async () => {
+      const small = pattern(100);
+      const smallKey = freshKey('small');
+      (await store.put(smallKey, streamOf(small), { maxBytes: 100 }))._unsafeUnwrap();
+      expect(plain((await store.inspect(smallKey))._unsafeUnwrap())).toEqual({ exists: true, byteSize: 100, sha256: sha256Of(small), head: small });
+
+      const emptyKey = freshKey('empty');
+      const put = (await store.put(emptyKey, streamOf(new Uint8Array(0)), { maxBytes: 10 }))._unsafeUnwrap();
+      expect(put.byteSize).toBe(0);
+      expect(plain((await store.inspect(emptyKey))._unsafeUnwrap())).toEqual({
+        exists: true,
+        byteSize: 0,
+        sha256: sha256Of(new Uint8Array(0)),
+        head: new Uint8Array(0),
+      });
+    });
+
+    it('round-trips an object larger than one multipart part', async () => {
+      const bytes = pattern(6 * MiB + 123, 7);
+      const key = freshKey('large');
+      const put = (await store.put(key, streamOf(bytes, 256 * 1024), { maxBytes: 20 * MiB }))._unsafeUnwrap();
+      expect(put.byteSize).toBe(bytes.byteLength);
+      expect(put.sha256).toBe(sha256Of(bytes));
+      const facts = (await store.inspect(key))._unsafeUnwrap();
+      expect(facts.exists && facts.sha256).toBe(sha256Of(bytes));
+    });
+
+    it('accepts exactly maxBytes and refuses one byte more, storing nothing', async () => {
+      const bytes = pattern(5000);
+      const exact = freshKey('exact');
+      expect((await store.put(exact, streamOf(bytes, 1024), { maxBytes: 5000 }))._unsafeUnwrap().byteSize).toBe(5000);
+
+      const over = freshKey('over');
+      const refused = await store.put(over, streamOf(bytes, 1024), { maxBytes: 4999 });
+      expect(refused._unsafeUnwrapErr().code).toBe('storage.too_large');
+      expect((await store.inspect(over))._unsafeUnwrap()).toEqual({ exists: false });
+      expect((await store.read(over))._unsafeUnwrap()).toBeNull();
+    });
+
+    it('refuses a body past maxBytes even after several parts have gone out, storing nothing', async () => {
+      const key = freshKey('over-multipart');
+      const refused = await store.put(key, streamOf(pattern(12 * MiB, 3), 512 * 1024), { maxBytes: 11 * MiB });
+      expect(refused._unsafeUnwrapErr().code).toBe('storage.too_large');
+      expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
+    });
+
+    it('leaves the previous object untouched when a replacement is refused', async () => {
+      const key = freshKey('keep');
+      const original = pattern(300, 5);
+      (await store.put(key, streamOf(original), { maxBytes: 1000 }))._unsafeUnwrap();
+      expect((await store.put(key, streamOf(pattern(2000, 6)), { maxBytes: 1000 }))._unsafeUnwrapErr().code).toBe('storage.too_large');
+      const facts = (await store.inspect(key))._unsafeUnwrap();
+      expect(facts.exists && facts.sha256).toBe(sha256Of(original));
+    });
+
+    it('stores nothing when the body breaks off, and says storage is unavailable (transient)', async () => {
+      const key = freshKey('broken');
+      const error = (await store.put(key, breaksOff(pattern(5000)), { maxBytes: MiB }))._unsafeUnwrapErr();
+      expect(error.code).toBe('storage.unavailable');
+      expect(error.transient).toBe(true);
+      expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
+    });
+
+    it('reports a missing key as absent, and deletes idempotently', async () => {
+      const key = freshKey('gone');
+      expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
+      expect((await store.read(key))._unsafeUnwrap()).toBeNull();
+      expect((await store.delete(key)).isOk()).toBe(true);
+
+      (await store.put(key, streamOf(pattern(10)), { maxBytes: 10 }))._unsafeUnwrap();
+      expect((await store.delete(key)).isOk()).toBe(true);
+      expect((await store.delete(key)).isOk()).toBe(true);
+      expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
+    });
+
+    it('keeps keys apart', async () => {
+      const [a, b] = [freshKey('a'), freshKey('b')];
+      (await store.put(a, streamOf(pattern(64, 1)), { maxBytes: 64 }))._unsafeUnwrap();
+      (await store.put(b, streamOf(pattern(64, 2)), { maxBytes: 64 }))._unsafeUnwrap();
+      const factsA = (await store.inspect(a))._unsafeUnwrap();
+      expect(factsA.exists && factsA.sha256).toBe(sha256Of(pattern(64, 1)));
+      (await store.delete(b))._unsafeUnwrap();
+      expect((await store.inspect(a))._unsafeUnwrap().exists).toBe(true);
+    });
+
+    it('gives a signed GET URL through which the object downloads', async () => {
+      const bytes = await photo(21);
+      const key = freshKey('signed');
+      (await store.put(key, streamOf(bytes), { maxBytes: MiB }))._unsafeUnwrap();
+      const url = (await store.signedGetUrl(key, 300))._unsafeUnwrap();
+      const downloaded = await subject.download(url);
+      expect(downloaded && sha256Of(downloaded)).toBe(sha256Of(bytes));
+    });
+
+    describe('what I2 verification sees', () => {
+      it('an untouched photo verifies', async () => {
+        const { upload } = await storedPhoto(31);
+        expect(await verifyStored(upload)).toBe('verified');
+      });
+
+      it('a missing photo fails as verify.object_missing', async () => {
+        const { upload } = await storedPhoto(32);
+        (await store.delete(uploadKey(owner, upload.id)))._unsafeUnwrap();
+        expect(await verifyStored(upload)).toBe('verify.object_missing');
+      });
+
+      it('a truncated photo is reported with its real size, and fails as verify.size_mismatch', async () => {
+        const { upload, bytes } = await storedPhoto(33);
+        const cut = bytes.subarray(0, bytes.byteLength - 100);
+        (await store.put(uploadKey(owner, upload.id), streamOf(cut), { maxBytes: MiB }))._unsafeUnwrap();
+        const facts = (await store.inspect(uploadKey(owner, upload.id)))._unsafeUnwrap();
+        expect(facts.exists && [facts.byteSize, facts.sha256]).toEqual([cut.byteLength, sha256Of(cut)]);
+        expect(await verifyStored(upload)).toBe('verify.size_mismatch');
+      });
+
+      it('a photo replaced by one of the same size fails as verify.hash_mismatch', async () => {
+        const { upload, bytes } = await storedPhoto(34);
+        const replaced = Uint8Array.from(bytes);
+        replaced[replaced.byteLength - 10] = replaced[replaced.byteLength - 10]! ^ 0xff;
+        (await store.put(uploadKey(owner, upload.id), streamOf(replaced), { maxBytes: MiB }))._unsafeUnwrap();
+        const facts = (await store.inspect(uploadKey(owner, upload.id)))._unsafeUnwrap();
+        expect(facts.exists && facts.sha256).toBe(sha256Of(replaced) as Sha256);
+        expect(await verifyStored(upload)).toBe('verify.hash_mismatch');
+      });
+
+      it('a photo replaced by a non-image of the same bytes count fails as verify.hash_mismatch, never verified', async () => {
+        const { upload } = await storedPhoto(35);
+        (await store.put(uploadKey(owner, upload.id), streamOf(pattern(upload.byteSize, 9)), { maxBytes: MiB }))._unsafeUnwrap();
+        expect(await verifyStored(upload)).toBe('verify.hash_mismatch');
+      });
+    });
+  });
+}

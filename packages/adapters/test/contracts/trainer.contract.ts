@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { parseVersion, sameDestination, trusted, type Destination, type PipelineId, type Submission, type Trainer, type TrainerReport } from '@selfie-lora/core';
+import { photo, trainingZip } from '../replicate/support/photos.js';
+
+export interface TrainerSubject {
+  readonly trainer: Trainer;
+  /** Makes `zip` reachable as this pipeline's package; returns the time-limited URL the trainer gets. */
+  stagePackage(pipelineId: PipelineId, zip: Uint8Array): Promise<string>;
+  /** A URL for this pipeline's package that leads to nothing. */
+  missingPackageUrl(pipelineId: PipelineId): Promise<string>;
+  /** Ends a training at the trainer, as time (or its operator) would. */
+  finish(trainerTrainingId: string, outcome: 'succeeded' | 'failed' | 'canceled'): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+/** The hash part of a version trained on exactly these photos: a function of their SHA-256s only. */
+const imagesHash = (photos: readonly Uint8Array[]) => sha256(photos.map((p) => sha256(p)).sort().join('\n'));
+
+const destination: Destination = { owner: 'selfie-lora', name: 'selfie-lora-0123456789abcdef0123456789abcdef' };
+
+/**
+ * What every Trainer must do. Runs against the in-memory fake and the Replicate adapter over the
+ * simulator, so the fake the core's tests rely on behaves like the real adapter.
+ */
+export function trainerContract(name: string, start: () => Promise<TrainerSubject>): void {
+  describe(`Trainer contract: ${name}`, () => {
+    let subject: TrainerSubject;
+    let trainer: Trainer;
+    let counter = 0;
+
+    beforeEach(async () => {
+      subject = await start();
+      trainer = subject.trainer;
+    });
+    afterEach(async () => {
+      await subject.close();
+    });
+
+    async function submission(seeds: readonly number[]): Promise<Submission & { photos: Uint8Array[] }> {
+      counter += 1;
+      const pipelineId = trusted<PipelineId>(`pipeline-${counter}-${seeds.join('-')}`);
+      const photos = await Promise.all(seeds.map((seed) => photo(seed)));
+      const inputUrl = await subject.stagePackage(pipelineId, trainingZip(photos));
+      return { pipelineId, destination, inputUrl, triggerWord: 'TOK', photos };
+    }
+
+    const expectNamesOurDestination = (report: TrainerReport) => {
+      if (report.destination !== null) expect(sameDestination(report.destination, destination)).toBe(true);
+    };
+
+    it('accepts a submission: a training id, not finished, no version yet', async () => {
+      const report = (await trainer.submit(await submission([1, 2, 3])))._unsafeUnwrap();
+      expect(report.trainerTrainingId.length).toBeGreaterThan(0);
+      expect(['starting', 'processing']).toContain(report.status);
+      expect(report.outputVersion).toBeNull();
+      expect(report.error).toBeNull();
+      expectNamesOurDestination(report);
+      const again = (await trainer.get(report.trainerTrainingId))._unsafeUnwrap();
+      expect(again.trainerTrainingId).toBe(report.trainerTrainingId);
+      expect(['starting', 'processing']).toContain(again.status);
+    });
+
+    it('a succeeded training wrote, at our destination, a version made of exactly the submitted photos', async () => {
+      const sent = await submission([4, 5, 6]);
+      const { trainerTrainingId } = (await trainer.submit(sent))._unsafeUnwrap();
+      await subject.finish(trainerTrainingId, 'succeeded');
+      const report = (await trainer.get(trainerTrainingId))._unsafeUnwrap();
+      expect(report.status).toBe('succeeded');
+      expectNamesOurDestination(report);
+      const version = parseVersion(report.outputVersion ?? '');
+      expect(version).not.toBeNull();
+      expect(version!.destination).toEqual(destination);
+      expect(version!.hash).toBe(imagesHash(sent.photos));
+    });
+
+    it('the version depends on the photos only: same photos, same version; other photos, another', async () => {
+      const versionOf = async (seeds: number[]) => {
+        const { trainerTrainingId } = (await trainer.submit(await submission(seeds)))._unsafeUnwrap();
+        await subject.finish(trainerTrainingId, 'succeeded');
+        return (await trainer.get(trainerTrainingId))._unsafeUnwrap().outputVersion;
+      };
+      const first = await versionOf([7, 8, 9]);
+      expect(await versionOf([9, 7, 8])).toBe(first);
+      expect(await versionOf([7, 8, 10])).not.toBe(first);
+    });
+
+    it('a failed training says why and has no version', async () => {
+      const { trainerTrainingId } = (await trainer.submit(await submission([11, 12])))._unsafeUnwrap();
+      await subject.finish(trainerTrainingId, 'failed');
+      const report = (await trainer.get(trainerTrainingId))._unsafeUnwrap();
+      expect(report).toMatchObject({ trainerTrainingId, status: 'failed', outputVersion: null });
+      expect(report.error).toEqual(expect.any(String));
+    });
+
+    it('cancel stops a running training; canceling a finished one changes nothing', async () => {
+      const running = (await trainer.submit(await submission([13])))._unsafeUnwrap().trainerTrainingId;
+      (await trainer.cancel(running))._unsafeUnwrap();
+      expect((await trainer.get(running))._unsafeUnwrap()).toMatchObject({ status: 'canceled', outputVersion: null });
+
+      const done = (await trainer.submit(await submission([14])))._unsafeUnwrap().trainerTrainingId;
+      await subject.finish(done, 'succeeded');
+      (await trainer.cancel(done))._unsafeUnwrap();
+      expect((await trainer.get(done))._unsafeUnwrap().status).toBe('succeeded');
+    });
+
+    it('findSubmission finds the training a pipeline submitted, and only that pipeline', async () => {
+      const mine = await submission([15, 16]);
+      const theirs = await submission([17, 18]);
+      expect((await trainer.findSubmission(mine.pipelineId))._unsafeUnwrap()).toBeNull();
+      const mineReport = (await trainer.submit(mine))._unsafeUnwrap();
+      expect((await trainer.findSubmission(theirs.pipelineId))._unsafeUnwrap()).toBeNull();
+      const theirsReport = (await trainer.submit(theirs))._unsafeUnwrap();
+      expect((await trainer.findSubmission(mine.pipelineId))._unsafeUnwrap()?.trainerTrainingId).toBe(mineReport.trainerTrainingId);
+      expect((await trainer.findSubmission(theirs.pipelineId))._unsafeUnwrap()?.trainerTrainingId).toBe(theirsReport.trainerTrainingId);
+    });
+
+    it('a training it does not know is an error that ends the step, never a report', async () => {
+      const error = (await trainer.get('unknowntraining0000000000'))._unsafeUnwrapErr();
+      // Replicate answers 404 (trainer.rejected); the fake says trainer.invalid_response, which
+      // core tests pin. Both end the pipeline; aligning them is left to the core's owner.
+      expect(['trainer.rejected', 'trainer.invalid_response']).toContain(error.code);
+      expect(error.transient).not.toBe(true);
+    });
+
+    it('an input it cannot read never becomes a succeeded training', async () => {
+      counter += 1;
+      const pipelineId = trusted<PipelineId>(`pipeline-${counter}-missing`);
+      const submitted = await trainer.submit({ pipelineId, destination, inputUrl: await subject.missingPackageUrl(pipelineId), triggerWord: 'TOK' });
+      // Refused at once (in memory), or accepted and then failed (as Replicate does): never a model.
+      if (submitted.isErr()) {
+        expect(submitted.error.code).toBe('trainer.rejected');
+        return;
+      }
+      await subject.finish(submitted.value.trainerTrainingId, 'succeeded');
+      const report = (await trainer.get(submitted.value.trainerTrainingId))._unsafeUnwrap();
+      expect(report).toMatchObject({ status: 'failed', outputVersion: null });
+    });
+  });
+}

@@ -1,0 +1,54 @@
+import type { ErrorCode } from '@selfie-lora/core';
+
+/**
+ * The one table from core error codes to HTTP statuses. Typed as an exhaustive record, so a new
+ * code in the core does not typecheck here until it has a status.
+ */
+export const errorStatus: Readonly<Record<ErrorCode, number>> = {
+  'upload.too_large': 413,
+  'upload.unsupported_type': 415,
+  'upload.corrupt': 422,
+  'upload.too_small': 422,
+  'upload.not_found': 404,
+
+  'training.not_enough_photos': 422,
+  'training.already_active': 409,
+  'training.not_found': 404,
+  'training.already_finished': 409,
+  'training.not_restartable': 409,
+  'training.invalid_trigger_word': 422,
+  'training.invalid_idempotency_key': 400,
+  // Failure reasons recorded on a pipeline; a request meeting one is in conflict with that state.
+  'training.canceled_upload_deleted': 409,
+  'training.canceled_by_owner': 409,
+  'training.retries_exhausted': 503,
+
+  // Verification refused what storage or the package holds: the request cannot be processed.
+  'verify.upload_missing': 422,
+  'verify.object_missing': 422,
+  'verify.size_mismatch': 422,
+  'verify.hash_mismatch': 422,
+  'verify.type_mismatch': 422,
+  'verify.foreign_upload': 422,
+  'package.wrong_key': 422,
+  'package.entry_count_mismatch': 422,
+  'package.entry_mismatch': 422,
+  'package.hash_mismatch': 422,
+  'package.missing': 422,
+  'package.unreadable': 422,
+
+  // The trainer is an upstream service: its bad or refused answers are gateway errors.
+  'trainer.invalid_response': 502,
+  'trainer.destination_mismatch': 502,
+  'trainer.unknown_training': 422,
+  'trainer.rejected': 502,
+  'trainer.training_failed': 502,
+  'trainer.training_canceled': 409,
+  'trainer.unavailable': 503,
+
+  'storage.unavailable': 503,
+  'storage.too_large': 413,
+  'persistence.conflict': 409,
+  'persistence.unavailable': 503,
+  'persistence.constraint': 409,
+};

@@ -1,0 +1,31 @@
+import type { Result } from 'neverthrow';
+import type { CoreDeps, TrainerReport } from '@selfie-lora/core';
+
+export interface WebhookRefusal {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Verifies a trainer webhook over its raw body and headers, and reads the report it carries. */
+export type WebhookVerifier = (input: {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: string;
+}) => Result<{ readonly deliveryId: string; readonly report: TrainerReport }, WebhookRefusal>;
+
+export type ReadinessCheck = () => Promise<Result<void, { readonly code: string; readonly message: string }>>;
+
+export interface HttpAppOptions {
+  readonly deps: CoreDeps;
+  readonly auth: { readonly jwtSecret: string };
+  /** Bearer token of operator routes (`/v1/admin/*`). */
+  readonly adminToken: string;
+  /** Without one, the webhook route answers 503: nothing unverified is ever applied. */
+  readonly verifyWebhook?: WebhookVerifier;
+  /** Checks the database and object storage; without one, `/readyz` answers ready. */
+  readonly readiness?: ReadinessCheck;
+  readonly logger?: boolean;
+  /** How often the events stream re-reads a training (default 1000 ms). */
+  readonly eventsPollIntervalMs?: number;
+  /** A comment line is sent after this long without an event, so proxies keep the stream open. */
+  readonly eventsHeartbeatMs?: number;
+}

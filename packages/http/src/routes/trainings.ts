@@ -1,0 +1,150 @@
+import { ResultAsync } from 'neverthrow';
+import { z } from 'zod';
+import {
+  cancelTraining,
+  domainError,
+  getTraining,
+  listModels,
+  listTrainings,
+  PipelineId,
+  restartTraining,
+  startTraining,
+  type DomainError,
+  type Model,
+  type PipelineId as PipelineIdType,
+} from '@selfie-lora/core';
+import type { Result } from 'neverthrow';
+import { ownerOf } from '../auth.js';
+import { trainingJson } from '../mappers.js';
+import { domainErrorReply } from '../problem.js';
+import { idParams, problemResponses, trainingSchema } from '../schemas.js';
+import { ownerSecurity, type App, type RouteContext } from './context.js';
+
+const trainingBody = z.object({ training: trainingSchema });
+
+/** An id that cannot be valid names no training of this owner. */
+export function pipelineIdFrom(value: string): Result<PipelineIdType, DomainError> {
+  return PipelineId.parse(value).mapErr(() => domainError('training.not_found'));
+}
+
+export function trainingRoutes(app: App, { deps, owner }: RouteContext): void {
+  app.post(
+    '/v1/trainings',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['trainings'],
+        summary: "Start a training over all of the owner's stored photos; the work runs in the background",
+        security: ownerSecurity,
+        headers: z.looseObject({
+          'idempotency-key': z.string().max(256).optional().describe('Repeating a request with the same key returns the same training'),
+        }),
+        // No body at all is as good as `{}`.
+        body: z.strictObject({ triggerWord: z.string().max(256).optional() }).nullish(),
+        response: { 202: trainingBody, ...problemResponses },
+      },
+    },
+    (request, reply) =>
+      startTraining(deps, {
+        ownerId: ownerOf(request),
+        triggerWord: request.body?.triggerWord,
+        idempotencyKey: request.headers['idempotency-key'],
+      }).match(
+        ({ pipeline, created }) => {
+          if (!created) reply.header('idempotent-replayed', 'true');
+          reply.code(202).header('location', `/v1/trainings/${pipeline.id}`);
+          return { training: trainingJson(pipeline, null) };
+        },
+        (error) => domainErrorReply(reply, error),
+      ),
+  );
+
+  app.get(
+    '/v1/trainings',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['trainings'],
+        summary: "The owner's trainings, newest first",
+        security: ownerSecurity,
+        response: { 200: z.object({ trainings: z.array(trainingSchema) }), ...problemResponses },
+      },
+    },
+    (request, reply) => {
+      const ownerId = ownerOf(request);
+      return ResultAsync.combine([listTrainings(deps, ownerId), listModels(deps, ownerId)] as const).match(
+        ([pipelines, models]) => {
+          const byTraining = new Map<string, Model>(models.map((model) => [model.pipelineId, model]));
+          return { trainings: pipelines.map((p) => trainingJson(p, byTraining.get(p.id) ?? null)) };
+        },
+        (error) => domainErrorReply(reply, error),
+      );
+    },
+  );
+
+  app.get(
+    '/v1/trainings/:id',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['trainings'],
+        summary: 'A training: status, each step with its verification evidence, failure, model',
+        security: ownerSecurity,
+        params: idParams,
+        response: { 200: trainingBody, ...problemResponses },
+      },
+    },
+    (request, reply) =>
+      pipelineIdFrom(request.params.id)
+        .asyncAndThen((id) => getTraining(deps, ownerOf(request), id))
+        .match(
+          ({ pipeline, model }) => ({ training: trainingJson(pipeline, model) }),
+          (error) => domainErrorReply(reply, error),
+        ),
+  );
+
+  app.post(
+    '/v1/trainings/:id/cancel',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['trainings'],
+        summary: 'Cancel an active training',
+        security: ownerSecurity,
+        params: idParams,
+        response: { 200: trainingBody, ...problemResponses },
+      },
+    },
+    (request, reply) =>
+      pipelineIdFrom(request.params.id)
+        .asyncAndThen((pipelineId) => cancelTraining(deps, { ownerId: ownerOf(request), pipelineId }))
+        .match(
+          (canceled) => ({ training: trainingJson(canceled, null) }),
+          (error) => domainErrorReply(reply, error),
+        ),
+  );
+
+  app.post(
+    '/v1/trainings/:id/restart',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['trainings'],
+        summary: 'Start a new training (verified from scratch) in place of a failed or canceled one',
+        security: ownerSecurity,
+        params: idParams,
+        response: { 202: trainingBody, ...problemResponses },
+      },
+    },
+    (request, reply) =>
+      pipelineIdFrom(request.params.id)
+        .asyncAndThen((pipelineId) => restartTraining(deps, { ownerId: ownerOf(request), pipelineId }))
+        .match(
+          (pipeline) => {
+            reply.code(202).header('location', `/v1/trainings/${pipeline.id}`);
+            return { training: trainingJson(pipeline, null) };
+          },
+          (error) => domainErrorReply(reply, error),
+        ),
+  );
+}

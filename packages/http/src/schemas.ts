@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { IMAGE_TYPES, PIPELINE_STATUSES } from '@selfie-lora/core';
+
+// The JSON shapes of the HTTP contract (SPEC.md "HTTP shell contract"). Responses are encoded
+// through these schemas, so a field not named here never reaches a client.
+
+const isoDate = z.iso.datetime({ offset: true });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().describe('Written for the end user.'),
+    code: z.string().describe('Stable machine code.'),
+  })
+  .meta({ id: 'Problem' });
+
+export const uploadSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['stored', 'deleted']),
+    contentType: z.enum(IMAGE_TYPES),
+    byteSize: z.number().int(),
+    sha256: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    createdAt: isoDate,
+  })
+  .meta({ id: 'Upload' });
+
+export const trainingSetItemSchema = z.object({ uploadId: z.string(), sha256: z.string() });
+
+export const modelSchema = z
+  .object({
+    id: z.string(),
+    trainingId: z.string(),
+    destination: z.string().describe('owner/name of the trainer model the version was written to'),
+    version: z.string(),
+    status: z.enum(['active', 'quarantined']),
+    trainingSet: z.array(trainingSetItemSchema),
+  })
+  .meta({ id: 'Model' });
+
+const evidenceSchema = z.union([
+  z.strictObject({
+    uploads: z.array(
+      z.strictObject({ uploadId: z.string(), byteSize: z.number().int(), sha256: z.string(), contentType: z.enum(IMAGE_TYPES) }),
+    ),
+  }),
+  z.strictObject({ sha256: z.string(), byteSize: z.number().int(), entries: z.number().int() }),
+  z.strictObject({
+    sha256: z.string(),
+    entries: z.array(z.strictObject({ name: z.string(), sha256: z.string(), byteSize: z.number().int() })),
+  }),
+  z.strictObject({ trainerTrainingId: z.string(), destination: z.string() }),
+  z.strictObject({ version: z.string() }),
+]);
+
+export const stepSchema = z.object({
+  name: z.enum(['verify_uploads', 'package', 'verify_package', 'submit', 'train']),
+  status: z.enum(['running', 'succeeded', 'failed', 'canceled']),
+  startedAt: isoDate,
+  finishedAt: isoDate.nullable(),
+  evidence: evidenceSchema.nullable().describe('What the step verified, once it succeeded'),
+});
+
+export const trainingSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(PIPELINE_STATUSES),
+    steps: z.array(stepSchema),
+    failure: z.object({ step: stepSchema.shape.name, code: z.string(), message: z.string() }).nullable(),
+    model: modelSchema.nullable(),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  })
+  .meta({ id: 'Training' });
+
+export const idParams = z.object({ id: z.string().min(1).max(200) });
+
+const problemContent = { content: { 'application/problem+json': { schema: problemSchema } } } as const;
+
+/** Every route's failures: `application/problem+json` with a stable `code`. */
+export const problemResponses = {
+  '4xx': { description: 'Refused: see `code`', ...problemContent },
+  '5xx': { description: 'Failed on our side or upstream: see `code`', ...problemContent },
+} as const;
+
+export type UploadJson = z.infer<typeof uploadSchema>;
+export type ModelJson = z.infer<typeof modelSchema>;
+export type TrainingJson = z.infer<typeof trainingSchema>;
+export type StepJson = z.infer<typeof stepSchema>;

@@ -1,0 +1,133 @@
+import { errAsync, err, ok } from 'neverthrow';
+import { describe, expect, it } from 'vitest';
+import { errorMessages, type ErrorCode } from '@selfie-lora/core';
+import { errorStatus } from '../src/index.js';
+import { expectProblem, harness, json } from './support/harness.js';
+import { ADMIN_TOKEN, tokenFor } from './support/tokens.js';
+
+describe('health and readiness', () => {
+  it('GET /healthz answers 200', async () => {
+    const h = await harness();
+    const response = await h.app.inject({ method: 'GET', url: '/healthz' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz answers 200 when the readiness check passes and 503 with its code when it fails', async () => {
+    let healthy = true;
+    const h = await harness({
+      app: {
+        readiness: () =>
+          Promise.resolve(healthy ? ok(undefined) : err({ code: 'persistence.unavailable', message: 'The database is not reachable.' })),
+      },
+    });
+    const ready = await h.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready' });
+    healthy = false;
+    const down = await h.app.inject({ method: 'GET', url: '/readyz' });
+    expectProblem(down, 503, 'persistence.unavailable');
+    expect(json<{ detail: string }>(down).detail).toBe('The database is not reachable.');
+  });
+
+  it('GET /readyz answers 503 service.not_ready when the readiness check throws', async () => {
+    const h = await harness({ app: { readiness: () => Promise.reject(new Error('socket hang up')) } });
+    const response = await h.app.inject({ method: 'GET', url: '/readyz' });
+    expectProblem(response, 503, 'service.not_ready');
+    expect(response.body).not.toContain('socket');
+  });
+});
+
+describe('GET /v1/admin/audit (the audit itself is pending: only its authentication is tested here)', () => {
+  it('requires the admin token, compared exactly', async () => {
+    const h = await harness();
+    const call = (authorization?: string) =>
+      h.app.inject({ method: 'GET', url: '/v1/admin/audit', headers: authorization === undefined ? {} : { authorization } });
+    expectProblem(await call(), 401, 'auth.missing_token');
+    expectProblem(await call(`Bearer ${ADMIN_TOKEN}x`), 401, 'auth.invalid_token');
+    expectProblem(await call(`Bearer ${ADMIN_TOKEN.slice(0, -1)}`), 401, 'auth.invalid_token');
+    expectProblem(await call(`Bearer ${await tokenFor('alice')}`), 401, 'auth.invalid_token');
+    expect((await call(`Bearer ${ADMIN_TOKEN}`)).statusCode).toBe(200);
+  });
+});
+
+describe('errors', () => {
+  it('answers an unknown route with 404 route.not_found', async () => {
+    const h = await harness();
+    expectProblem(await h.app.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'route.not_found');
+    expectProblem(await h.app.inject({ method: 'PUT', url: '/v1/uploads' }), 404, 'route.not_found');
+  });
+
+  it('turns an unexpected exception into 500 internal without leaking it', async () => {
+    const h = await harness({
+      deps: (core) => ({
+        ...core.deps,
+        uow: {
+          transaction: () => {
+            throw new Error('connection string postgres://secret@db failed');
+          },
+        },
+      }),
+    });
+    const response = await h.app.inject({ method: 'GET', url: '/v1/uploads', headers: h.alice });
+    expectProblem(response, 500, 'internal');
+    expect(response.body).not.toContain('secret');
+    expect(response.body).not.toContain('postgres');
+  });
+
+  it("maps a core failure to its status, with the core's user-facing message as the detail and nothing technical", async () => {
+    const h = await harness({
+      deps: (core) => ({
+        ...core.deps,
+        uow: { transaction: () => errAsync({ code: 'persistence.unavailable', message: errorMessages['persistence.unavailable'], detail: 'ECONNREFUSED 10.0.0.5:5432', transient: true }) },
+      }),
+    });
+    const response = await h.app.inject({ method: 'GET', url: '/v1/models', headers: h.alice });
+    expectProblem(response, 503, 'persistence.unavailable');
+    expect(json<{ detail: string }>(response).detail).toBe(errorMessages['persistence.unavailable']);
+    expect(response.body).not.toContain('ECONNREFUSED');
+  });
+
+  it('has an HTTP error status for every core error code', () => {
+    for (const code of Object.keys(errorMessages) as ErrorCode[]) {
+      expect(errorStatus[code], code).toBeGreaterThanOrEqual(400);
+      expect(errorStatus[code], code).toBeLessThan(600);
+    }
+    expect(Object.keys(errorStatus).sort()).toEqual(Object.keys(errorMessages).sort());
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('documents every route of the contract, generated from the route schemas', async () => {
+    const h = await harness();
+    const response = await h.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const document = json<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(response);
+    expect(document.openapi).toMatch(/^3\./);
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(
+      [
+        'POST /v1/uploads',
+        'GET /v1/uploads',
+        'DELETE /v1/uploads/{id}',
+        'POST /v1/trainings',
+        'GET /v1/trainings',
+        'GET /v1/trainings/{id}',
+        'GET /v1/trainings/{id}/events',
+        'POST /v1/trainings/{id}/cancel',
+        'POST /v1/trainings/{id}/restart',
+        'GET /v1/models',
+        'POST /v1/webhooks/replicate',
+        'GET /v1/admin/audit',
+        'GET /healthz',
+        'GET /readyz',
+        'GET /openapi.json',
+      ].sort(),
+    );
+    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Upload', 'Training', 'Model', 'Problem']));
+    const upload = document.paths['/v1/uploads']!.post as { requestBody: { content: Record<string, unknown> } };
+    expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);
+  });
+});
