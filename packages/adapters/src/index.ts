@@ -13,6 +13,7 @@ export * from './memory/memory-database.js';
 export * from './memory/memory-packager.js';
 export * from './memory/memory-trainer.js';
 export * from './memory/memory-core.js';
+export * from './postgres/index.js';
 export * from './s3/index.js';
 export * from './replicate/index.js';
 export * from './composition/service-config.js';

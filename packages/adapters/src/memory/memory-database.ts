@@ -4,6 +4,7 @@ import {
   isActive,
   isAllowedTransition,
   needsCleanup,
+  sameDestination,
   transientError,
   type Model,
   type Models,
@@ -66,7 +67,11 @@ export class MemoryDatabase implements UnitOfWork {
     const run = async (): Promise<Result<T, E | PersistenceError>> => {
       if (this.faults.take('transaction')) return err(transientError('persistence.unavailable', 'injected fault'));
       const draft: Tables = structuredClone(this.tables);
-      return (await work(repositoriesOver(draft))).map((value) => {
+      // As in Postgres: a throw inside the work (or a rejected promise) rolls back and is an Err.
+      const worked = ResultAsync.fromPromise(Promise.resolve().then(() => work(repositoriesOver(draft))), (cause) =>
+        domainError('persistence.unavailable', `work threw: ${String(cause)}`),
+      ).andThen((result) => result);
+      return worked.map((value) => {
         this.tables = draft;
         return value;
       });
@@ -81,6 +86,13 @@ export class MemoryDatabase implements UnitOfWork {
     const copy = structuredClone(this.tables);
     return { uploads: [...copy.uploads.values()], pipelines: [...copy.pipelines.values()], models: [...copy.models.values()] };
   }
+}
+
+/** The schema's UNIQUE(trainer_training_id): one training belongs to one pipeline. */
+function trainerIdTaken(tables: Tables, pipeline: TrainingPipeline): boolean {
+  if (!('trainerTrainingId' in pipeline) || pipeline.trainerTrainingId === null) return false;
+  const id = pipeline.trainerTrainingId;
+  return [...tables.pipelines.values()].some((p) => p.id !== pipeline.id && 'trainerTrainingId' in p && p.trainerTrainingId === id);
 }
 
 function repositoriesOver(tables: Tables): Repositories {
@@ -108,7 +120,10 @@ function repositoriesOver(tables: Tables): Repositories {
     },
     update: (upload: Upload) =>
       revise(tables.uploads, upload, (stored) =>
-        stored.ownerId !== upload.ownerId || stored.sha256 !== upload.sha256
+        stored.ownerId !== upload.ownerId ||
+        stored.sha256 !== upload.sha256 ||
+        stored.byteSize !== upload.byteSize ||
+        stored.contentType !== upload.contentType
           ? constraint('owner and content of an upload never change')
           : stored.status === 'deleted' && upload.status !== 'deleted'
             ? constraint('a deleted upload stays deleted')
@@ -152,6 +167,10 @@ function repositoriesOver(tables: Tables): Repositories {
           return errAsync(constraint(`training-set item ${item.uploadId} is not an upload of ${pipeline.ownerId}`));
         }
       }
+      if (pipeline.restartOf !== null && tables.pipelines.get(pipeline.restartOf)?.ownerId !== pipeline.ownerId) {
+        return errAsync(constraint(`pipeline ${pipeline.id} restarts a pipeline that is not its owner's`));
+      }
+      if (trainerIdTaken(tables, pipeline)) return errAsync(conflict('trainer training id already recorded'));
       // I8: one non-terminal pipeline per owner.
       if (isActive(pipeline) && [...tables.pipelines.values()].some((p) => p.ownerId === pipeline.ownerId && isActive(p))) {
         return errAsync(conflict(`owner ${pipeline.ownerId} already has an active pipeline`));
@@ -168,6 +187,7 @@ function repositoriesOver(tables: Tables): Repositories {
     update: (pipeline: TrainingPipeline) =>
       revise(tables.pipelines, pipeline, (stored) => {
         if (stored.ownerId !== pipeline.ownerId) return constraint('a pipeline never changes owner');
+        if (!sameDestination(stored.destination, pipeline.destination)) return constraint('a pipeline never changes destination');
         if (JSON.stringify(stored.trainingSet) !== JSON.stringify(pipeline.trainingSet)) {
           return constraint('a training set never changes');
         }
@@ -175,16 +195,24 @@ function repositoriesOver(tables: Tables): Repositories {
         if (stored.status !== pipeline.status && !isAllowedTransition(stored.status, pipeline.status)) {
           return constraint(`no edge ${stored.status} -> ${pipeline.status}`);
         }
-        return null;
+        return trainerIdTaken(tables, pipeline) ? conflict('trainer training id already recorded') : null;
       }).asyncAndThen((row) => okAsync(row)),
   };
 
   const models: Models = {
-    listByOwner: (ownerId: OwnerId) => okAsync([...tables.models.values()].filter((m) => m.ownerId === ownerId)),
+    listByOwner: (ownerId: OwnerId) =>
+      okAsync(
+        [...tables.models.values()]
+          .filter((m) => m.ownerId === ownerId)
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      ),
     findByPipeline: (pipelineId: PipelineId) =>
       okAsync([...tables.models.values()].find((m) => m.pipelineId === pipelineId) ?? null),
     insert: (model: Model) => {
       if (tables.models.has(model.id)) return errAsync(conflict(`model ${model.id} exists`));
+      if ([...tables.models.values()].some((m) => m.pipelineId === model.pipelineId)) {
+        return errAsync(conflict(`pipeline ${model.pipelineId} already produced a model`));
+      }
       // I6: a model references its owner's succeeded pipeline, whose training set it repeats.
       const pipeline = tables.pipelines.get(model.pipelineId);
       if (!pipeline || pipeline.ownerId !== model.ownerId || pipeline.status !== 'succeeded') {
@@ -193,16 +221,21 @@ function repositoriesOver(tables: Tables): Repositories {
       const expected = pipeline.trainingSet.items.map((i) => `${i.uploadId}:${i.sha256}`).join(',');
       const actual = model.trainingSet.map((i) => `${i.uploadId}:${i.sha256}`).join(',');
       if (model.trainingSet.length === 0 || expected !== actual) return errAsync(constraint(`model ${model.id} training set differs`));
-      if ([...tables.models.values()].some((m) => m.pipelineId === model.pipelineId)) {
-        return errAsync(conflict(`pipeline ${model.pipelineId} already produced a model`));
+      // I5: exactly the version and model id the pipeline recorded, at its destination.
+      if (pipeline.modelVersion !== model.version || pipeline.modelId !== model.id || !sameDestination(pipeline.destination, model.destination)) {
+        return errAsync(constraint(`model ${model.id} is not the model pipeline ${pipeline.id} produced`));
       }
       tables.models.set(model.id, model);
       return okAsync(model);
     },
     update: (model: Model) =>
       revise(tables.models, model, (stored) =>
-        stored.ownerId !== model.ownerId || stored.pipelineId !== model.pipelineId || stored.version !== model.version
-          ? constraint('a model keeps its owner, pipeline and version')
+        stored.ownerId !== model.ownerId ||
+        stored.pipelineId !== model.pipelineId ||
+        stored.version !== model.version ||
+        !sameDestination(stored.destination, model.destination) ||
+        JSON.stringify(stored.trainingSet) !== JSON.stringify(model.trainingSet)
+          ? constraint('a model keeps its owner, pipeline, version and training set')
           : null,
       ).asyncAndThen((row) => okAsync(row)),
   };

@@ -129,6 +129,7 @@ export interface EndedPipeline extends PipelineCommon {
   readonly status: 'failed' | 'canceled';
   readonly failure: Failure;
   /** Whatever had been reached, kept for clean-up and audit. */
+  readonly uploads?: VerifiedUploads;
   readonly package: PackageFacts | null;
   readonly trainerTrainingId: string | null;
   readonly packageDeletedAt: Date | null;

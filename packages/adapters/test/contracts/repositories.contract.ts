@@ -1,0 +1,433 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import {
+  domainError,
+  markDeleted,
+  quarantine,
+  retryLater,
+  type DomainError,
+  type Model,
+  type OwnerId,
+  type PersistenceError,
+  type Repositories,
+  type TrainingPipeline,
+  type UnitOfWork,
+  type Upload,
+} from '@selfie-lora/core';
+import {
+  anOwner,
+  anUpload,
+  aDeliveryId,
+  aModelId,
+  aPipelineId,
+  aTrainingId,
+  at,
+  canceled,
+  cleanedUp,
+  failed,
+  forgedSet,
+  packaging,
+  photosOf,
+  queued,
+  setOf,
+  submitting,
+  succeeded,
+  training,
+  verifying,
+  verifyingPackage,
+} from './repositories.fixtures.js';
+
+export interface RepositoryHarness {
+  readonly uow: UnitOfWork;
+  close(): Promise<void>;
+}
+
+type Work<T> = (repositories: Repositories) => ResultAsync<T, PersistenceError | DomainError>;
+
+/**
+ * What every UnitOfWork/Repositories implementation must do, whatever stores the rows. Run with
+ * the in-memory fake and with Postgres, so the fake cannot drift from the real schema.
+ */
+export function describeRepositoryContract(name: string, open: () => Promise<RepositoryHarness>): void {
+  describe(`repositories contract: ${name}`, () => {
+    let harness: RepositoryHarness;
+    beforeAll(async () => {
+      harness = await open();
+    });
+    afterAll(async () => {
+      await harness.close();
+    });
+
+    const run = <T>(work: Work<T>) => harness.uow.transaction(work);
+    const value = async <T>(work: Work<T>): Promise<T> => (await run(work))._unsafeUnwrap();
+    const refusal = async <T>(work: Work<T>): Promise<string> => (await run(work))._unsafeUnwrapErr().code;
+
+    const storeUploads = (uploads: readonly Upload[]) =>
+      value((r) => uploads.reduce<ResultAsync<unknown, PersistenceError>>((chain, u) => chain.andThen(() => r.uploads.insert(u)), okAsync(null)));
+
+    /** Saves the next stage, checking the store returns exactly it, one revision on, and reads it back so. */
+    async function save<P extends TrainingPipeline>(next: P): Promise<P> {
+      const saved = await value((r) => r.pipelines.update(next));
+      expect(saved).toEqual({ ...next, revision: next.revision + 1 });
+      expect(await value((r) => r.pipelines.getById(next.id))).toEqual(saved);
+      return saved as P;
+    }
+
+    async function insertQueued(owner: OwnerId, fields: Parameters<typeof queued>[1] = {}) {
+      const uploads = photosOf(owner);
+      await storeUploads(uploads);
+      const written = queued(setOf(owner, uploads), fields);
+      const p = await value((r) => r.pipelines.insert(written));
+      expect(p).toEqual(written);
+      return { uploads, p: p as typeof written };
+    }
+
+    async function inTraining(owner: OwnerId, trainerTrainingId = aTrainingId()) {
+      const { uploads, p } = await insertQueued(owner);
+      const v = await save(verifying(p));
+      const pk = await save(packaging(v, uploads));
+      const vp = await save(verifyingPackage(pk));
+      const s = await save(submitting(vp));
+      return { uploads, p: await save(training(s, trainerTrainingId)) };
+    }
+
+    async function withModel(owner: OwnerId) {
+      const { uploads, p } = await inTraining(owner);
+      const done = succeeded(p);
+      const stored = await value((r) => r.pipelines.update(done.pipeline).andThen((pipeline) => r.models.insert(done.model).map((model) => ({ pipeline, model }))));
+      return { uploads, pipeline: stored.pipeline, model: stored.model, expected: done.model };
+    }
+
+    describe('uploads', () => {
+      it('reads an upload back exactly as written, and only for its owner', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const upload = anUpload(owner, { contentType: 'image/webp' });
+        expect(await value((r) => r.uploads.insert(upload))).toEqual(upload);
+        expect(await value((r) => r.uploads.get(owner, upload.id))).toEqual(upload);
+        expect(await value((r) => r.uploads.get(other, upload.id))).toBeNull();
+        expect(await value((r) => r.uploads.findStoredBySha256(owner, upload.sha256))).toEqual(upload);
+        expect(await value((r) => r.uploads.findStoredBySha256(other, upload.sha256))).toBeNull();
+      });
+
+      it('lists the owner uploads oldest first (ties by id), deleted ones only on request', async () => {
+        const owner = anOwner();
+        const [late, early, tieA, tieB] = [at(30), at(10), at(20), at(20)].map((createdAt) => anUpload(owner, { createdAt })) as [
+          Upload,
+          Upload,
+          Upload,
+          Upload,
+        ];
+        await storeUploads([late, early, tieB, tieA, anUpload(anOwner())]);
+        const deleted = await value((r) => r.uploads.update(markDeleted(late, at(40))));
+        const ties = [tieA, tieB].sort((a, b) => (a.id < b.id ? -1 : 1));
+        expect(await value((r) => r.uploads.listByOwner(owner))).toEqual([early, ...ties]);
+        expect(await value((r) => r.uploads.listByOwner(owner, { includeDeleted: true }))).toEqual([early, ...ties, deleted]);
+        expect(await value((r) => r.uploads.findStoredBySha256(owner, late.sha256))).toBeNull();
+      });
+
+      it('refuses a second upload with the same id, or a second stored copy of the same bytes for one owner', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const upload = anUpload(owner);
+        await storeUploads([upload]);
+        expect(await refusal((r) => r.uploads.insert(upload))).toBe('persistence.conflict');
+        expect(await refusal((r) => r.uploads.insert(anUpload(owner, { sha256: upload.sha256 })))).toBe('persistence.conflict');
+        // Another owner may hold the same bytes; so may the owner again once the first copy is deleted.
+        await storeUploads([anUpload(other, { sha256: upload.sha256 })]);
+        await value((r) => r.uploads.update(markDeleted(upload, at(1))));
+        await storeUploads([anUpload(owner, { sha256: upload.sha256 })]);
+      });
+
+      it('updates only the revision that was read, and refuses a stale or unknown one', async () => {
+        const owner = anOwner();
+        const upload = anUpload(owner);
+        await storeUploads([upload]);
+        const deleted = await value((r) => r.uploads.update(markDeleted(upload, at(5))));
+        expect(deleted).toEqual({ ...upload, status: 'deleted', deletedAt: at(5), revision: 1 });
+        expect(await value((r) => r.uploads.get(owner, upload.id))).toEqual(deleted);
+        expect(await refusal((r) => r.uploads.update(markDeleted(upload, at(6))))).toBe('persistence.conflict');
+        expect(await refusal((r) => r.uploads.update(anUpload(owner)))).toBe('persistence.conflict');
+        expect(await value((r) => r.uploads.get(owner, upload.id))).toEqual(deleted);
+      });
+
+      it('refuses to change the owner or the content of an upload, or to undelete it', async () => {
+        const owner = anOwner();
+        const upload = anUpload(owner);
+        await storeUploads([upload]);
+        expect(await refusal((r) => r.uploads.update({ ...upload, ownerId: anOwner() }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.uploads.update({ ...upload, sha256: anUpload(owner).sha256 }))).toBe('persistence.constraint');
+        const deleted = await value((r) => r.uploads.update(markDeleted(upload, at(5))));
+        expect(await refusal((r) => r.uploads.update({ ...deleted, status: 'stored', deletedAt: null }))).toBe('persistence.constraint');
+      });
+    });
+
+    describe('pipelines', () => {
+      it('reads back every stage of the life cycle exactly as written', async () => {
+        const owner = anOwner();
+        const { p } = await insertQueued(owner, { idempotencyKey: 'key-1' });
+        expect(await value((r) => r.pipelines.get(owner, p.id))).toEqual(p);
+        // `save` checks each stage: returned one revision on, and read back equal.
+        const { p: inTrainingStage } = await inTraining(anOwner());
+        const retried = await save(retryLater(inTrainingStage, { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 10_000 }, at(5.5)));
+        expect(retried.retry).toEqual({ attempt: 1, notBefore: new Date(at(5.5).getTime() + 1_000) });
+        expect(retried.status).toBe('training');
+        const done = succeeded(retried as typeof inTrainingStage);
+        const stored = await value((r) => r.pipelines.update(done.pipeline));
+        expect(stored).toEqual({ ...done.pipeline, revision: done.pipeline.revision + 1 });
+        await save(cleanedUp(stored as typeof done.pipeline));
+      });
+
+      it('reads back ended pipelines with whatever they had reached', async () => {
+        const { p, uploads } = await insertQueued(anOwner());
+        const inPackaging = await save(packaging(await save(verifying(p)), uploads));
+        const ended = await save(failed(inPackaging));
+        expect(ended).toMatchObject({ status: 'failed', package: null, trainerTrainingId: null, packageDeletedAt: null });
+        await save(cleanedUp(ended));
+
+        const { p: early } = await insertQueued(anOwner());
+        expect((await save(canceled(early))).failure.code).toBe('training.canceled_by_owner');
+
+        const { p: late } = await inTraining(anOwner());
+        expect(await save(failed(late))).toMatchObject({ trainerTrainingId: late.trainerTrainingId, package: late.package });
+      });
+
+      it('scopes reads to the owner', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const { p } = await insertQueued(owner, { idempotencyKey: 'same-key', createdAt: at(1) });
+        const ended = await save(canceled(p));
+        const { p: newer } = await insertQueued(owner, { createdAt: at(2) });
+        expect(await value((r) => r.pipelines.get(other, p.id))).toBeNull();
+        expect(await value((r) => r.pipelines.findActive(owner))).toEqual(newer);
+        expect(await value((r) => r.pipelines.findActive(other))).toBeNull();
+        expect(await value((r) => r.pipelines.findByIdempotencyKey(owner, 'same-key'))).toEqual(ended);
+        expect(await value((r) => r.pipelines.findByIdempotencyKey(other, 'same-key'))).toBeNull();
+        expect(await value((r) => r.pipelines.listByOwner(owner))).toEqual([newer, ended]);
+        expect(await value((r) => r.pipelines.listByOwner(other))).toEqual([]);
+      });
+
+      it('finds a pipeline by the training id the trainer gave it', async () => {
+        const trainerTrainingId = aTrainingId();
+        const { p } = await inTraining(anOwner(), trainerTrainingId);
+        expect(await value((r) => r.pipelines.findByTrainerTrainingId(trainerTrainingId))).toEqual(p);
+        const ended = await save(canceled(p));
+        expect(await value((r) => r.pipelines.findByTrainerTrainingId(trainerTrainingId))).toEqual(ended);
+        expect(await value((r) => r.pipelines.findByTrainerTrainingId(aTrainingId()))).toBeNull();
+      });
+
+      it('refuses a training set holding another owner photo or an unknown one (I1), storing nothing', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const mine = photosOf(owner, 2);
+        const theirs = photosOf(other, 1);
+        await storeUploads([...mine, ...theirs]);
+        const foreign = queued(forgedSet(owner, [...mine, ...theirs]));
+        expect(await refusal((r) => r.pipelines.insert(foreign))).toBe('persistence.constraint');
+        expect(await value((r) => r.pipelines.getById(foreign.id))).toBeNull();
+        // A set claiming to be the other owner's, on this owner's pipeline.
+        const stolen = { ...queued(forgedSet(other, theirs)), ownerId: owner };
+        expect(await refusal((r) => r.pipelines.insert(stolen))).toBe('persistence.constraint');
+        const unknown = queued(forgedSet(owner, [...mine, anUpload(owner)]));
+        expect(await refusal((r) => r.pipelines.insert(unknown))).toBe('persistence.constraint');
+        expect(await value((r) => r.pipelines.findActive(owner))).toBeNull();
+      });
+
+      it('refuses a second active pipeline for one owner (I8), not for another owner or after the first ended', async () => {
+        const owner = anOwner();
+        const { p, uploads } = await insertQueued(owner);
+        expect(await refusal((r) => r.pipelines.insert(queued(setOf(owner, uploads))))).toBe('persistence.conflict');
+        await insertQueued(anOwner());
+        await save(failed(p));
+        await value((r) => r.pipelines.insert(queued(setOf(owner, uploads))));
+      });
+
+      it('refuses a reused idempotency key or trainer training id', async () => {
+        const owner = anOwner();
+        const { p, uploads } = await insertQueued(owner, { idempotencyKey: 'k' });
+        await save(canceled(p));
+        expect(await refusal((r) => r.pipelines.insert(queued(setOf(owner, uploads), { idempotencyKey: 'k' })))).toBe('persistence.conflict');
+        const trainerTrainingId = aTrainingId();
+        await inTraining(anOwner(), trainerTrainingId);
+        const { uploads: others, p: other } = await insertQueued(anOwner());
+        const ready = await save(submitting(await save(verifyingPackage(await save(packaging(await save(verifying(other)), others))))));
+        expect(await refusal((r) => r.pipelines.update(training(ready, trainerTrainingId)))).toBe('persistence.conflict');
+      });
+
+      it('refuses a restart of another owner pipeline', async () => {
+        const { p: theirs } = await insertQueued(anOwner());
+        const owner = anOwner();
+        const uploads = photosOf(owner);
+        await storeUploads(uploads);
+        expect(await refusal((r) => r.pipelines.insert(queued(setOf(owner, uploads), { restartOf: theirs.id })))).toBe('persistence.constraint');
+      });
+
+      it('moves a status only along the allowed edges (I7)', async () => {
+        const { p, uploads } = await insertQueued(anOwner());
+        const v = verifying(p);
+        // Skipping verifying_uploads: the packaging stage written straight over the queued row.
+        const skipped = { ...packaging(v, uploads), revision: p.revision };
+        expect(await refusal((r) => r.pipelines.update(skipped))).toBe('persistence.constraint');
+        expect(await value((r) => r.pipelines.getById(p.id))).toEqual(p);
+        const ended = await save(failed(p));
+        expect(await refusal((r) => r.pipelines.update({ ...p, revision: ended.revision }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...ended, status: 'canceled' }))).toBe('persistence.constraint');
+        expect(await value((r) => r.pipelines.getById(p.id))).toEqual(ended);
+      });
+
+      it('refuses to change the owner, training set or destination of a pipeline', async () => {
+        const owner = anOwner();
+        const { p, uploads } = await insertQueued(owner);
+        const extra = anUpload(owner);
+        await storeUploads([extra]);
+        expect(await refusal((r) => r.pipelines.update({ ...p, ownerId: anOwner() }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, trainingSet: setOf(owner, [...uploads, extra]) }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, trainingSet: setOf(owner, [extra, ...uploads.slice(1)]) }))).toBe(
+          'persistence.constraint',
+        );
+        expect(await refusal((r) => r.pipelines.update({ ...p, destination: { owner: 'acme', name: 'someone-else' } }))).toBe(
+          'persistence.constraint',
+        );
+        expect(await value((r) => r.pipelines.getById(p.id))).toEqual(p);
+      });
+
+      it('refuses a stale revision, so a lost update is an error (I7)', async () => {
+        const { p } = await insertQueued(anOwner());
+        const first = await save(verifying(p));
+        expect(await refusal((r) => r.pipelines.update(canceled(p)))).toBe('persistence.conflict');
+        expect(await refusal((r) => r.pipelines.update({ ...first, id: aPipelineId() }))).toBe('persistence.conflict');
+        expect(await value((r) => r.pipelines.getById(p.id))).toEqual(first);
+      });
+
+      it('lists unfinished pipelines: active ones, and ended ones whose package is not yet deleted', async () => {
+        const { p: active } = await insertQueued(anOwner());
+        const { p: early } = await insertQueued(anOwner());
+        const endedEarly = await save(canceled(early)); // never began packaging: nothing to clean up
+        const { p: late } = await inTraining(anOwner());
+        const endedLate = await save(failed(late));
+        const { pipeline: done } = await withModel(anOwner());
+        const unfinished = await value((r) => r.pipelines.listUnfinished());
+        expect(unfinished).toEqual(expect.arrayContaining([active.id, endedLate.id, done.id]));
+        expect(unfinished).not.toContain(endedEarly.id);
+        await save(cleanedUp(endedLate));
+        await save(cleanedUp(done as Parameters<typeof cleanedUp>[0]));
+        const after = await value((r) => r.pipelines.listUnfinished());
+        expect(after).toContain(active.id);
+        expect(after).not.toContain(endedLate.id);
+        expect(after).not.toContain(done.id);
+      });
+    });
+
+    describe('models', () => {
+      it('stores the model of a succeeded pipeline and reads it back for its owner only', async () => {
+        const owner = anOwner();
+        const { pipeline, model, expected } = await withModel(owner);
+        expect(model).toEqual(expected);
+        expect(pipeline.status).toBe('succeeded');
+        expect(await value((r) => r.models.findByPipeline(pipeline.id))).toEqual(expected);
+        expect(await value((r) => r.models.listByOwner(owner))).toEqual([expected]);
+        expect(await value((r) => r.models.listByOwner(anOwner()))).toEqual([]);
+      });
+
+      it('refuses a model of a pipeline that has not succeeded (I6)', async () => {
+        const { p } = await inTraining(anOwner());
+        const { model } = succeeded(p);
+        expect(await refusal((r) => r.models.insert(model))).toBe('persistence.constraint');
+        await save(failed(p));
+        expect(await refusal((r) => r.models.insert(model))).toBe('persistence.constraint');
+        expect(await value((r) => r.models.findByPipeline(p.id))).toBeNull();
+      });
+
+      it('refuses a model whose owner, training set, version or id is not its pipeline ones (I5, I6)', async () => {
+        const owner = anOwner();
+        const { p, uploads } = await inTraining(owner);
+        const done = succeeded(p);
+        await value((r) => r.pipelines.update(done.pipeline));
+        const { model } = done;
+        const tries: Model[] = [
+          { ...model, ownerId: anOwner() },
+          { ...model, trainingSet: [] },
+          { ...model, trainingSet: model.trainingSet.slice(1) },
+          { ...model, trainingSet: [...model.trainingSet].reverse() },
+          { ...model, trainingSet: [{ uploadId: anUpload(owner).id, sha256: uploads[0]!.sha256 }, ...model.trainingSet.slice(1)] },
+          { ...model, version: `${model.destination.owner}/${model.destination.name}:0000` },
+          { ...model, id: aModelId() },
+        ];
+        for (const forged of tries) expect(await refusal((r) => r.models.insert(forged))).toBe('persistence.constraint');
+        expect(await value((r) => r.models.insert(model))).toEqual(model);
+        expect(await refusal((r) => r.models.insert(model))).toBe('persistence.conflict');
+      });
+
+      it('quarantines at the read revision only, keeping owner, pipeline and version', async () => {
+        const { model } = await withModel(anOwner());
+        const held = await value((r) => r.models.update(quarantine(model, 'audit: foreign photo')));
+        expect(held).toEqual({ ...model, status: 'quarantined', quarantineReason: 'audit: foreign photo', revision: 1 });
+        expect(await value((r) => r.models.findByPipeline(model.pipelineId))).toEqual(held);
+        expect(await refusal((r) => r.models.update(quarantine(model, 'again')))).toBe('persistence.conflict');
+        expect(await refusal((r) => r.models.update({ ...held, version: `${model.version}0` }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.models.update({ ...held, trainingSet: held.trainingSet.slice(1) }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.models.update({ ...held, ownerId: anOwner() }))).toBe('persistence.constraint');
+      });
+    });
+
+    describe('webhook deliveries', () => {
+      it('records a delivery id once: true the first time, false for every redelivery', async () => {
+        const id = aDeliveryId();
+        expect(await value((r) => r.webhookDeliveries.recordOnce(id, at(1)))).toBe(true);
+        expect(await value((r) => r.webhookDeliveries.recordOnce(id, at(2)))).toBe(false);
+        expect(await value((r) => r.webhookDeliveries.recordOnce(aDeliveryId(), at(2)))).toBe(true);
+      });
+    });
+
+    describe('transactions', () => {
+      it('rolls back every write when the work returns Err, passing the error through', async () => {
+        const owner = anOwner();
+        const uploads = photosOf(owner);
+        const delivery = aDeliveryId();
+        const p = queued(setOf(owner, uploads));
+        const refusedByCaller = domainError('training.not_enough_photos', 'test');
+        const result = await run((r) =>
+          uploads
+            .reduce<ResultAsync<unknown, PersistenceError>>((chain, u) => chain.andThen(() => r.uploads.insert(u)), okAsync(null))
+            .andThen(() => r.pipelines.insert(p))
+            .andThen(() => r.webhookDeliveries.recordOnce(delivery, at(1)))
+            .andThen(() => errAsync(refusedByCaller)),
+        );
+        expect(result._unsafeUnwrapErr()).toEqual(refusedByCaller);
+        expect(await value((r) => r.uploads.listByOwner(owner, { includeDeleted: true }))).toEqual([]);
+        expect(await value((r) => r.pipelines.getById(p.id))).toBeNull();
+        expect(await value((r) => r.webhookDeliveries.recordOnce(delivery, at(2)))).toBe(true);
+      });
+
+      it('rolls back when the work throws, and answers with an error instead of throwing', async () => {
+        const upload = anUpload(anOwner());
+        const result = await run((r) =>
+          r.uploads.insert(upload).map(() => {
+            throw new Error('bug in the work');
+          }),
+        );
+        expect(result._unsafeUnwrapErr().code).toBe('persistence.unavailable');
+        const thrown = await run(() => {
+          throw new Error('bug before any write');
+        });
+        expect(thrown._unsafeUnwrapErr().code).toBe('persistence.unavailable');
+        expect(await value((r) => r.uploads.get(upload.ownerId, upload.id))).toBeNull();
+      });
+
+      it('sees its own writes, and a refused write leaves the rest of the work to commit', async () => {
+        const owner = anOwner();
+        const [first, second] = [anUpload(owner), anUpload(owner)];
+        const seen = await value((r) =>
+          r.uploads
+            .insert(first)
+            .andThen(() => r.uploads.get(owner, first.id))
+            .andThen((read) =>
+              r.uploads
+                .insert({ ...second, sha256: first.sha256 })
+                .map(() => 'inserted')
+                .orElse((error) => okAsync(error.code))
+                .andThen((outcome) => r.uploads.insert(second).map(() => ({ read, outcome }))),
+            ),
+        );
+        expect(seen).toEqual({ read: first, outcome: 'persistence.conflict' });
+        expect(await value((r) => r.uploads.listByOwner(owner))).toEqual([first, second]);
+      });
+    });
+  });
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errAsync, ResultAsync } from 'neverthrow';
+import { domainError, startTraining, type CoreDeps } from '@selfie-lora/core';
+import { createMemoryCore } from '../../src/memory/memory-core.js';
+import type { PostgresDatabase } from '../../src/postgres/index.js';
+import { anOwner, aDeliveryId, at, queued, setOf, verifying } from '../contracts/repositories.fixtures.js';
+import { Seed } from './support/seed.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+// Real concurrent transactions on separate connections: the schema, not luck, decides the winner.
+
+let database: TestDatabase;
+let db: PostgresDatabase;
+let seed: Seed;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = await database.open();
+  seed = new Seed(db);
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+/** Resolves once `parties` callers have arrived: every racer has read before any writes. */
+function barrier(parties: number): () => Promise<void> {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return () => {
+    arrived += 1;
+    if (arrived === parties) open();
+    return opened;
+  };
+}
+
+describe('concurrent transactions', () => {
+  it('two transactions racing to create an active pipeline for one owner end with exactly one', async () => {
+    const owner = anOwner();
+    const uploads = await seed.uploads(owner, 3);
+    const bothRead = barrier(2);
+    const attempt = () =>
+      db.transaction((r) =>
+        r.pipelines
+          .findActive(owner)
+          .andThen((active) =>
+            active ? errAsync(domainError('training.already_active')) : ResultAsync.fromSafePromise(bothRead()).map(() => null),
+          )
+          .andThen(() => r.pipelines.insert(queued(setOf(owner, uploads)))),
+      );
+    const results = await Promise.all([attempt(), attempt()]);
+    expect(results.filter((result) => result.isOk())).toHaveLength(1);
+    expect(results.filter((result) => result.isErr()).map((result) => result._unsafeUnwrapErr().code)).toEqual(['persistence.conflict']);
+    const active = (await db.transaction((r) => r.pipelines.listByOwner(owner)))._unsafeUnwrap();
+    expect(active).toHaveLength(1);
+  });
+
+  it('many concurrent start-training requests for one owner create exactly one training', async () => {
+    const owner = anOwner();
+    await seed.uploads(owner, 3);
+    const memory = createMemoryCore({ config: { minPhotos: 3 } });
+    const deps: CoreDeps = { ...memory.deps, uow: db };
+    const results = await Promise.all(Array.from({ length: 8 }, () => startTraining(deps, { ownerId: owner })));
+    expect(results.filter((result) => result.isOk())).toHaveLength(1);
+    expect(new Set(results.filter((result) => result.isErr()).map((result) => result._unsafeUnwrapErr().code))).toEqual(
+      new Set(['training.already_active']),
+    );
+    expect((await db.transaction((r) => r.pipelines.listByOwner(owner)))._unsafeUnwrap()).toHaveLength(1);
+  });
+
+  it('two writers of the same revision: one wins, the other gets persistence.conflict (no lost update)', async () => {
+    const { p } = await seed.queued(anOwner());
+    const bothRead = barrier(2);
+    const [advanced, renamed] = await Promise.all([
+      db.transaction((r) => r.pipelines.getById(p.id).andThen(() => ResultAsync.fromSafePromise(bothRead())).andThen(() => r.pipelines.update(verifying(p)))),
+      db.transaction((r) =>
+        r.pipelines
+          .getById(p.id)
+          .andThen(() => ResultAsync.fromSafePromise(bothRead()))
+          .andThen(() => r.pipelines.update({ ...p, triggerWord: 'OTHER', updatedAt: at(1) })),
+      ),
+    ]);
+    const outcomes = [advanced, renamed].map((result) => (result.isOk() ? 'ok' : result._unsafeUnwrapErr().code)).sort();
+    expect(outcomes).toEqual(['ok', 'persistence.conflict']);
+    const stored = (await db.transaction((r) => r.pipelines.getById(p.id)))._unsafeUnwrap();
+    expect(stored?.revision).toBe(1);
+  });
+
+  it('a webhook delivery delivered twice at once is recorded once', async () => {
+    const id = aDeliveryId();
+    const results = await Promise.all(Array.from({ length: 4 }, () => db.transaction((r) => r.webhookDeliveries.recordOnce(id, at(1)))));
+    expect(results.map((result) => result._unsafeUnwrap()).sort()).toEqual([false, false, false, true]);
+  });
+});
