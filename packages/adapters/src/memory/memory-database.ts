@@ -241,6 +241,7 @@ function repositoriesOver(tables: Tables): Repositories {
   };
 
   const webhookDeliveries: WebhookDeliveries = {
+    seen: (deliveryId: string) => okAsync(tables.webhookDeliveries.has(deliveryId)),
     recordOnce: (deliveryId: string, receivedAt: Date) => {
       if (tables.webhookDeliveries.has(deliveryId)) return okAsync(false);
       tables.webhookDeliveries.set(deliveryId, receivedAt);

@@ -3,6 +3,8 @@ import type { SqlSession } from './sql-session.js';
 
 export function webhookDeliveryRepository(session: SqlSession): WebhookDeliveries {
   return {
+    seen: (deliveryId: string) =>
+      session.read('SELECT 1 FROM webhook_deliveries WHERE id = $1', [deliveryId]).map((rows) => rows.length > 0),
     // A concurrent first delivery of the same id waits on the primary key, then finds it taken.
     recordOnce: (deliveryId: string, receivedAt: Date) =>
       session

@@ -47,7 +47,9 @@ export interface Models {
 
 /** Webhook deliveries already handled, so a redelivery of the same `webhook-id` is a no-op. */
 export interface WebhookDeliveries {
-  /** True the first time a delivery id is seen; false for a redelivery. */
+  /** Whether this delivery id was already handled. */
+  seen(deliveryId: string): Stored<boolean>;
+  /** True the first time a delivery id is recorded; false for a redelivery. */
   recordOnce(deliveryId: string, receivedAt: Date): Stored<boolean>;
 }
 

@@ -1,24 +1,11 @@
-import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { z } from 'zod';
-import { applyTrainerReport, type DomainError, type ErrorCode, type TrainerReport } from '@selfie-lora/core';
+import { acceptTrainerWebhook } from '@selfie-lora/core';
 import { domainErrorReply, problem, problemReply, shellProblem } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import type { App, RouteContext } from './context.js';
 
 /** Trainer payloads carry logs, so they may be larger than the JSON we accept from clients. */
 const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
-
-type Outcome = 'applied' | 'unchanged' | 'ignored' | 'duplicate';
-
-/**
- * Reports the core refuses to apply (unknown training, wrong destination, unreadable) are logged
- * by the core and acknowledged here, so the trainer stops retrying them: retrying cannot help.
- */
-const IGNORED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'trainer.unknown_training',
-  'trainer.invalid_response',
-  'trainer.destination_mismatch',
-]);
 
 /**
  * Statuses for the verifier's refusals (the codes of `verifyReplicateWebhook` in the adapters): a
@@ -40,18 +27,6 @@ function headersOf(raw: Record<string, string | string[] | undefined>): Record<s
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(raw)) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return headers;
-}
-
-function deliver(route: RouteContext, deliveryId: string, report: TrainerReport): ResultAsync<Outcome, DomainError> {
-  const { deps } = route;
-  return deps.uow
-    .transaction((repos) => repos.webhookDeliveries.recordOnce(deliveryId, deps.clock.now()))
-    .andThen((first): ResultAsync<Outcome, DomainError> => {
-      if (!first) return okAsync('duplicate');
-      return applyTrainerReport(deps, report)
-        .map((outcome): Outcome => outcome.kind)
-        .orElse((error) => (IGNORED.has(error.code) ? okAsync<Outcome, DomainError>('ignored') : errAsync(error)));
-    });
 }
 
 export function webhookRoutes(app: App, route: RouteContext): void {
@@ -86,7 +61,7 @@ export function webhookRoutes(app: App, route: RouteContext): void {
         const rawBody = typeof request.body === 'string' ? request.body : '';
         return verify({ headers: headersOf(request.headers), rawBody }).match(
           ({ deliveryId, report }) =>
-            deliver(route, deliveryId, report).match(
+            acceptTrainerWebhook(route.deps, { deliveryId, report }).match(
               (outcome) => ({ outcome, ignored: outcome === 'ignored' }),
               (error) => domainErrorReply(reply, error),
             ),

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { acceptTrainerWebhook, type UnitOfWork } from '@selfie-lora/core';
+import { advanceTo, alice, errorCode, memoryCore, startedPipeline, trainingFor } from '../support/memory-core-fixtures.js';
+
+async function finishedTraining() {
+  const core = memoryCore();
+  const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+  await advanceTo(core, pipeline.id, 'training');
+  const report = core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
+  return { core, report };
+}
+
+describe('accepting a verified trainer webhook', () => {
+  it('applies a delivery once; a redelivery of the same webhook-id is a no-op', async () => {
+    const { core, report } = await finishedTraining();
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_1', report }))._unsafeUnwrap()).toBe('applied');
+    const after = core.db.snapshot();
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_1', report }))._unsafeUnwrap()).toBe('duplicate');
+    expect(core.db.snapshot()).toEqual(after);
+    expect(after.models).toHaveLength(1);
+  });
+
+  it('does not record a delivery whose apply failed, so the trainer retry applies it', async () => {
+    const { core, report } = await finishedTraining();
+    // seen() succeeds, then the database goes away for the transactions that apply the report.
+    let calls = 0;
+    const flaky: UnitOfWork = {
+      transaction: (work) => {
+        calls += 1;
+        if (calls === 2) core.db.faults.failNext('transaction', 1);
+        return core.db.transaction(work);
+      },
+    };
+    const first = await acceptTrainerWebhook({ ...core.deps, uow: flaky }, { deliveryId: 'msg_2', report });
+    expect(errorCode(first)).toBe('persistence.unavailable');
+    expect(core.db.snapshot().models).toHaveLength(0);
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_2', report }))._unsafeUnwrap()).toBe('applied');
+    expect(core.db.snapshot().models).toHaveLength(1);
+  });
+
+  it('acknowledges a report for an unknown training as ignored and records it', async () => {
+    const { core, report } = await finishedTraining();
+    const forged = { ...report, trainerTrainingId: 'no-such-training' };
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_3', report: forged }))._unsafeUnwrap()).toBe('ignored');
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_3', report: forged }))._unsafeUnwrap()).toBe('duplicate');
+    expect(core.db.snapshot().models).toHaveLength(0);
+  });
+});
