@@ -57,6 +57,23 @@ async function expectRefused(core: MemoryCore, report: TrainerReport, code: stri
   ]);
 }
 
+/**
+ * A webhook whose body disagrees with the trainer's own answer about that training: the body
+ * is ignored (and logged), the trainer's answer (still running) is applied, nothing changes.
+ */
+async function expectContradicted(core: MemoryCore, report: TrainerReport) {
+  const before = storedState(core);
+  const logged = core.log.events.length;
+  expect((await applyTrainerReport(core.deps, report))._unsafeUnwrap().kind).toBe('unchanged');
+  expectUnchanged(core, before);
+  expect(core.log.events.slice(logged)).toEqual([
+    {
+      kind: 'trainer_report.ignored',
+      detail: expect.objectContaining({ trainerTrainingId: report.trainerTrainingId, code: 'trainer.invalid_response' }) as unknown,
+    },
+  ]);
+}
+
 describe('applyTrainerReport (webhook): reports that change nothing', () => {
   it('a report about a training no pipeline recorded answers trainer.unknown_training', async () => {
     const core = memoryCore();
@@ -68,18 +85,14 @@ describe('applyTrainerReport (webhook): reports that change nothing', () => {
     const core = memoryCore();
     const { training: alices } = await training(core, alice, [1, 2, 3]);
     const { training: bobs } = await training(core, bob, [4, 5, 6]);
-    await expectRefused(
-      core,
-      succeeded(bobs, { destination: alices.destination, outputVersion: succeeded(alices).outputVersion }),
-      'trainer.destination_mismatch',
-    );
+    await expectContradicted(core, succeeded(bobs, { destination: alices.destination, outputVersion: succeeded(alices).outputVersion }));
   });
 
   it("a report about Bob's training whose version is at Alice's destination makes no model", async () => {
     const core = memoryCore();
     const { training: alices } = await training(core, alice, [1, 2, 3]);
     const { training: bobs } = await training(core, bob, [4, 5, 6]);
-    await expectRefused(core, succeeded(bobs, { destination: null, outputVersion: succeeded(alices).outputVersion }), 'trainer.destination_mismatch');
+    await expectContradicted(core, succeeded(bobs, { destination: null, outputVersion: succeeded(alices).outputVersion }));
   });
 
   it.each(['succeeded', 'failed', 'canceled', 'processing'] as const)(
@@ -88,20 +101,20 @@ describe('applyTrainerReport (webhook): reports that change nothing', () => {
       const core = memoryCore();
       const { training: t } = await training(core, alice, [1, 2, 3]);
       const other = { owner: 'selfie-lora', name: 'not-alices' };
-      await expectRefused(core, succeeded(t, { status, destination: other }), 'trainer.destination_mismatch');
+      await expectContradicted(core, succeeded(t, { status, destination: other }));
     },
   );
 
   it('a succeeded report whose version is at another destination makes no model', async () => {
     const core = memoryCore();
     const { training: t } = await training(core, alice, [1, 2, 3]);
-    await expectRefused(core, succeeded(t, { outputVersion: 'selfie-lora/not-alices:abc123' }), 'trainer.destination_mismatch');
+    await expectContradicted(core, succeeded(t, { outputVersion: 'selfie-lora/not-alices:abc123' }));
   });
 
   it.each([null, 'latest', 'selfie-lora/model-without-hash'])('a succeeded report with version %j makes no model', async (outputVersion) => {
     const core = memoryCore();
     const { training: t } = await training(core, alice, [1, 2, 3]);
-    await expectRefused(core, succeeded(t, { outputVersion }), 'trainer.invalid_response');
+    await expectContradicted(core, succeeded(t, { outputVersion }));
   });
 });
 

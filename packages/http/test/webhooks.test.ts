@@ -130,15 +130,15 @@ describe('POST /v1/webhooks/replicate', () => {
     );
   });
 
-  it('ignores a report naming another destination: no model for the owner', async () => {
+  it("never applies a body's claims: a report naming another destination applies only the trainer's own answer", async () => {
     const { h, trainingId } = await waitingTraining();
     const report = finishTraining(h.core, trainingId, 'succeeded');
     const foreign = 'selfie-lora/selfie-lora-someone-else';
     const body = replicateBody(report, { destination: foreign, output: { version: `${foreign}:abc123` } });
     const response = await deliver(h, body, signed(body, { id: 'msg_foreign', sentAt: h.core.clock.now() }));
-    expect(response.json()).toEqual({ outcome: 'ignored', ignored: true });
-    expect(await statusOf(h, trainingId)).toBe('training');
-    expect(h.core.db.snapshot().models).toEqual([]);
+    expect(response.json()).toEqual({ outcome: 'applied', ignored: false });
+    expect(h.core.db.snapshot().models.map((m) => m.version)).toEqual([report.outputVersion]);
+    expect(report.outputVersion).not.toContain(foreign);
   });
 
   it('answers 503 when no verifier is configured, and applies nothing', async () => {

@@ -79,8 +79,11 @@ export function applyReportTo(
 }
 
 /**
- * The webhook path. Reports about trainings no pipeline recorded, or about pipelines that have
- * moved on (canceled, already succeeded), change nothing and are logged.
+ * The webhook path. A webhook only says "look at training X": what is applied is the trainer's
+ * own answer about the training recorded on the pipeline, fetched now, never the body's claims
+ * (a signed body could still carry another version). Reports about trainings no pipeline
+ * recorded, or about pipelines that have moved on (canceled, already succeeded), change nothing
+ * and are logged.
  */
 export function applyTrainerReport(deps: CoreDeps, report: TrainerReport): ResultAsync<ReportOutcome, DomainError> {
   return deps.uow
@@ -91,7 +94,18 @@ export function applyTrainerReport(deps: CoreDeps, report: TrainerReport): Resul
         ignore(deps, report, error, 'webhook');
         return errAsync(error);
       }
-      if (pipeline.status === 'training') return applyReportTo(deps, pipeline, report, 'webhook');
+      if (pipeline.status === 'training') {
+        return deps.trainer.get(pipeline.trainerTrainingId).andThen((answer) => {
+          const disagrees =
+            answer.status !== report.status ||
+            answer.outputVersion !== report.outputVersion ||
+            contradicts(report.destination, pipeline.destination);
+          if (disagrees) {
+            ignore(deps, report, domainError('trainer.invalid_response', `trainer says ${answer.status} ${String(answer.outputVersion)}`), 'webhook');
+          }
+          return applyReportTo(deps, pipeline, answer, 'webhook');
+        });
+      }
       const redelivery = pipeline.status === 'succeeded' && report.status === 'succeeded' && report.outputVersion === pipeline.modelVersion;
       if (!redelivery) ignore(deps, report, domainError('training.already_finished', `pipeline is ${pipeline.status}`), 'webhook');
       return okAsync({ kind: redelivery ? 'unchanged' : 'ignored', pipeline, model: null });

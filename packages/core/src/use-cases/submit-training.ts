@@ -1,11 +1,24 @@
-import { okAsync, type ResultAsync } from 'neverthrow';
-import type { DomainError } from '../domain/errors.js';
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { domainError, type DomainError } from '../domain/errors.js';
 import {
   submitted,
   type SubmittingPipeline,
   type TrainingStagePipeline,
 } from '../domain/training-pipeline.js';
 import type { CoreDeps } from './core-deps.js';
+
+/**
+ * The package is checked again right before it is handed over: verification happened a step
+ * earlier, and the URL we sign serves whatever is stored under the key now (I3).
+ */
+function stillVerified(deps: CoreDeps, pipeline: SubmittingPipeline): ResultAsync<void, DomainError> {
+  return deps.objects.inspect(pipeline.package.key).andThen((stored) => {
+    if (!stored.exists) return errAsync(domainError('package.missing', `no object at ${pipeline.package.key}`));
+    return stored.sha256 === pipeline.package.sha256 && stored.byteSize === pipeline.package.byteSize
+      ? okAsync(undefined)
+      : errAsync(domainError('package.hash_mismatch', `stored zip sha256 ${stored.sha256} != verified ${pipeline.package.sha256}`));
+  });
+}
 
 /**
  * Hands the verified package to the trainer. Being in `submitting` is the recorded intent: if a
@@ -21,8 +34,8 @@ export function submitTrainingStep(
     .andThen((existing) =>
       existing
         ? okAsync(existing)
-        : deps.objects
-            .signedGetUrl(pipeline.package.key, deps.config.packageUrlTtlSeconds)
+        : stillVerified(deps, pipeline)
+            .andThen(() => deps.objects.signedGetUrl(pipeline.package.key, deps.config.packageUrlTtlSeconds))
             .andThen((inputUrl) =>
               deps.trainer.submit({
                 pipelineId: pipeline.id,
