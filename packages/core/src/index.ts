@@ -31,3 +31,6 @@ export * from './use-cases/verify-uploads.js';
 export * from './use-cases/build-package.js';
 export * from './use-cases/verify-package.js';
 export * from './use-cases/submit-training.js';
+export type * from './ports/pipeline-leases.js';
+export * from './use-cases/create-upload-slot.js';
+export * from './use-cases/complete-upload.js';

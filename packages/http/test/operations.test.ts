@@ -112,6 +112,8 @@ describe('GET /openapi.json', () => {
         'POST /v1/uploads',
         'GET /v1/uploads',
         'DELETE /v1/uploads/{id}',
+        'POST /v1/uploads/presigned',
+        'POST /v1/uploads/{id}/complete',
         'POST /v1/trainings',
         'GET /v1/trainings',
         'GET /v1/trainings/{id}',
@@ -126,7 +128,7 @@ describe('GET /openapi.json', () => {
         'GET /openapi.json',
       ].sort(),
     );
-    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Upload', 'Training', 'Model', 'Problem']));
+    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Upload', 'UploadSlot', 'Training', 'Model', 'Problem']));
     const upload = document.paths['/v1/uploads']!.post as { requestBody: { content: Record<string, unknown> } };
     expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);
   });

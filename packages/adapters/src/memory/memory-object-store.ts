@@ -91,8 +91,30 @@ export class MemoryObjectStore implements ObjectStore {
     const fault = this.unavailable('sign');
     if (fault) return errAsync(fault);
     const expires = Math.floor(this.clock.now().getTime() / 1000) + ttlSeconds;
-    const signature = this.sign(key, expires);
+    const signature = this.sign(`GET\n${key}\n${expires}`);
     return okAsync(`memory://objects/${encodeURIComponent(key)}?expires=${expires}&signature=${signature}`);
+  }
+
+  /** A URL only `putSigned` accepts (never `fetchSigned`): method, key, expiry and size limit are signed. */
+  signedPutUrl(key: string, ttlSeconds: number, options: { readonly maxBytes: number }): ResultAsync<string, StoreError> {
+    const fault = this.unavailable('sign');
+    if (fault) return errAsync(fault);
+    const expires = Math.floor(this.clock.now().getTime() / 1000) + ttlSeconds;
+    const signature = this.sign(`PUT\n${key}\n${expires}\n${options.maxBytes}`);
+    return okAsync(`memory://objects/${encodeURIComponent(key)}?method=PUT&expires=${expires}&max=${options.maxBytes}&signature=${signature}`);
+  }
+
+  /** What a client PUTting through a signed URL gets: stored, or why not (then nothing is stored). */
+  putSigned(url: string, bytes: Uint8Array): Result<void, 'malformed' | 'bad_signature' | 'expired' | 'too_large'> {
+    const match = /^memory:\/\/objects\/([^?]+)\?method=PUT&expires=(\d+)&max=(\d+)&signature=([0-9a-f]{64})$/.exec(url);
+    if (!match) return err('malformed');
+    const [, encodedKey = '', expiresText = '', maxText = '', signature = ''] = match;
+    const key = decodeURIComponent(encodedKey);
+    if (!this.verify(`PUT\n${key}\n${expiresText}\n${maxText}`, signature)) return err('bad_signature');
+    if (this.clock.now().getTime() / 1000 > Number(expiresText)) return err('expired');
+    if (bytes.byteLength > Number(maxText)) return err('too_large');
+    this.objects.set(key, Uint8Array.from(bytes));
+    return ok(undefined);
   }
 
   /** What a downloader (the in-memory trainer) gets for a signed URL: bytes, or why not. */
@@ -101,16 +123,18 @@ export class MemoryObjectStore implements ObjectStore {
     if (!match) return err('malformed');
     const [, encodedKey = '', expiresText = '', signature = ''] = match;
     const key = decodeURIComponent(encodedKey);
-    const expires = Number(expiresText);
-    const expected = Buffer.from(this.sign(key, expires), 'hex');
-    if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return err('bad_signature');
-    if (this.clock.now().getTime() / 1000 > expires) return err('expired');
+    if (!this.verify(`GET\n${key}\n${expiresText}`, signature)) return err('bad_signature');
+    if (this.clock.now().getTime() / 1000 > Number(expiresText)) return err('expired');
     const bytes = this.objects.get(key);
     return bytes ? ok(bytes) : err('missing');
   }
 
-  private sign(key: string, expires: number): string {
-    return createHmac('sha256', this.secret).update(`${key}\n${expires}`).digest('hex');
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('hex');
+  }
+
+  private verify(payload: string, signature: string): boolean {
+    return timingSafeEqual(Buffer.from(this.sign(payload), 'hex'), Buffer.from(signature, 'hex'));
   }
 
   // Out-of-band access for tests and the in-memory packager.

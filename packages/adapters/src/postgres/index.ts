@@ -2,3 +2,4 @@
 // that enforce the isolation invariants. TypeORM stays inside this folder.
 export { createPostgresDatabase, PostgresDatabase, postgresMigrations, type PostgresOptions } from './postgres-database.js';
 export { persistenceError } from './postgres-errors.js';
+export { PostgresPipelineLeases, type PipelineLeasesOptions } from './pipeline-leases.js';

@@ -94,10 +94,17 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * A time-limited PUT URL for direct uploads. With `contentLength` the length is signed, so real
-   * S3 refuses a body of any other size; the upload still counts only after the object is
-   * inspected server side (the store cannot cap a PUT's size otherwise).
+   * A time-limited PUT URL for direct uploads (the port's form). A presigned PUT cannot cap its
+   * size, so `maxBytes` is not enforced here: the upload counts only after the object is read back
+   * server side. With `contentLength` the length is signed, so real S3 refuses a body of any other
+   * size, and a length over `maxBytes` is refused before signing.
    */
+  signedPutUrl(key: string, ttlSeconds: number, options?: { readonly maxBytes?: number }): ResultAsync<string, StoreError>;
+  signedPutUrl(
+    key: string,
+    ttlSeconds: number,
+    options: { readonly contentLength: number; readonly maxBytes?: number },
+  ): ResultAsync<string, PutError>;
   signedPutUrl(
     key: string,
     ttlSeconds: number,

@@ -1,5 +1,5 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { Zip, ZipPassThrough } from 'fflate';
+import { Zip } from 'fflate';
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import {
   domainError,
@@ -16,6 +16,7 @@ import { bodyOf, ByteMeter, getObject } from './s3-streams.js';
 import { streamUpload, type UploadTuning } from './s3-upload.js';
 import { readCentralDirectory } from './zip-central-directory.js';
 import { ZipEntryHasher } from './zip-entry-hasher.js';
+import { StoredZipEntry } from './stored-zip-entry.js';
 
 /** A fixed timestamp (local time, as ZIP stores it) so the same photos always make the same bytes. */
 const ENTRY_TIME = new Date(2000, 0, 1);
@@ -46,7 +47,7 @@ async function* zipStream(s3: S3Bucket, sources: readonly PackageSource[], writt
     const object = await getObject(s3, source.key);
     if (!object) throw new MissingSource(source);
     const body = bodyOf(object);
-    const entry = new ZipPassThrough(source.name);
+    const entry = new StoredZipEntry(source.name);
     entry.mtime = ENTRY_TIME;
     zip.add(entry);
     const meter = new ByteMeter();

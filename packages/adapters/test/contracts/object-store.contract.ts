@@ -20,6 +20,8 @@ export interface ObjectStoreSubject {
   readonly store: ObjectStore;
   /** Fetches a signed URL as the trainer would: the bytes, or null when refused. */
   download(url: string): Promise<Uint8Array | null>;
+  /** PUTs bytes through a signed URL as a client would: whether the store accepted them. */
+  upload(url: string, bytes: Uint8Array): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -204,6 +206,20 @@ export function objectStoreContract(name: string, start: () => Promise<ObjectSto
       const url = (await store.signedGetUrl(key, 300))._unsafeUnwrap();
       const downloaded = await subject.download(url);
       expect(downloaded && sha256Of(downloaded)).toBe(sha256Of(bytes));
+    });
+
+    it('gives a signed PUT URL through which a client stores bytes under exactly that key', async () => {
+      const bytes = await texturedPhoto(22, { width: 120, height: 90 });
+      const key = freshKey('direct');
+      const url = (await store.signedPutUrl(key, 900, { maxBytes: MiB }))._unsafeUnwrap();
+      expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
+
+      expect(await subject.upload(url, bytes)).toBe(true);
+      const facts = (await store.inspect(key))._unsafeUnwrap();
+      expect(facts.exists && [facts.byteSize, facts.sha256]).toEqual([bytes.byteLength, sha256Of(bytes)]);
+      expect(sha256Of(await collect((await store.read(key))._unsafeUnwrap()!))).toBe(sha256Of(bytes));
+      // Signing for one key put nothing under another.
+      expect((await store.inspect(freshKey('direct')))._unsafeUnwrap()).toEqual({ exists: false });
     });
 
     describe('what I2 verification sees', () => {

@@ -7,6 +7,7 @@ objectStoreContract('in memory', () => {
   return Promise.resolve({
     store,
     download: (url: string) => Promise.resolve(store.fetchSigned(url).unwrapOr(null)),
+    upload: (url: string, bytes: Uint8Array) => Promise.resolve(store.putSigned(url, bytes).isOk()),
     close: () => Promise.resolve(),
   });
 });

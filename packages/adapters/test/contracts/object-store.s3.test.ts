@@ -9,6 +9,7 @@ objectStoreContract('S3 (s3rver on loopback)', async () => {
       const response = await fetch(url);
       return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
     },
+    upload: async (url: string, bytes: Uint8Array) => (await fetch(url, { method: 'PUT', body: bytes })).ok,
     close: () => fixture.close(),
   };
 });

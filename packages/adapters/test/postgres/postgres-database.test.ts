@@ -3,6 +3,7 @@ import { okAsync } from 'neverthrow';
 import type pg from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { InitialSchema1714550400000 } from '../../src/postgres/migrations/1714550400000-initial-schema.js';
+import { PipelineSchedule1714636800000 } from '../../src/postgres/migrations/1714636800000-pipeline-schedule.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -43,7 +44,7 @@ describe('opening a database', () => {
       expect(opened).toHaveLength(3);
       const client = await fresh.client();
       const applied = await client.query<{ name: string }>('SELECT name FROM migrations');
-      expect(applied.rows.map((row) => row.name)).toEqual(['InitialSchema1714550400000']);
+      expect(applied.rows.map((row) => row.name)).toEqual(['InitialSchema1714550400000', 'PipelineSchedule1714636800000']);
     } finally {
       await fresh.drop();
     }
@@ -65,16 +66,18 @@ describe('opening a database', () => {
     expect((await a.transaction((r) => r.models.insert(model)))._unsafeUnwrap()).toEqual(model);
   });
 
-  it('has a down migration that removes everything the up migration made', async () => {
+  it('has down migrations that remove everything the up migrations made', async () => {
     const fresh = await createTestDatabase();
     try {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new PipelineSchedule1714636800000().down(runner);
       await new InitialSchema1714550400000().down(runner);
       const left = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
       expect(left.rows).toEqual([{ tablename: 'migrations' }]);
       await new InitialSchema1714550400000().up(runner);
+      await new PipelineSchedule1714636800000().up(runner);
     } finally {
       await fresh.drop();
     }

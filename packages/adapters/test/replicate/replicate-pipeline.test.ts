@@ -38,6 +38,7 @@ beforeEach(async () => {
     read: (key) => core.store.read(key),
     delete: (key) => core.store.delete(key),
     signedGetUrl: (key, ttl) => core.store.signedGetUrl(key, ttl).map(() => h.files.serve(key)),
+    signedPutUrl: (key, ttl, options) => core.store.signedPutUrl(key, ttl, options),
   };
   deps = { ...core.deps, objects, trainer: h.trainer({ webhookUrl: receiver.url }) };
 });

@@ -51,6 +51,14 @@ export function uploadKey(ownerId: OwnerId, uploadId: UploadId): string {
   return `uploads/${ownerRef(ownerId)}/${uploadId}`;
 }
 
+/**
+ * Where a direct (presigned PUT) upload waits until `complete` judges it. Owner-scoped like the
+ * final key, so completing another owner's id finds nothing; never read by anything else.
+ */
+export function stagingKey(ownerId: OwnerId, uploadId: UploadId): string {
+  return `staging/${ownerRef(ownerId)}/${uploadId}`;
+}
+
 export function checkImage(
   policy: UploadPolicy,
   byteSize: number,

@@ -28,4 +28,9 @@ export interface ObjectStore {
   delete(key: string): ResultAsync<void, StoreError>;
   /** A time-limited GET URL (never a public one), for the trainer to fetch a package. */
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError>;
+  /**
+   * A time-limited PUT URL for a client to upload straight into storage. `maxBytes` is enforced
+   * where the store can; whatever arrives is still measured server side before it counts.
+   */
+  signedPutUrl(key: string, ttlSeconds: number, options: { readonly maxBytes: number }): ResultAsync<string, StoreError>;
 }

@@ -61,16 +61,23 @@ function record(
 }
 
 /**
- * Streams the bytes to a key made from owner and a new id (size limit enforced while reading),
- * judges them, and records the upload, or returns the owner's existing upload of the same bytes.
- * Refused or duplicate bytes leave nothing behind in storage.
+ * Streams the bytes to the final key of `uploadId` (size limit enforced while reading), judges
+ * them, and records the upload, or returns the owner's existing upload of the same bytes.
+ * Refused or duplicate bytes leave nothing behind under that key. Shared by both ways in.
  */
-export function registerUpload(
+export function storeUpload(
   deps: CoreDeps,
-  input: { readonly ownerId: OwnerId; readonly body: ByteStream },
+  input: { readonly ownerId: OwnerId; readonly uploadId: UploadId; readonly body: ByteStream },
 ): ResultAsync<RegisteredUpload, RegisterUploadError> {
-  const id = trusted<UploadId>(deps.ids.next());
-  const key = uploadKey(input.ownerId, id);
+  const key = uploadKey(input.ownerId, input.uploadId);
+  // A retried or raced `complete` reuses its id: never discard bytes that id already has a row for.
+  // When the row cannot be looked up the bytes stay; the audit finds objects that have no row.
+  const discardUnrecorded = (): ResultAsync<void, never> =>
+    deps.uow
+      .transaction((repos) => repos.uploads.get(input.ownerId, input.uploadId))
+      .map((row) => row !== null)
+      .orElse(() => okAsync(true))
+      .andThen((recorded) => (recorded ? okAsync(undefined) : discardObject(deps, key)));
   return deps.objects
     .put(key, input.body, { maxBytes: deps.config.uploadPolicy.maxBytes })
     .mapErr((error): RegisterUploadError =>
@@ -78,8 +85,16 @@ export function registerUpload(
     )
     .andThen((stored) =>
       judge(deps, stored)
-        .andThen((facts) => record(deps, input.ownerId, id, stored, facts))
-        .andThen((registered) => (registered.duplicate ? discardObject(deps, key).map(() => registered) : okAsync(registered)))
-        .orElse((error) => discardObject(deps, key).andThen(() => errAsync(error))),
+        .andThen((facts) => record(deps, input.ownerId, input.uploadId, stored, facts))
+        .andThen((registered) => (registered.duplicate ? discardUnrecorded().map(() => registered) : okAsync(registered)))
+        .orElse((error) => discardUnrecorded().andThen(() => errAsync(error))),
     );
+}
+
+/** The multipart way in: the bytes arrive through the shell and get a new upload id. */
+export function registerUpload(
+  deps: CoreDeps,
+  input: { readonly ownerId: OwnerId; readonly body: ByteStream },
+): ResultAsync<RegisteredUpload, RegisterUploadError> {
+  return storeUpload(deps, { ownerId: input.ownerId, uploadId: trusted<UploadId>(deps.ids.next()), body: input.body });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deleteUpload, domainError, listUploads, registerUpload, UploadId } from '@selfie-lora/core';
+import { completeUpload, createUploadSlot, deleteUpload, domainError, listUploads, registerUpload, UploadId, type UploadSlot } from '@selfie-lora/core';
 import { ownerOf } from '../auth.js';
 import { trainingJson, uploadJson } from '../mappers.js';
 import { singleFile } from '../multipart-file.js';
@@ -8,6 +8,22 @@ import { idParams, problemResponses, trainingSchema, uploadSchema } from '../sch
 import { ownerSecurity, type App, type RouteContext } from './context.js';
 
 const uploadBody = z.object({ upload: uploadSchema });
+
+// The direct way in: where and how to PUT the photo. Named `upload` like the other answers, since
+// its id is the upload's id once completed. Nothing about storage beyond the signed URL leaks.
+const uploadSlotSchema = z
+  .object({
+    id: z.string().describe('The upload id to complete once the PUT succeeded'),
+    url: z.string().describe('Time-limited signed URL: PUT the raw photo bytes here'),
+    method: z.literal('PUT'),
+    expiresAt: z.iso.datetime({ offset: true }).describe('The URL is refused after this instant'),
+    maxBytes: z.number().int().describe('Largest photo accepted; larger ones are refused at completion'),
+  })
+  .meta({ id: 'UploadSlot' });
+
+function uploadSlotJson(slot: UploadSlot): z.infer<typeof uploadSlotSchema> {
+  return { id: slot.uploadId, url: slot.url, method: slot.method, expiresAt: slot.expiresAt.toISOString(), maxBytes: slot.maxBytes };
+}
 
 export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
   app.post(
@@ -41,6 +57,53 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
         },
       );
     },
+  );
+
+  app.post(
+    '/v1/uploads/presigned',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['uploads'],
+        summary: 'Start a direct upload: a signed URL to PUT one photo to, then POST /v1/uploads/{id}/complete',
+        security: ownerSecurity,
+        response: { 201: z.object({ upload: uploadSlotSchema }).describe('Where to PUT the photo; nothing is stored yet'), ...problemResponses },
+      },
+    },
+    (request, reply) =>
+      createUploadSlot(deps, { ownerId: ownerOf(request) }).match(
+        (slot) => {
+          reply.code(201);
+          return { upload: uploadSlotJson(slot) };
+        },
+        (error) => domainErrorReply(reply, error),
+      ),
+  );
+
+  app.post(
+    '/v1/uploads/:id/complete',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['uploads'],
+        summary: 'Finish a direct upload: the PUT bytes are judged like a multipart upload, then recorded',
+        security: ownerSecurity,
+        params: idParams,
+        response: {
+          201: uploadBody.describe('Stored'),
+          200: uploadBody.describe('Already completed, or the owner already had these exact bytes: the existing upload'),
+          ...problemResponses,
+        },
+      },
+    },
+    (request, reply) =>
+      completeUpload(deps, { ownerId: ownerOf(request), uploadId: request.params.id }).match(
+        ({ upload, duplicate }) => {
+          reply.code(duplicate ? 200 : 201);
+          return { upload: uploadJson(upload) };
+        },
+        (error) => domainErrorReply(reply, error),
+      ),
   );
 
   app.get(

@@ -1,0 +1,22 @@
+import { defaultRetryPolicy, defaultUploadPolicy, type CoreConfig, type DestinationStrategy } from '@selfie-lora/core';
+import type { Env } from './service-config.js';
+
+/** Lifetime of the signed URL the trainer downloads a training package from. */
+const PACKAGE_URL_TTL_SECONDS = 3600;
+
+/** Where trainings write their versions: one model per owner, or one shared model (SPEC.md). */
+export function destinationStrategyFrom(env: Env, account: string): DestinationStrategy {
+  return env.REPLICATE_DESTINATION_STRATEGY === 'shared'
+    ? { kind: 'shared', account, model: env.REPLICATE_SHARED_MODEL ?? 'selfie-lora' }
+    : { kind: 'per-owner', account };
+}
+
+export function coreConfigFrom(env: Env, account: string): CoreConfig {
+  return {
+    uploadPolicy: defaultUploadPolicy,
+    minPhotos: env.TRAINING_MIN_PHOTOS,
+    destinationStrategy: destinationStrategyFrom(env, account),
+    retryPolicy: defaultRetryPolicy,
+    packageUrlTtlSeconds: PACKAGE_URL_TTL_SECONDS,
+  };
+}

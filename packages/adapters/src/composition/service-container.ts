@@ -1,0 +1,241 @@
+import 'reflect-metadata';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { Container } from 'inversify';
+import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
+import type { Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer } from '@selfie-lora/core';
+import { SharpImageInspector } from '../images/sharp-image-inspector.js';
+import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
+import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
+import { connectS3, S3ObjectStore, S3Packager, type S3Bucket } from '../s3/index.js';
+import { ConsoleEventLog } from '../system/console-event-log.js';
+import { RandomIdSource } from '../system/random-id-source.js';
+import { SystemClock } from '../system/system-clock.js';
+import { coreConfigFrom } from './core-config.js';
+import type { Env } from './service-config.js';
+import { webhookVerifier, type ServiceWebhookVerifier } from './webhook-verifier.js';
+
+/** Why the service could not start: `setting` names the variable or service at fault. */
+export interface StartError {
+  readonly setting: string;
+  readonly message: string;
+}
+
+export type ServiceReadiness = () => Promise<Result<void, { readonly code: string; readonly message: string }>>;
+
+/** Service identifiers of the container; string keys keep them readable in inversify's errors. */
+export const SERVICE = {
+  env: 'Env',
+  database: 'PostgresDatabase',
+  s3: 'S3Bucket',
+  objects: 'ObjectStore',
+  packager: 'Packager',
+  trainer: 'Trainer',
+  images: 'ImageInspector',
+  clock: 'Clock',
+  ids: 'IdSource',
+  log: 'EventLog',
+  config: 'CoreConfig',
+  deps: 'CoreDeps',
+  verifyWebhook: 'WebhookVerifier',
+  readiness: 'Readiness',
+  leases: 'PipelineLeases',
+} as const;
+
+export interface ServiceContainer {
+  readonly container: Container;
+  readonly deps: CoreDeps;
+  readonly verifyWebhook: ServiceWebhookVerifier;
+  /** The database (`SELECT 1` in a transaction) and the bucket (HeadBucket). */
+  readonly readiness: ServiceReadiness;
+  readonly leases: PipelineLeases;
+  readonly database: PostgresDatabase;
+  /** Closes the leases' pool, the S3 clients, then the database pool; calling it again is harmless. */
+  close(): Promise<void>;
+}
+
+interface RealSettings {
+  readonly databaseUrl: string;
+  readonly s3: { endpoint: string | undefined; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  readonly replicate: { apiToken: string; trainer: string; account: string; webhookSecret: string; publicBaseUrl: string };
+}
+
+const missing = (setting: string, what: string): StartError => ({
+  setting,
+  message: `${setting} is not set: the service container needs ${what} (npm start provides embedded ones when it is unset)`,
+});
+
+function settingsFrom(env: Env): Result<RealSettings, StartError> {
+  const required: readonly [keyof Env, string][] = [
+    ['DATABASE_URL', 'a PostgreSQL database'],
+    ['S3_BUCKET', 'an S3 bucket'],
+    ['S3_ACCESS_KEY_ID', 'S3 credentials'],
+    ['S3_SECRET_ACCESS_KEY', 'S3 credentials'],
+    ['REPLICATE_API_TOKEN', 'a Replicate API token'],
+    ['REPLICATE_TRAINER', 'the Replicate trainer to run'],
+    ['REPLICATE_DESTINATION_OWNER', 'the Replicate account that owns the models'],
+    ['REPLICATE_WEBHOOK_SECRET', 'the Replicate webhook secret'],
+    ['PUBLIC_BASE_URL', 'the public URL Replicate posts webhooks to'],
+  ];
+  const absent = required.find(([name]) => env[name] === undefined);
+  if (absent) return err(missing(absent[0], absent[1]));
+  return ok({
+    databaseUrl: env.DATABASE_URL!,
+    s3: {
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION ?? 'us-east-1',
+      bucket: env.S3_BUCKET!,
+      accessKeyId: env.S3_ACCESS_KEY_ID!,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
+    },
+    replicate: {
+      apiToken: env.REPLICATE_API_TOKEN!,
+      trainer: env.REPLICATE_TRAINER!,
+      account: env.REPLICATE_DESTINATION_OWNER!,
+      webhookSecret: env.REPLICATE_WEBHOOK_SECRET!,
+      publicBaseUrl: env.PUBLIC_BASE_URL!,
+    },
+  });
+}
+
+/** Where a database URL points, without its password. */
+function databaseLabel(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function replicateTrainer(env: Env, settings: RealSettings['replicate']): Result<ReplicateTrainer, StartError> {
+  try {
+    return ok(
+      new ReplicateTrainer({
+        apiToken: settings.apiToken,
+        trainer: settings.trainer,
+        ...(env.REPLICATE_BASE_URL ? { baseUrl: env.REPLICATE_BASE_URL } : {}),
+        webhookUrl: new URL('/v1/webhooks/replicate', settings.publicBaseUrl).toString(),
+      }),
+    );
+  } catch (cause) {
+    return err({ setting: 'REPLICATE_*', message: `the Replicate trainer could not be configured: ${String(cause)}` });
+  }
+}
+
+function readinessOf(database: PostgresDatabase, s3: S3Bucket): ServiceReadiness {
+  return async () =>
+    database
+      .transaction(() => okAsync(undefined))
+      .mapErr((e) => ({ code: 'service.not_ready', message: `PostgreSQL is not reachable: ${e.message}` }))
+      .andThen(() =>
+        ResultAsync.fromPromise(s3.client.send(new HeadBucketCommand({ Bucket: s3.bucket })), (cause) => ({
+          code: 'service.not_ready',
+          message: `S3 bucket ${s3.bucket} is not reachable: ${String(cause)}`,
+        })),
+      )
+      .map(() => undefined);
+}
+
+interface Opened {
+  readonly database: PostgresDatabase;
+  readonly s3: S3Bucket;
+  readonly leases: PostgresPipelineLeases;
+  readonly trainer: Trainer;
+}
+
+function bindAll(container: Container, env: Env, settings: RealSettings, opened: Opened): void {
+  const { database, s3, trainer, leases } = opened;
+  container.bind<Env>(SERVICE.env).toConstantValue(env);
+  container.bind<PostgresDatabase>(SERVICE.database).toConstantValue(database);
+  container.bind<S3Bucket>(SERVICE.s3).toConstantValue(s3);
+  container.bind<Trainer>(SERVICE.trainer).toConstantValue(trainer);
+  container.bind<ObjectStore>(SERVICE.objects).toDynamicValue((c) => new S3ObjectStore(c.get<S3Bucket>(SERVICE.s3)));
+  container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
+  container.bind<ImageInspector>(SERVICE.images).toDynamicValue(() => new SharpImageInspector());
+  container.bind<Clock>(SERVICE.clock).toDynamicValue(() => new SystemClock());
+  container.bind<IdSource>(SERVICE.ids).toDynamicValue(() => new RandomIdSource());
+  container.bind<EventLog>(SERVICE.log).toDynamicValue(() => new ConsoleEventLog());
+  container.bind<CoreConfig>(SERVICE.config).toDynamicValue((c) => coreConfigFrom(c.get<Env>(SERVICE.env), settings.replicate.account));
+  container.bind<CoreDeps>(SERVICE.deps).toDynamicValue((c) => ({
+    uow: c.get<PostgresDatabase>(SERVICE.database),
+    objects: c.get<ObjectStore>(SERVICE.objects),
+    images: c.get<ImageInspector>(SERVICE.images),
+    packager: c.get<Packager>(SERVICE.packager),
+    trainer: c.get<Trainer>(SERVICE.trainer),
+    clock: c.get<Clock>(SERVICE.clock),
+    ids: c.get<IdSource>(SERVICE.ids),
+    log: c.get<EventLog>(SERVICE.log),
+    config: c.get<CoreConfig>(SERVICE.config),
+  }));
+  container
+    .bind<ServiceWebhookVerifier>(SERVICE.verifyWebhook)
+    .toDynamicValue((c) => webhookVerifier(settings.replicate.webhookSecret, c.get<Clock>(SERVICE.clock), verifyReplicateWebhook));
+  container.bind<ServiceReadiness>(SERVICE.readiness).toDynamicValue((c) => readinessOf(c.get(SERVICE.database), c.get(SERVICE.s3)));
+  container.bind<PipelineLeases>(SERVICE.leases).toConstantValue(leases);
+}
+
+/**
+ * The composition root: builds the real adapters (PostgreSQL, S3, Replicate) from a validated
+ * configuration, binds them in an inversify container (no decorators: every binding is a
+ * factory) and resolves the core's dependencies. Opens the database (running migrations) and
+ * checks the bucket before answering; any failure names the variable or service at fault and
+ * releases what was already opened.
+ */
+export function createServiceContainer(env: Env): ResultAsync<ServiceContainer, StartError> {
+  return settingsFrom(env).asyncAndThen((real) =>
+    replicateTrainer(env, real.replicate).asyncAndThen((trainer) => open(env, real, trainer)),
+  );
+}
+
+function open(env: Env, real: RealSettings, trainer: Trainer): ResultAsync<ServiceContainer, StartError> {
+  return createPostgresDatabase({ url: real.databaseUrl })
+    .mapErr((e): StartError => ({ setting: 'DATABASE_URL', message: `PostgreSQL at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }))
+    .andThen((database) => {
+      const s3 = connectS3({ ...real.s3, forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false, checksumMode: env.S3_CHECKSUM_MODE ?? 'when_required' });
+      let leases: PostgresPipelineLeases | null = null;
+      // Reverse order of opening: the leases' pool, the bucket's clients, the database pool.
+      const releaseAll = () =>
+        (leases ? leases.close().orElse(() => okAsync(undefined)) : okAsync(undefined)).andThen(() => {
+          s3.close();
+          return database.close();
+        });
+      const failWith = (failure: StartError) =>
+        releaseAll()
+          .orElse(() => okAsync(undefined))
+          .andThen(() => errAsync<never, StartError>(failure));
+      return new S3ObjectStore(s3)
+        .ensureBucket()
+        .orElse((e) =>
+          failWith({ setting: 'S3_BUCKET', message: `S3 bucket ${real.s3.bucket} at ${real.s3.endpoint ?? 'AWS'} is not usable: ${e.message}` }),
+        )
+        .andThen(() =>
+          PostgresPipelineLeases.open({ url: real.databaseUrl }).orElse((e) =>
+            failWith({ setting: 'DATABASE_URL', message: `the pipeline leases at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }),
+          ),
+        )
+        .map((opened): ServiceContainer => {
+          leases = opened;
+          const container = new Container({ defaultScope: 'Singleton' });
+          bindAll(container, env, real, { database, s3, trainer, leases: opened });
+          let closing: Promise<void> | null = null;
+          return {
+            container,
+            deps: container.get<CoreDeps>(SERVICE.deps),
+            verifyWebhook: container.get<ServiceWebhookVerifier>(SERVICE.verifyWebhook),
+            readiness: container.get<ServiceReadiness>(SERVICE.readiness),
+            leases: container.get<PipelineLeases>(SERVICE.leases),
+            database,
+            close: () =>
+              (closing ??= (async () => {
+                await container.unbindAllAsync();
+                await releaseAll().match(
+                  () => undefined,
+                  (e) => {
+                    process.stderr.write(`closing PostgreSQL failed: ${e.message}\n`);
+                  },
+                );
+              })()),
+          };
+        });
+    });
+}

@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PipelineId, PipelineLeases, UnitOfWork } from '@selfie-lora/core';
+import { Seed } from '../postgres/support/seed.js';
+import { anOwner, cleanedUp, failed } from './repositories.fixtures.js';
+
+export interface LeasesHarness {
+  readonly uow: UnitOfWork;
+  readonly leases: PipelineLeases;
+  /** The same leases through another connection (another worker process), where the adapter has one. */
+  readonly other: PipelineLeases;
+  close(): Promise<void>;
+}
+
+const T = new Date('2026-03-01T12:00:00.000Z');
+const later = (ms: number) => new Date(T.getTime() + ms);
+const LEASE = 30_000;
+
+/**
+ * What every PipelineLeases implementation must do. Time is the injected `now`: a lease expires
+ * because the caller says it is later, never because the test waited.
+ */
+export function describePipelineLeasesContract(name: string, open: () => Promise<LeasesHarness>): void {
+  describe(`pipeline leases contract: ${name}`, () => {
+    let h: LeasesHarness;
+    let seed: Seed;
+    beforeEach(async () => {
+      h = await open();
+      seed = new Seed(h.uow);
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    const claim = async (leases: PipelineLeases, workerId: string, now = T, limit = 10) =>
+      [...(await leases.claim({ workerId, limit, leaseMs: LEASE, now }))._unsafeUnwrap()].sort();
+    const active = async () => (await seed.queued(anOwner())).p.id;
+    const sorted = (ids: readonly PipelineId[]) => [...ids].sort();
+
+    it('claims due unfinished pipelines only: active ones and ended ones whose package awaits deletion', async () => {
+      const queued = await active();
+      const training = (await seed.training(anOwner())).p;
+      const endedWithPackage = await seed.save(failed((await seed.training(anOwner())).p));
+      const endedClean = await seed.save(cleanedUp(await seed.save(failed((await seed.training(anOwner())).p))));
+      const endedBeforePackaging = await seed.save(failed((await seed.queued(anOwner())).p));
+      expect(endedClean.packageDeletedAt).not.toBeNull();
+      expect(endedBeforePackaging.status).toBe('failed');
+
+      expect(await claim(h.leases, 'w1')).toEqual(sorted([queued, training.id, endedWithPackage.id]));
+    });
+
+    it('never claims a terminal, clean pipeline, even once its lease is released', async () => {
+      const ended = await seed.save(failed((await seed.training(anOwner())).p));
+      expect(await claim(h.leases, 'w1')).toEqual([ended.id]);
+      await seed.save(cleanedUp(ended));
+      (await h.leases.release({ workerId: 'w1', id: ended.id }))._unsafeUnwrap();
+      expect(await claim(h.leases, 'w2', later(LEASE * 10))).toEqual([]);
+    });
+
+    it('keeps a leased pipeline from other workers until the lease expires', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      expect(await claim(h.other, 'w2')).toEqual([]);
+      expect(await claim(h.other, 'w2', later(LEASE - 1))).toEqual([]);
+      // w1 died holding it: the lease runs out and another worker resumes the pipeline.
+      expect(await claim(h.other, 'w2', later(LEASE))).toEqual([id]);
+      expect(await claim(h.leases, 'w1', later(LEASE + 1))).toEqual([]);
+    });
+
+    it('defer makes the pipeline due again only at the given time', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      (await h.leases.defer({ workerId: 'w1', id, until: later(60_000) }))._unsafeUnwrap();
+      expect(await claim(h.other, 'w2', later(59_999))).toEqual([]);
+      expect(await claim(h.other, 'w2', later(60_000))).toEqual([id]);
+    });
+
+    it('release makes the pipeline due at once', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      (await h.leases.release({ workerId: 'w1', id }))._unsafeUnwrap();
+      expect(await claim(h.other, 'w2')).toEqual([id]);
+    });
+
+    it('ignores a defer or release from a worker whose lease expired and was taken over', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      expect(await claim(h.other, 'w2', later(LEASE))).toEqual([id]);
+      (await h.leases.release({ workerId: 'w1', id }))._unsafeUnwrap();
+      (await h.leases.defer({ workerId: 'w1', id, until: T }))._unsafeUnwrap();
+      expect(await claim(h.leases, 'w3', later(LEASE + 1))).toEqual([]);
+    });
+
+    it('claims at most `limit` pipelines, the longest due first', async () => {
+      const [a, b, c] = [await active(), await active(), await active()];
+      expect(await claim(h.leases, 'w1')).toEqual(sorted([a, b, c]));
+      (await h.leases.defer({ workerId: 'w1', id: a, until: later(3) }))._unsafeUnwrap();
+      (await h.leases.defer({ workerId: 'w1', id: b, until: later(1) }))._unsafeUnwrap();
+      (await h.leases.defer({ workerId: 'w1', id: c, until: later(2) }))._unsafeUnwrap();
+      expect(await claim(h.other, 'w2', later(10), 2)).toEqual(sorted([b, c]));
+      expect(await claim(h.other, 'w3', later(10), 2)).toEqual([a]);
+    });
+
+    it('never gives the same pipeline to two claims made at once', async () => {
+      const ids = [];
+      for (let i = 0; i < 12; i += 1) ids.push(await active());
+      const claims = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => claim(i % 2 === 0 ? h.leases : h.other, `w${i}`, T, 3)),
+      );
+      const all = claims.flat();
+      expect(new Set(all).size).toBe(all.length);
+      expect(sorted(all)).toEqual(sorted(ids));
+    });
+  });
+}

@@ -1,0 +1,134 @@
+import { startLocalS3, type Env } from '@selfie-lora/adapters';
+import { startReplicateSimulator } from '@selfie-lora/replicate-simulator';
+import { errAsync, okAsync, ResultAsync } from 'neverthrow';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { describeCause, type StartFailure } from './start-error.js';
+
+const LOCAL_BUCKET = 'selfie-lora';
+const SIMULATED_TRAINER = 'simulated/flux-lora-trainer:0000000000simulated';
+const SIMULATED_ACCOUNT = 'selfie-lora-dev';
+const SIMULATED_TOKEN = 'r8_simulated';
+
+export interface EmbeddedOptions {
+  /** Where embedded data lives (`./.data`): `postgres/` and `s3/` below it. */
+  readonly dataDirectory: string;
+  /** The service's own URL: the simulator posts its webhooks there. */
+  readonly serviceUrl: string;
+  readonly say: (line: string) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface ResolvedServices {
+  /** The environment with every embedded service filled in: what the container is built from. */
+  readonly env: Env;
+  /** Which services are embedded (empty: all real). */
+  readonly embedded: readonly ('postgres' | 's3' | 'replicate')[];
+  /** Stops the embedded services, last started first. */
+  stop(): Promise<void>;
+}
+
+function attempt<T>(setting: string, what: string, task: () => Promise<T>): ResultAsync<T, StartFailure> {
+  return ResultAsync.fromPromise(Promise.resolve().then(task), (cause) => ({
+    setting,
+    message: `${setting} is unset and the embedded ${what} could not start: ${describeCause(cause)}`,
+  }));
+}
+
+const LOUD = [
+  '',
+  '  ******************************************************************',
+  '  *  THE TRAINER IS SIMULATED: no Replicate call, no real training. *',
+  '  *  Set REPLICATE_API_TOKEN, REPLICATE_TRAINER,                     *',
+  '  *  REPLICATE_DESTINATION_OWNER, REPLICATE_WEBHOOK_SECRET and       *',
+  '  *  PUBLIC_BASE_URL to train for real.                              *',
+  '  ******************************************************************',
+  '',
+];
+
+/**
+ * Starts an embedded stand-in for every service whose variables are unset (Postgres, S3,
+ * Replicate) and fills them into the environment; services that are configured are used as they
+ * are. Any failure stops what was already started and names the variable that would avoid it.
+ */
+export function startEmbeddedServices(env: Env, options: EmbeddedOptions): ResultAsync<ResolvedServices, StartFailure> {
+  const stops: (() => Promise<void>)[] = [];
+  const embedded: ResolvedServices['embedded'][number][] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  let resolved: Env = { ...env };
+
+  const postgres = (): ResultAsync<void, StartFailure> => {
+    if (env.DATABASE_URL !== undefined) return okAsync(undefined);
+    return startEmbeddedPostgres({ directory: join(options.dataDirectory, 'postgres'), ...(options.log ? { log: options.log } : {}) }).map(
+      (server) => {
+        stops.push(() => server.stop());
+        embedded.push('postgres');
+        resolved = { ...resolved, DATABASE_URL: server.url };
+        options.say(`Embedded PostgreSQL (data in ${join(options.dataDirectory, 'postgres')}); set DATABASE_URL to use your own.`);
+      },
+    );
+  };
+
+  const s3 = (): ResultAsync<void, StartFailure> => {
+    if (env.S3_BUCKET !== undefined) return okAsync(undefined);
+    const directory = join(options.dataDirectory, 's3');
+    return attempt('S3_BUCKET', 'local S3 store', async () => {
+      await mkdir(directory, { recursive: true });
+      return startLocalS3({ directory, buckets: [LOCAL_BUCKET] });
+    }).map((store) => {
+      stops.push(() => store.close());
+      embedded.push('s3');
+      resolved = {
+        ...resolved,
+        S3_ENDPOINT: store.endpoint,
+        S3_REGION: store.region,
+        S3_BUCKET: LOCAL_BUCKET,
+        S3_ACCESS_KEY_ID: store.credentials.accessKeyId,
+        S3_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
+        S3_FORCE_PATH_STYLE: true,
+        S3_CHECKSUM_MODE: 'when_required',
+      };
+      options.say(`Embedded S3-compatible store at ${store.endpoint} (objects in ${directory}); set S3_BUCKET and its keys to use your own.`);
+    });
+  };
+
+  const replicate = (): ResultAsync<void, StartFailure> => {
+    if (env.REPLICATE_API_TOKEN !== undefined) return okAsync(undefined);
+    // Standard Webhooks secrets are standard base64 after the prefix.
+    const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+    return attempt('REPLICATE_API_TOKEN', 'Replicate simulator', () =>
+      startReplicateSimulator({
+        webhookSecret,
+        apiToken: SIMULATED_TOKEN,
+        account: SIMULATED_ACCOUNT,
+        // A training "runs" for a few seconds or a few polls, then completes and sends its webhook.
+        knobs: { autoComplete: { afterPolls: 3, afterMs: 4_000 } },
+        ...(options.log ? { log: options.log } : {}),
+      }),
+    ).map((simulator) => {
+      stops.push(() => simulator.close());
+      embedded.push('replicate');
+      resolved = {
+        ...resolved,
+        REPLICATE_API_TOKEN: SIMULATED_TOKEN,
+        REPLICATE_BASE_URL: simulator.baseUrl,
+        REPLICATE_TRAINER: SIMULATED_TRAINER,
+        REPLICATE_DESTINATION_OWNER: SIMULATED_ACCOUNT,
+        REPLICATE_WEBHOOK_SECRET: webhookSecret,
+        PUBLIC_BASE_URL: options.serviceUrl,
+      };
+      for (const line of LOUD) options.say(line);
+      options.say(`  Replicate SIMULATOR at ${simulator.baseUrl}`);
+    });
+  };
+
+  return postgres()
+    .andThen(s3)
+    .andThen(replicate)
+    .map((): ResolvedServices => ({ env: resolved, embedded, stop: stopAll }))
+    .orElse((failure) => ResultAsync.fromSafePromise(stopAll()).andThen(() => errAsync(failure)));
+}

@@ -1,0 +1,2 @@
+// The background worker: runs pipeline steps outside the HTTP requests, leased per pipeline.
+export { startWorker, type Worker, type WorkerOptions } from './worker.js';

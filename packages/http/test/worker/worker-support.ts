@@ -1,0 +1,90 @@
+import { Readable } from 'node:stream';
+import { createMemoryCore, MemoryPipelineLeases, type MemoryCore } from '@selfie-lora/adapters';
+import {
+  OwnerId,
+  registerUpload,
+  startTraining,
+  type ClaimRequest,
+  type CoreDeps,
+  type PipelineId,
+  type PipelineLeases,
+  type TrainingPipeline,
+} from '@selfie-lora/core';
+import { startWorker, type Worker } from '../../src/worker/index.js';
+import { jpeg } from '../support/images.js';
+
+export const POLL_MS = 15_000;
+export const LEASE_MS = 60_000;
+
+let seeds = 0;
+
+/** An owner with `count` real, distinct JPEGs stored, and a training started. */
+export async function startedTraining(deps: CoreDeps, owner: string, count = 2): Promise<PipelineId> {
+  const ownerId = OwnerId.parse(owner)._unsafeUnwrap();
+  for (let i = 0; i < count; i += 1) {
+    seeds += 1;
+    const bytes = await jpeg(seeds);
+    const body = Readable.from([bytes]) as AsyncIterable<Uint8Array>;
+    (await registerUpload(deps, { ownerId, body }))._unsafeUnwrap();
+  }
+  return (await startTraining(deps, { ownerId }))._unsafeUnwrap().pipeline.id;
+}
+
+export function memoryCore(options: { autoComplete?: boolean } = {}): MemoryCore {
+  return createMemoryCore({ autoComplete: options.autoComplete ?? true, config: { minPhotos: 2 } });
+}
+
+export async function pipelineOf(deps: CoreDeps, id: PipelineId): Promise<TrainingPipeline> {
+  const found = (await deps.uow.transaction((repos) => repos.pipelines.getById(id)))._unsafeUnwrap();
+  if (!found) throw new Error(`no pipeline ${id}`);
+  return found;
+}
+
+/** Waits (bounded) until `condition` holds; fails with `what` otherwise. Never asserts on how long it took. */
+export async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export async function statusBecomes(deps: CoreDeps, id: PipelineId, status: TrainingPipeline['status']): Promise<void> {
+  await eventually(`pipeline ${id} ${status}`, async () => (await pipelineOf(deps, id)).status === status);
+}
+
+/** Leases that count claims, so a test can let the worker go round a few times and see nothing moved. */
+export class CountingLeases implements PipelineLeases {
+  claims = 0;
+  constructor(private readonly inner: PipelineLeases) {}
+  claim(request: ClaimRequest) {
+    this.claims += 1;
+    return this.inner.claim(request);
+  }
+  defer(request: { workerId: string; id: PipelineId; until: Date }) {
+    return this.inner.defer(request);
+  }
+  release(request: { workerId: string; id: PipelineId }) {
+    return this.inner.release(request);
+  }
+  /** Resolves once the worker has come round `rounds` more times. */
+  async rounds(rounds: number): Promise<void> {
+    const target = this.claims + rounds;
+    await eventually(`${rounds} more claims`, () => this.claims >= target);
+  }
+}
+
+/** A worker over `deps` with a fast idle rest; errors are collected for the test to inspect. */
+export function workerOver(deps: CoreDeps, leases: PipelineLeases, workerId: string, errors: unknown[] = []): Worker {
+  return startWorker({
+    deps,
+    leases,
+    workerId,
+    pollIntervalMs: POLL_MS,
+    leaseMs: LEASE_MS,
+    idleDelayMs: 2,
+    onError: (error) => errors.push(error),
+  });
+}
+
+export const leasesOver = (core: MemoryCore) => new CountingLeases(new MemoryPipelineLeases(core.db));
