@@ -24,6 +24,8 @@ export interface HttpAppOptions {
   /** Checks the database and object storage; without one, `/readyz` answers ready. */
   readonly readiness?: ReadinessCheck;
   readonly logger?: boolean;
+  /** Called after a training was accepted (202), so an in-process worker starts on it at once. */
+  readonly onTrainingAccepted?: () => void;
   /** How often the events stream re-reads a training (default 1000 ms). */
   readonly eventsPollIntervalMs?: number;
   /** A comment line is sent after this long without an event, so proxies keep the stream open. */

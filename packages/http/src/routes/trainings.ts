@@ -27,7 +27,7 @@ export function pipelineIdFrom(value: string): Result<PipelineIdType, DomainErro
   return PipelineId.parse(value).mapErr(() => domainError('training.not_found'));
 }
 
-export function trainingRoutes(app: App, { deps, owner }: RouteContext): void {
+export function trainingRoutes(app: App, { deps, owner, options }: RouteContext): void {
   app.post(
     '/v1/trainings',
     {
@@ -51,7 +51,8 @@ export function trainingRoutes(app: App, { deps, owner }: RouteContext): void {
         idempotencyKey: request.headers['idempotency-key'],
       }).match(
         ({ pipeline, created }) => {
-          if (!created) reply.header('idempotent-replayed', 'true');
+          if (created) options.onTrainingAccepted?.();
+          else reply.header('idempotent-replayed', 'true');
           reply.code(202).header('location', `/v1/trainings/${pipeline.id}`);
           return { training: trainingJson(pipeline, null) };
         },
@@ -141,6 +142,7 @@ export function trainingRoutes(app: App, { deps, owner }: RouteContext): void {
         .asyncAndThen((pipelineId) => restartTraining(deps, { ownerId: ownerOf(request), pipelineId }))
         .match(
           (pipeline) => {
+            options.onTrainingAccepted?.();
             reply.code(202).header('location', `/v1/trainings/${pipeline.id}`);
             return { training: trainingJson(pipeline, null) };
           },

@@ -50,13 +50,19 @@ function credentials(env: Env, embedded: boolean): ResultAsync<Credentials, Star
   );
 }
 
-function listen(container: ServiceContainer, env: Env, creds: Credentials): ResultAsync<{ close(): Promise<void> }, StartFailure> {
+function listen(
+  container: ServiceContainer,
+  env: Env,
+  creds: Credentials,
+  onTrainingAccepted: () => void,
+): ResultAsync<{ close(): Promise<void> }, StartFailure> {
   const app = buildHttpApp({
     deps: container.deps,
     auth: { jwtSecret: creds.jwtSecret },
     adminToken: creds.adminToken,
     verifyWebhook: container.verifyWebhook,
     readiness: container.readiness,
+    onTrainingAccepted,
   });
   const host = env.HOST ?? '127.0.0.1';
   return ResultAsync.fromPromise(app.listen({ host, port: env.PORT }), (cause) => ({
@@ -71,6 +77,7 @@ function listen(container: ServiceContainer, env: Env, creds: Credentials): Resu
  */
 export function startService(env: Env, options: StartOptions): ResultAsync<RunningService, StartFailure> {
   const url = serviceUrl(env);
+  let wakeWorker = (): void => undefined;
   return startEmbeddedServices(env, { dataDirectory: options.dataDirectory, serviceUrl: url, say: options.say, ...(options.log ? { log: options.log } : {}) }).andThen(
     (services) => {
       const undo = <T>(failure: StartFailure, ...closers: (() => Promise<void>)[]) =>
@@ -86,7 +93,8 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
           createServiceContainer(services.env)
             .orElse((failure) => undo<ServiceContainer>(failure))
             .andThen((container) =>
-              listen(container, services.env, creds)
+              // The worker starts after the server listens; until then there is nothing to wake.
+              listen(container, services.env, creds, () => wakeWorker())
                 .orElse((failure) => undo<{ close(): Promise<void> }>(failure, () => container.close()))
                 .map((server): RunningService => {
                   const worker: Worker = startWorker({
@@ -96,6 +104,7 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
                     pollIntervalMs: services.env.TRAINING_POLL_INTERVAL_MS,
                     onError: (error) => process.stderr.write(`worker: ${describeCause(error)}\n`),
                   });
+                  wakeWorker = () => worker.wakeUp();
                   let stopping: Promise<void> | null = null;
                   return {
                     url,
