@@ -44,7 +44,8 @@ export function advancePipeline(deps: CoreDeps, id: PipelineId): ResultAsync<Adv
     .transaction((repos) => repos.pipelines.getById(id))
     .andThen((pipeline): ResultAsync<Advance, DomainError> => {
       if (!pipeline) return errAsync(domainError('training.not_found', `pipeline ${id}`));
-      if (!isActive(pipeline)) return cleanupPackage(deps, pipeline);
+      // An ended pipeline has no step left; its clean-up happens below, as for one ending now.
+      if (!isActive(pipeline)) return okAsync({ pipeline, progressed: false });
       const now = deps.clock.now();
       if (pipeline.retry.notBefore !== null && pipeline.retry.notBefore > now) {
         return okAsync({ pipeline, progressed: false });
