@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResultAsync } from 'neverthrow';
-import { advancePipeline, packageKey, runPipeline, type CoreDeps, type Trainer } from '@selfie-lora/core';
+import { advancePipeline, packageKey, runPipeline, type CoreDeps } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters';
 import {
   advanceTo,
@@ -18,7 +18,7 @@ import {
  * write: the transaction right after the trainer's answer fails.
  */
 function crashAfterSubmit(core: MemoryCore): CoreDeps {
-  const trainer: Trainer = {
+  const trainer: CoreDeps['trainer'] = {
     submit: (submission) =>
       core.trainer.submit(submission).map((report) => {
         core.db.faults.failNext('transaction');
@@ -27,6 +27,8 @@ function crashAfterSubmit(core: MemoryCore): CoreDeps {
     findSubmission: (id) => core.trainer.findSubmission(id),
     get: (id) => core.trainer.get(id),
     cancel: (id) => core.trainer.cancel(id),
+    listVersions: (destination) => core.trainer.listVersions(destination),
+    listTrainings: () => core.trainer.listTrainings(),
   };
   return { ...core.deps, trainer };
 }
@@ -34,11 +36,13 @@ function crashAfterSubmit(core: MemoryCore): CoreDeps {
 /** Deps whose trainer takes a moment to accept a training, as a remote API would. */
 function slowSubmit(core: MemoryCore): CoreDeps {
   const later = () => ResultAsync.fromSafePromise(new Promise<void>((resolve) => setImmediate(resolve)));
-  const trainer: Trainer = {
+  const trainer: CoreDeps['trainer'] = {
     submit: (submission) => later().andThen(() => core.trainer.submit(submission)),
     findSubmission: (id) => core.trainer.findSubmission(id),
     get: (id) => core.trainer.get(id),
     cancel: (id) => core.trainer.cancel(id),
+    listVersions: (destination) => core.trainer.listVersions(destination),
+    listTrainings: () => core.trainer.listTrainings(),
   };
   return { ...core.deps, trainer };
 }

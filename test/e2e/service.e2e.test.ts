@@ -1,4 +1,4 @@
-import type { Trainer } from '@selfie-lora/core';
+import type { CoreDeps } from '@selfie-lora/core';
 import { ResultAsync } from 'neverthrow';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -249,12 +249,14 @@ describe('end to end over real HTTP, Postgres, s3rver and the Replicate simulato
 
     const real = service.container.deps.trainer;
     const never = new Promise<never>(() => undefined);
-    const crashing: Trainer = {
+    const crashing: CoreDeps['trainer'] = {
       // The trainer really receives the training; the worker never gets to record the answer.
       submit: (submission) => new ResultAsync(Promise.resolve(real.submit(submission)).then(() => never)),
       findSubmission: (pipelineId) => real.findSubmission(pipelineId),
       get: (trainingId) => real.get(trainingId),
       cancel: (trainingId) => real.cancel(trainingId),
+      listVersions: (destination) => real.listVersions(destination),
+      listTrainings: () => real.listTrainings(),
     };
     service.startWorker({ id: 'e2e-doomed', deps: { ...service.container.deps, trainer: crashing }, leaseMs: 1_000, abandoned: true });
     const accepted = await waitFor('the trainer to accept the doomed worker submission', () =>

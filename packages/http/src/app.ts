@@ -13,6 +13,7 @@ import { requireAdmin, requireOwner } from './auth.js';
 import type { HttpAppOptions } from './options.js';
 import { sendProblem, shellProblem, type Problem } from './problem.js';
 import type { App, RouteContext } from './routes/context.js';
+import { adminRoutes } from './routes/admin.js';
 import { modelRoutes } from './routes/models.js';
 import { operationRoutes } from './routes/operations.js';
 import { trainingEventRoutes } from './routes/training-events.js';
@@ -101,6 +102,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     modelRoutes(scope, route);
     webhookRoutes(scope, route);
     operationRoutes(scope, route);
+    adminRoutes(scope, route);
     done();
   });
   return app;

@@ -23,6 +23,9 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'training.canceled_by_owner': 409,
   'training.retries_exhausted': 503,
 
+  'model.not_found': 404,
+  'model.invalid_quarantine_reason': 422,
+
   // Verification refused what storage or the package holds: the request cannot be processed.
   'verify.upload_missing': 422,
   'verify.object_missing': 422,

@@ -1,5 +1,5 @@
 import type { Result } from 'neverthrow';
-import type { CoreDeps, TrainerReport } from '@selfie-lora/core';
+import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
 
 export interface WebhookRefusal {
   readonly code: string;
@@ -23,6 +23,8 @@ export interface HttpAppOptions {
   readonly verifyWebhook?: WebhookVerifier;
   /** Checks the database and object storage; without one, `/readyz` answers ready. */
   readonly readiness?: ReadinessCheck;
+  /** Thresholds and our webhook URL for `GET /v1/admin/audit` (default: `defaultAuditPolicy`). */
+  readonly auditPolicy?: AuditPolicy;
   readonly logger?: boolean;
   /** Called after a training was accepted (202), so an in-process worker starts on it at once. */
   readonly onTrainingAccepted?: () => void;

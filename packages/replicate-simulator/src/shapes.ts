@@ -55,7 +55,7 @@ export interface PageJson<T> {
   results: T[];
 }
 
-const modelName = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
+export const modelName = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
 
 export const createModelBody = z.object({
   owner: z.string().regex(modelName),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knobs } from './knobs.js';
-import type { CreateTrainingBody, ModelJson, TrainingJson, TrainingStatus, VersionJson } from './shapes.js';
+import { modelName, type CreateTrainingBody, type ModelJson, type TrainingJson, type TrainingStatus, type VersionJson } from './shapes.js';
 import { downloadTrainingImages, versionHash, type ReceivedImages } from './training-input.js';
 import { newWebhookMessage, type WebhookAttempt, type WebhookMessage, type WebhookSender } from './webhooks.js';
 
@@ -87,9 +87,15 @@ export class SimulatedReplicate {
     return this.models.get(`${owner}/${name}`)?.versions ?? null;
   }
 
-  /** Adds a version no training of ours produced (what the audit must find); returns `owner/name:id`. */
-  injectVersion(destination: string, id = randomBytes(32).toString('hex')): string {
-    const [owner = '', name = ''] = destination.split('/');
+  /**
+   * Adds a version no training of ours produced (what the audit must find), creating the model
+   * when missing; returns `owner/name:id`.
+   */
+  plantVersion(destination: string, id = randomBytes(32).toString('hex')): string {
+    const [owner = '', name = '', ...rest] = destination.split('/');
+    if (!modelName.test(owner) || !modelName.test(name) || rest.length > 0 || !/^[A-Za-z0-9]{1,128}$/.test(id)) {
+      throw new Error(`simulator: cannot plant version ${id} at ${destination}`);
+    }
     if (!this.models.has(destination)) this.createModel({ owner, name, visibility: 'private', hardware: 'cpu' });
     this.models.get(destination)!.versions.unshift(this.versionJson(id));
     return `${destination}:${id}`;

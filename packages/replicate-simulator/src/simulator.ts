@@ -36,7 +36,13 @@ export interface SimulatorControl {
   redeliver(trainingId: string): Promise<void>;
   training(trainingId: string): TrainingRecord | null;
   trainings(): TrainingRecord[];
-  /** Adds a version that no training produced to a destination; returns `owner/name:id`. */
+  /**
+   * Adds a version that no training produced to a destination (`owner/name`), creating the
+   * model when missing; returns `owner/name:id`. Trainings made out of band need no knob: make
+   * them through the HTTP API, e.g. with the `replicate` client.
+   */
+  plantVersion(destination: string, versionId?: string): string;
+  /** @deprecated The former name of `plantVersion`. */
   injectVersion(destination: string, versionId?: string): string;
   /** Every request received, in order. */
   readonly requests: readonly (RequestInfo & { readonly status: number })[];
@@ -76,13 +82,20 @@ function parseJson(text: string): { json: unknown } | HttpAnswer {
   }
 }
 
+/**
+ * One page of a most-recent-first list that only grows at its front. The cursor counts items
+ * from the oldest end (a page holds the items older than it), so items created while a client
+ * pages through neither shift nor repeat what it has still to read, as Replicate's cursors.
+ */
 function page<T>(items: T[], url: URL, origin: string, pageSize: number): PageJson<T> {
-  const offset = Math.max(0, Number.parseInt(url.searchParams.get('cursor') ?? '0', 10) || 0);
+  const requested = Number.parseInt(url.searchParams.get('cursor') ?? '', 10);
+  const before = Number.isNaN(requested) ? items.length : Math.min(Math.max(0, requested), items.length);
+  const start = items.length - before;
   const at = (n: number) => `${origin}${url.pathname}?cursor=${n}`;
   return {
-    next: offset + pageSize < items.length ? at(offset + pageSize) : null,
-    previous: offset > 0 ? at(Math.max(0, offset - pageSize)) : null,
-    results: items.slice(offset, offset + pageSize),
+    next: before - pageSize > 0 ? at(before - pageSize) : null,
+    previous: before < items.length ? at(Math.min(items.length, before + pageSize)) : null,
+    results: items.slice(start, start + pageSize),
   };
 }
 
@@ -229,7 +242,8 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     redeliver: (id) => sim.redeliver(id),
     training: (id) => sim.record(id),
     trainings: () => sim.records(),
-    injectVersion: (destination, versionId) => sim.injectVersion(destination, versionId),
+    plantVersion: (destination, versionId) => sim.plantVersion(destination, versionId),
+    injectVersion: (destination, versionId) => sim.plantVersion(destination, versionId),
     requests,
     settled: () => sim.settled(),
   };

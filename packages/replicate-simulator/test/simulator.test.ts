@@ -172,6 +172,57 @@ describe('replicate simulator: trainings', () => {
     }
     expect(seen).toEqual([...ids].reverse());
   });
+
+  it('lists every training with its destination, and its webhook when it was given one', async () => {
+    await createModel();
+    await createModel('acme', 'selfie-lora-b');
+    const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+    const withHook = ((await createTraining(url, { webhook: 'https://hooks.example/one' })).json as TrainingJson).id;
+    const without = ((await createTraining(url, {}, 'acme/selfie-lora-b')).json as TrainingJson).id;
+    const listed = (await api('GET', '/trainings')).json as { results: TrainingJson[] };
+    expect(listed.results).toHaveLength(2);
+    expect(listed.results[0]).toMatchObject({ id: without, destination: 'acme/selfie-lora-b' });
+    expect(listed.results[0]).not.toHaveProperty('webhook');
+    expect(listed.results[1]).toMatchObject({ id: withHook, destination: 'acme/selfie-lora-a', webhook: 'https://hooks.example/one' });
+  });
+
+  it('a listing being read is not shifted by trainings created meanwhile: nothing repeated, nothing skipped', async () => {
+    await createModel();
+    sim.control.setKnobs({ pageSize: 2 });
+    const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) ids.push(((await createTraining(url)).json as TrainingJson).id);
+    const first = (await api('GET', '/trainings')).json as { next: string | null; results: TrainingJson[] };
+    for (let i = 0; i < 3; i += 1) await createTraining(url);
+    const seen = first.results.map((t) => t.id);
+    let next = first.next;
+    while (next) {
+      const body = (await (await fetch(next, { headers: { authorization: `Bearer ${token}` } })).json()) as { next: string | null; results: TrainingJson[] };
+      seen.push(...body.results.map((t) => t.id));
+      next = body.next;
+    }
+    expect(seen).toEqual([...ids].reverse());
+  });
+});
+
+describe('replicate simulator: versions', () => {
+  it('lists the versions of a model most recent first, paginated, and 404 for a missing model', async () => {
+    sim.control.setKnobs({ pageSize: 2 });
+    const planted = [1, 2, 3, 4, 5].map((n) => sim.control.plantVersion('acme/selfie-lora-a', String(n).repeat(64)).split(':')[1]);
+    const seen: string[] = [];
+    let pages = 0;
+    let next: string | null = `${sim.baseUrl}/models/acme/selfie-lora-a/versions`;
+    while (next) {
+      const body = (await (await fetch(next, { headers: { authorization: `Bearer ${token}` } })).json()) as { next: string | null; results: { id: string }[] };
+      expect(body.results.length).toBeLessThanOrEqual(2);
+      seen.push(...body.results.map((v) => v.id));
+      next = body.next;
+      pages += 1;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...planted].reverse());
+    expect((await api('GET', '/models/acme/nothing/versions')).status).toBe(404);
+  });
 });
 
 describe('replicate simulator: webhooks', () => {
@@ -255,10 +306,16 @@ describe('replicate simulator: knobs', () => {
     expect((await api('GET', '/models/acme/selfie-lora-a')).json).toMatchObject({ owner: 'acme' });
   });
 
-  it('injects a version no training produced', async () => {
-    const ref = sim.control.injectVersion('acme/selfie-lora-a', 'f'.repeat(64));
+  it('plants a version no training produced, creating the model when missing', async () => {
+    expect((await api('GET', '/models/acme/selfie-lora-a')).status).toBe(404);
+    const ref = sim.control.plantVersion('acme/selfie-lora-a', 'f'.repeat(64));
     expect(ref).toBe(`acme/selfie-lora-a:${'f'.repeat(64)}`);
+    expect((await api('GET', '/models/acme/selfie-lora-a')).status).toBe(200);
     expect((await api('GET', '/models/acme/selfie-lora-a/versions')).json).toMatchObject({ results: [{ id: 'f'.repeat(64) }] });
+    const generated = sim.control.plantVersion('acme/selfie-lora-a');
+    expect(generated).toMatch(/^acme\/selfie-lora-a:[0-9a-f]{64}$/);
+    expect(() => sim.control.plantVersion('no-slash')).toThrow(/cannot plant/);
+    expect(() => sim.control.plantVersion('acme/x', '../y')).toThrow(/cannot plant/);
   });
 
   it('only lets the configured account create models', async () => {

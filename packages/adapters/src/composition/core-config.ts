@@ -1,4 +1,4 @@
-import { defaultRetryPolicy, defaultUploadPolicy, type CoreConfig, type DestinationStrategy } from '@selfie-lora/core';
+import { defaultRetryPolicy, defaultUploadPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy } from '@selfie-lora/core';
 import type { Env } from './service-config.js';
 
 /** Lifetime of the signed URL the trainer downloads a training package from. */
@@ -18,5 +18,14 @@ export function coreConfigFrom(env: Env, account: string): CoreConfig {
     destinationStrategy: destinationStrategyFrom(env, account),
     retryPolicy: defaultRetryPolicy,
     packageUrlTtlSeconds: PACKAGE_URL_TTL_SECONDS,
+  };
+}
+
+/** The audit's thresholds, and the webhook URL our trainings report to (null when none is configured). */
+export function auditPolicyFrom(env: Env, webhookUrl: string | null): AuditPolicy {
+  return {
+    stuckAfterMs: env.AUDIT_STUCK_AFTER_MINUTES * 60_000,
+    graceMs: env.AUDIT_GRACE_MINUTES * 60_000,
+    webhookUrl,
   };
 }

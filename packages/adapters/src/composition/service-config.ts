@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: optional.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   TRAINING_MIN_PHOTOS: positiveInt(10),
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),
+  AUDIT_STUCK_AFTER_MINUTES: positiveInt(24 * 60),
+  AUDIT_GRACE_MINUTES: positiveInt(60),
   HOST: optional,
   PORT: positiveInt(3000).pipe(z.number().max(65_535, 'must be at most 65535')),
 });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Container } from 'inversify';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
-import type { Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer } from '@selfie-lora/core';
+import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
 import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
 import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
@@ -10,7 +10,7 @@ import { connectS3, S3ObjectStore, S3Packager, type S3Bucket } from '../s3/index
 import { ConsoleEventLog } from '../system/console-event-log.js';
 import { RandomIdSource } from '../system/random-id-source.js';
 import { SystemClock } from '../system/system-clock.js';
-import { coreConfigFrom } from './core-config.js';
+import { auditPolicyFrom, coreConfigFrom } from './core-config.js';
 import type { Env } from './service-config.js';
 import { webhookVerifier, type ServiceWebhookVerifier } from './webhook-verifier.js';
 
@@ -39,6 +39,7 @@ export const SERVICE = {
   verifyWebhook: 'WebhookVerifier',
   readiness: 'Readiness',
   leases: 'PipelineLeases',
+  auditPolicy: 'AuditPolicy',
 } as const;
 
 export interface ServiceContainer {
@@ -48,6 +49,8 @@ export interface ServiceContainer {
   /** The database (`SELECT 1` in a transaction) and the bucket (HeadBucket). */
   readonly readiness: ServiceReadiness;
   readonly leases: PipelineLeases;
+  /** The audit's thresholds (AUDIT_*) and the webhook URL our trainings report to. */
+  readonly auditPolicy: AuditPolicy;
   readonly database: PostgresDatabase;
   /** Closes the leases' pool, the S3 clients, then the database pool; calling it again is harmless. */
   close(): Promise<void>;
@@ -107,6 +110,8 @@ function databaseLabel(url: string): string {
   }
 }
 
+const webhookUrlOf = (publicBaseUrl: string) => new URL('/v1/webhooks/replicate', publicBaseUrl).toString();
+
 function replicateTrainer(env: Env, settings: RealSettings['replicate']): Result<ReplicateTrainer, StartError> {
   try {
     return ok(
@@ -114,7 +119,7 @@ function replicateTrainer(env: Env, settings: RealSettings['replicate']): Result
         apiToken: settings.apiToken,
         trainer: settings.trainer,
         ...(env.REPLICATE_BASE_URL ? { baseUrl: env.REPLICATE_BASE_URL } : {}),
-        webhookUrl: new URL('/v1/webhooks/replicate', settings.publicBaseUrl).toString(),
+        webhookUrl: webhookUrlOf(settings.publicBaseUrl),
       }),
     );
   } catch (cause) {
@@ -140,7 +145,7 @@ interface Opened {
   readonly database: PostgresDatabase;
   readonly s3: S3Bucket;
   readonly leases: PostgresPipelineLeases;
-  readonly trainer: Trainer;
+  readonly trainer: Trainer & TrainerInventory;
 }
 
 function bindAll(container: Container, env: Env, settings: RealSettings, opened: Opened): void {
@@ -148,7 +153,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container.bind<Env>(SERVICE.env).toConstantValue(env);
   container.bind<PostgresDatabase>(SERVICE.database).toConstantValue(database);
   container.bind<S3Bucket>(SERVICE.s3).toConstantValue(s3);
-  container.bind<Trainer>(SERVICE.trainer).toConstantValue(trainer);
+  container.bind<Trainer & TrainerInventory>(SERVICE.trainer).toConstantValue(trainer);
   container.bind<ObjectStore>(SERVICE.objects).toDynamicValue((c) => new S3ObjectStore(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<ImageInspector>(SERVICE.images).toDynamicValue(() => new SharpImageInspector());
@@ -161,7 +166,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     objects: c.get<ObjectStore>(SERVICE.objects),
     images: c.get<ImageInspector>(SERVICE.images),
     packager: c.get<Packager>(SERVICE.packager),
-    trainer: c.get<Trainer>(SERVICE.trainer),
+    trainer: c.get<Trainer & TrainerInventory>(SERVICE.trainer),
     clock: c.get<Clock>(SERVICE.clock),
     ids: c.get<IdSource>(SERVICE.ids),
     log: c.get<EventLog>(SERVICE.log),
@@ -172,6 +177,9 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     .toDynamicValue((c) => webhookVerifier(settings.replicate.webhookSecret, c.get<Clock>(SERVICE.clock), verifyReplicateWebhook));
   container.bind<ServiceReadiness>(SERVICE.readiness).toDynamicValue((c) => readinessOf(c.get(SERVICE.database), c.get(SERVICE.s3)));
   container.bind<PipelineLeases>(SERVICE.leases).toConstantValue(leases);
+  container
+    .bind<AuditPolicy>(SERVICE.auditPolicy)
+    .toDynamicValue((c) => auditPolicyFrom(c.get<Env>(SERVICE.env), webhookUrlOf(settings.replicate.publicBaseUrl)));
 }
 
 /**
@@ -187,7 +195,7 @@ export function createServiceContainer(env: Env): ResultAsync<ServiceContainer, 
   );
 }
 
-function open(env: Env, real: RealSettings, trainer: Trainer): ResultAsync<ServiceContainer, StartError> {
+function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory): ResultAsync<ServiceContainer, StartError> {
   return createPostgresDatabase({ url: real.databaseUrl })
     .mapErr((e): StartError => ({ setting: 'DATABASE_URL', message: `PostgreSQL at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }))
     .andThen((database) => {
@@ -224,6 +232,7 @@ function open(env: Env, real: RealSettings, trainer: Trainer): ResultAsync<Servi
             verifyWebhook: container.get<ServiceWebhookVerifier>(SERVICE.verifyWebhook),
             readiness: container.get<ServiceReadiness>(SERVICE.readiness),
             leases: container.get<PipelineLeases>(SERVICE.leases),
+            auditPolicy: container.get<AuditPolicy>(SERVICE.auditPolicy),
             database,
             close: () =>
               (closing ??= (async () => {

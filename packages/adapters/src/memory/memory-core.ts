@@ -35,13 +35,19 @@ export interface MemoryCore {
 
 /** The whole core wired to in-memory adapters: for fast tests and hosts that want a dry run. */
 export function createMemoryCore(
-  options: { config?: Partial<CoreConfig>; images?: ImageInspector; autoComplete?: boolean } = {},
+  options: {
+    config?: Partial<CoreConfig>;
+    images?: ImageInspector;
+    autoComplete?: boolean;
+    /** Reported as the webhook of every training the trainer accepts (for the audit). */
+    webhookUrl?: string;
+  } = {},
 ): MemoryCore {
   const clock = new ManualClock();
   const db = new MemoryDatabase();
   const store = new MemoryObjectStore(clock);
   const packager = new MemoryPackager(store);
-  const trainer = new MemoryTrainer(store, { autoComplete: options.autoComplete ?? false });
+  const trainer = new MemoryTrainer(store, { autoComplete: options.autoComplete ?? false, clock, webhookUrl: options.webhookUrl ?? null });
   const log = new RecordingEventLog();
   const deps: CoreDeps = {
     uow: db,

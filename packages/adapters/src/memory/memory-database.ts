@@ -7,8 +7,10 @@ import {
   sameDestination,
   transientError,
   type Model,
+  type ModelId,
   type Models,
   type OwnerId,
+  type Owners,
   type PersistenceError,
   type PipelineId,
   type Pipelines,
@@ -23,7 +25,8 @@ import {
 } from '@selfie-lora/core';
 import { FaultPlan } from './fault-plan.js';
 
-interface Tables {
+/** Every row of a `MemoryDatabase`, keyed by id (`webhookDeliveries`: delivery id -> received at). */
+export interface MemoryTables {
   uploads: Map<string, Upload>;
   pipelines: Map<string, TrainingPipeline>;
   models: Map<string, Model>;
@@ -60,13 +63,13 @@ function revise<T extends { readonly id: string; readonly revision: number }>(
  */
 export class MemoryDatabase implements UnitOfWork {
   readonly faults = new FaultPlan<'transaction'>();
-  private tables: Tables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map() };
+  private tables: MemoryTables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
 
   transaction<T, E>(work: (repositories: Repositories) => ResultAsync<T, E>): ResultAsync<T, E | PersistenceError> {
     const run = async (): Promise<Result<T, E | PersistenceError>> => {
       if (this.faults.take('transaction')) return err(transientError('persistence.unavailable', 'injected fault'));
-      const draft: Tables = structuredClone(this.tables);
+      const draft: MemoryTables = structuredClone(this.tables);
       // As in Postgres: a throw inside the work (or a rejected promise) rolls back and is an Err.
       const worked = ResultAsync.fromPromise(Promise.resolve().then(() => work(repositoriesOver(draft))), (cause) =>
         domainError('persistence.unavailable', `work threw: ${String(cause)}`),
@@ -81,6 +84,23 @@ export class MemoryDatabase implements UnitOfWork {
     return new ResultAsync(done);
   }
 
+  /**
+   * Writes rows out of band, bypassing every integrity rule, as a DBA with constraints off would;
+   * for audit tests only (planting states the repositories refuse). `edit` mutates a copy of the
+   * tables, which replaces them once it returns. It is queued like a transaction (between two,
+   * never inside one), so a transaction committing later cannot undo it and a transaction started
+   * after the call sees it. If `edit` throws, nothing changes and the promise rejects.
+   */
+  tamper(edit: (tables: MemoryTables) => void): Promise<void> {
+    const done = this.queue.then(() => {
+      const draft: MemoryTables = structuredClone(this.tables);
+      edit(draft);
+      this.tables = draft;
+    });
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
   /** A consistent copy of every row, for assertions. */
   snapshot(): { uploads: Upload[]; pipelines: TrainingPipeline[]; models: Model[] } {
     const copy = structuredClone(this.tables);
@@ -89,13 +109,29 @@ export class MemoryDatabase implements UnitOfWork {
 }
 
 /** The schema's UNIQUE(trainer_training_id): one training belongs to one pipeline. */
-function trainerIdTaken(tables: Tables, pipeline: TrainingPipeline): boolean {
+function trainerIdTaken(tables: MemoryTables, pipeline: TrainingPipeline): boolean {
   if (!('trainerTrainingId' in pipeline) || pipeline.trainerTrainingId === null) return false;
   const id = pipeline.trainerTrainingId;
   return [...tables.pipelines.values()].some((p) => p.id !== pipeline.id && 'trainerTrainingId' in p && p.trainerTrainingId === id);
 }
 
-function repositoriesOver(tables: Tables): Repositories {
+// Byte order, as Postgres `COLLATE "C"` sorts the ids (which are ASCII).
+const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function repositoriesOver(tables: MemoryTables): Repositories {
+  const owners: Owners = {
+    listKnown: () =>
+      okAsync(
+        [
+          ...new Set<OwnerId>([
+            ...[...tables.uploads.values()].map((u) => u.ownerId),
+            ...[...tables.pipelines.values()].map((p) => p.ownerId),
+            ...[...tables.models.values()].map((m) => m.ownerId),
+          ]),
+        ].sort(byId),
+      ),
+  };
+
   const uploads: Uploads = {
     get: (ownerId: OwnerId, id: UploadId) => {
       const row = tables.uploads.get(id);
@@ -200,6 +236,7 @@ function repositoriesOver(tables: Tables): Repositories {
   };
 
   const models: Models = {
+    getById: (id: ModelId) => okAsync(tables.models.get(id) ?? null),
     listByOwner: (ownerId: OwnerId) =>
       okAsync(
         [...tables.models.values()]
@@ -249,5 +286,5 @@ function repositoriesOver(tables: Tables): Repositories {
     },
   };
 
-  return { uploads, pipelines, models, webhookDeliveries };
+  return { owners, uploads, pipelines, models, webhookDeliveries };
 }

@@ -7,6 +7,7 @@ import {
   type ByteStream,
   type Clock,
   type DomainError,
+  type ListedObject,
   type ObjectFacts,
   type ObjectStore,
   type PutFacts,
@@ -18,16 +19,33 @@ import { FaultPlan } from './fault-plan.js';
 const HEAD_BYTES = 4096;
 const CHUNK = 64 * 1024;
 
-export type MemoryStoreOp = 'put' | 'inspect' | 'read' | 'delete' | 'sign';
+export type MemoryStoreOp = 'put' | 'inspect' | 'read' | 'delete' | 'list' | 'sign';
+
+interface StoredObject {
+  readonly bytes: Uint8Array;
+  /** When the object was last written, by the store's clock (as S3 stamps it). */
+  readonly lastModified: Date;
+}
+
+/** S3 lists keys in UTF-8 byte order; JS string order differs past the BMP, so compare bytes. */
+function byKeyBytes<T extends { readonly key: string }>(items: readonly T[]): T[] {
+  return items
+    .map((item) => ({ item, bytes: Buffer.from(item.key, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map(({ item }) => item);
+}
 
 export function sha256Hex(bytes: Uint8Array): Sha256 {
   return trusted<Sha256>(createHash('sha256').update(bytes).digest('hex'));
 }
 
-/** An object store in process memory, for fast tests and dry runs. Signed URLs are HMAC'd. */
+/**
+ * An object store in process memory, for fast tests and dry runs. Signed URLs are HMAC'd; every
+ * write is stamped with the clock's time as its lastModified.
+ */
 export class MemoryObjectStore implements ObjectStore {
   readonly faults = new FaultPlan<MemoryStoreOp>();
-  private readonly objects = new Map<string, Uint8Array>();
+  private readonly objects = new Map<string, StoredObject>();
   private readonly secret = randomBytes(32);
 
   constructor(private readonly clock: Clock) {}
@@ -48,7 +66,7 @@ export class MemoryObjectStore implements ObjectStore {
         chunks.push(chunk);
       }
       const bytes = Buffer.concat(chunks);
-      this.objects.set(key, bytes);
+      this.write(key, bytes);
       return ok({ key, byteSize: bytes.byteLength, sha256: sha256Hex(bytes) });
     };
     // A body that breaks off mid-stream stores nothing.
@@ -60,7 +78,7 @@ export class MemoryObjectStore implements ObjectStore {
   inspect(key: string): ResultAsync<ObjectFacts, StoreError> {
     const fault = this.unavailable('inspect');
     if (fault) return errAsync(fault);
-    const bytes = this.objects.get(key);
+    const bytes = this.objects.get(key)?.bytes;
     return okAsync(
       bytes
         ? { exists: true, byteSize: bytes.byteLength, sha256: sha256Hex(bytes), head: bytes.slice(0, HEAD_BYTES) }
@@ -71,7 +89,7 @@ export class MemoryObjectStore implements ObjectStore {
   read(key: string): ResultAsync<ByteStream | null, StoreError> {
     const fault = this.unavailable('read');
     if (fault) return errAsync(fault);
-    const bytes = this.objects.get(key);
+    const bytes = this.objects.get(key)?.bytes;
     if (!bytes) return okAsync(null);
     // eslint-disable-next-line @typescript-eslint/require-await -- an async iterable over bytes already in memory
     async function* chunks() {
@@ -85,6 +103,16 @@ export class MemoryObjectStore implements ObjectStore {
     if (fault) return errAsync(fault);
     this.objects.delete(key);
     return okAsync(undefined);
+  }
+
+  list(prefix: string): ResultAsync<readonly ListedObject[], StoreError> {
+    const fault = this.unavailable('list');
+    if (fault) return errAsync(fault);
+    const listed: ListedObject[] = [];
+    for (const [key, stored] of this.objects) {
+      if (key.startsWith(prefix)) listed.push({ key, byteSize: stored.bytes.byteLength, lastModified: new Date(stored.lastModified) });
+    }
+    return okAsync(byKeyBytes(listed));
   }
 
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError> {
@@ -113,7 +141,7 @@ export class MemoryObjectStore implements ObjectStore {
     if (!this.verify(`PUT\n${key}\n${expiresText}\n${maxText}`, signature)) return err('bad_signature');
     if (this.clock.now().getTime() / 1000 > Number(expiresText)) return err('expired');
     if (bytes.byteLength > Number(maxText)) return err('too_large');
-    this.objects.set(key, Uint8Array.from(bytes));
+    this.write(key, Uint8Array.from(bytes));
     return ok(undefined);
   }
 
@@ -125,8 +153,12 @@ export class MemoryObjectStore implements ObjectStore {
     const key = decodeURIComponent(encodedKey);
     if (!this.verify(`GET\n${key}\n${expiresText}`, signature)) return err('bad_signature');
     if (this.clock.now().getTime() / 1000 > Number(expiresText)) return err('expired');
-    const bytes = this.objects.get(key);
+    const bytes = this.objects.get(key)?.bytes;
     return bytes ? ok(bytes) : err('missing');
+  }
+
+  private write(key: string, bytes: Uint8Array, lastModified: Date = this.clock.now()): void {
+    this.objects.set(key, { bytes, lastModified: new Date(lastModified) });
   }
 
   private sign(payload: string): string {
@@ -139,11 +171,20 @@ export class MemoryObjectStore implements ObjectStore {
 
   // Out-of-band access for tests and the in-memory packager.
   getBytes(key: string): Uint8Array | undefined {
-    return this.objects.get(key);
+    return this.objects.get(key)?.bytes;
   }
 
-  setBytes(key: string, bytes: Uint8Array): void {
-    this.objects.set(key, bytes);
+  /** Writes bytes as if put now (by the clock), or at `lastModified` to stage an old object. */
+  setBytes(key: string, bytes: Uint8Array, options: { readonly lastModified?: Date } = {}): void {
+    this.write(key, bytes, options.lastModified);
+  }
+
+  /** Backdates (or postdates) an object without changing its bytes; false when the key holds none. */
+  setLastModified(key: string, lastModified: Date): boolean {
+    const stored = this.objects.get(key);
+    if (!stored) return false;
+    this.write(key, stored.bytes, lastModified);
+    return true;
   }
 
   keys(): string[] {

@@ -3,14 +3,19 @@ import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import {
   destinationRef,
   domainError,
+  parseVersion,
   transientError,
+  type Clock,
   type Destination,
   type PipelineId,
   type Sha256,
   type Submission,
   type Trainer,
   type TrainerError,
+  type TrainerInventory,
   type TrainerReport,
+  type TrainerTraining,
+  type TrainerVersion,
 } from '@selfie-lora/core';
 import { createHash } from 'node:crypto';
 import { FaultPlan } from './fault-plan.js';
@@ -27,7 +32,31 @@ export interface MemoryTraining {
   error: string | null;
   /** SHA-256 of every image the trainer really downloaded: what the model is made of. */
   readonly receivedImages: readonly Sha256[];
+  /** The webhook it reports to (the trainer's `webhookUrl`), as the audit lists it. */
+  readonly webhook: string | null;
+  readonly createdAt: Date | null;
 }
+
+/** A training no pipeline of ours submitted (made out of band), for audit tests. */
+export interface PlantedTraining {
+  readonly id: string;
+  readonly destination: Destination | null;
+  readonly webhook: string | null;
+  status: TrainerReport['status'];
+  outputVersion: string | null;
+  readonly createdAt: Date | null;
+}
+
+export interface MemoryTrainerOptions {
+  /** Trainings finish `succeeded` on their first poll (dry runs). */
+  readonly autoComplete?: boolean;
+  /** Reported as the webhook of every training it accepts, as the Replicate adapter's `webhookUrl` is; none when absent. */
+  readonly webhookUrl?: string | null;
+  /** Stamps trainings and versions with `createdAt`; without one it is null (the port allows it). */
+  readonly clock?: Clock;
+}
+
+type FaultOp = 'submit' | 'get' | 'find' | 'cancel' | 'listVersions' | 'listTrainings';
 
 /** The version a training of exactly these images produces: a function of their hashes only. */
 export function versionFor(destination: Destination, images: readonly Sha256[]): string {
@@ -39,18 +68,30 @@ export function versionFor(destination: Destination, images: readonly Sha256[]):
  * A trainer in memory, for fast tests and dry runs. Like the real one it downloads the package
  * from the signed URL it is given, and its versions derive from the images it received, so a
  * test can prove which photos a model was made of. `autoComplete` finishes trainings on the
- * first poll (dry runs); otherwise tests finish them with `finish`.
+ * first poll (dry runs); otherwise tests finish them with `finish`. For the audit it lists what
+ * it holds, including what tests plant out of band (`plantVersion`, `plantTraining`).
  */
-export class MemoryTrainer implements Trainer {
-  readonly faults = new FaultPlan<'submit' | 'get' | 'find' | 'cancel'>();
+export class MemoryTrainer implements Trainer, TrainerInventory {
+  readonly faults = new FaultPlan<FaultOp>();
+  /** Trainings submitted through `submit`, by id (tests count and inspect them). */
   readonly trainings = new Map<string, MemoryTraining>();
+  /** Trainings planted by tests; kept apart so `trainings` holds only real submissions. */
+  readonly planted = new Map<string, PlantedTraining>();
   readonly destinations = new Set<string>();
+  /** Versions per destination (`owner/name`), most recent first, as the trainer lists them. */
+  private readonly versions = new Map<string, TrainerVersion[]>();
+  /** Ids of both maps in creation order: listings answer most recent first. */
+  private readonly order: string[] = [];
   private counter = 0;
 
   constructor(
     private readonly store: MemoryObjectStore,
-    private readonly options: { readonly autoComplete?: boolean } = {},
+    private readonly options: MemoryTrainerOptions = {},
   ) {}
+
+  private now(): Date | null {
+    return this.options.clock?.now() ?? null;
+  }
 
   private report(training: MemoryTraining): TrainerReport {
     return {
@@ -91,8 +132,11 @@ export class MemoryTrainer implements Trainer {
       outputVersion: null,
       error: null,
       receivedImages: images,
+      webhook: this.options.webhookUrl ?? null,
+      createdAt: this.now(),
     };
     this.trainings.set(training.id, training);
+    this.order.push(training.id);
     return okAsync(this.report(training));
   }
 
@@ -104,6 +148,11 @@ export class MemoryTrainer implements Trainer {
 
   get(trainerTrainingId: string): ResultAsync<TrainerReport, TrainerError> {
     if (this.faults.take('get')) return errAsync(transientError('trainer.unavailable', 'injected get fault'));
+    const planted = this.planted.get(trainerTrainingId);
+    if (planted) {
+      const { id, destination, status, outputVersion } = planted;
+      return okAsync({ trainerTrainingId: id, destination, status, outputVersion, error: status === 'failed' ? 'planted training failure' : null });
+    }
     const training = this.trainings.get(trainerTrainingId);
     if (!training) return errAsync(domainError('trainer.rejected', `unknown training ${trainerTrainingId}`));
     if (this.options.autoComplete === true && (training.status === 'starting' || training.status === 'processing')) {
@@ -114,7 +163,7 @@ export class MemoryTrainer implements Trainer {
 
   cancel(trainerTrainingId: string): ResultAsync<void, TrainerError> {
     if (this.faults.take('cancel')) return errAsync(transientError('trainer.unavailable', 'injected cancel fault'));
-    const training = this.trainings.get(trainerTrainingId);
+    const training = this.trainings.get(trainerTrainingId) ?? this.planted.get(trainerTrainingId);
     if (training && (training.status === 'starting' || training.status === 'processing')) training.status = 'canceled';
     return okAsync(undefined);
   }
@@ -126,6 +175,84 @@ export class MemoryTrainer implements Trainer {
     training.status = outcome;
     training.outputVersion = outcome === 'succeeded' ? versionFor(training.destination, training.receivedImages) : null;
     training.error = outcome === 'failed' ? 'simulated training failure' : null;
+    if (training.outputVersion !== null) this.addVersion(training.destination, training.outputVersion);
     return this.report(training);
+  }
+
+  /** Records a version at its destination once (the same photos make the same version). */
+  private addVersion(destination: Destination, version: string): void {
+    const ref = destinationRef(destination);
+    this.destinations.add(ref);
+    const versions = this.versions.get(ref) ?? [];
+    if (!versions.some((v) => v.version === version)) versions.unshift({ version, createdAt: this.now() });
+    this.versions.set(ref, versions);
+  }
+
+  listVersions(destination: Destination): ResultAsync<readonly TrainerVersion[], TrainerError> {
+    if (this.faults.take('listVersions')) return errAsync(transientError('trainer.unavailable', 'injected listVersions fault'));
+    return okAsync([...(this.versions.get(destinationRef(destination)) ?? [])]);
+  }
+
+  listTrainings(): ResultAsync<readonly TrainerTraining[], TrainerError> {
+    if (this.faults.take('listTrainings')) return errAsync(transientError('trainer.unavailable', 'injected listTrainings fault'));
+    // Tests may add to or delete from `trainings` directly: list what the maps hold now.
+    const ids = [...new Set([...this.order, ...this.trainings.keys(), ...this.planted.keys()])].reverse();
+    return okAsync(
+      ids.flatMap((id) => {
+        const training = this.trainings.get(id) ?? this.planted.get(id);
+        return training ? [this.listed(training)] : [];
+      }),
+    );
+  }
+
+  private listed(training: MemoryTraining | PlantedTraining): TrainerTraining {
+    return {
+      trainerTrainingId: training.id,
+      destination: training.destination,
+      webhook: training.webhook,
+      status: training.status,
+      outputVersion: training.outputVersion,
+      createdAt: training.createdAt,
+    };
+  }
+
+  /** Test-only: a version at `destination` that no training produced; returns `owner/name:id`. */
+  plantVersion(destination: Destination, versionId?: string): string {
+    this.counter += 1;
+    const id = versionId ?? createHash('sha256').update(`planted-version-${this.counter}`).digest('hex');
+    const version = `${destinationRef(destination)}:${id}`;
+    if (parseVersion(version) === null) throw new Error(`plantVersion: malformed version ${version}`);
+    this.addVersion(destination, version);
+    return version;
+  }
+
+  /**
+   * Test-only: a training no pipeline submitted, as an operator or a leaked token could start.
+   * It is listed, and `get`/`cancel` know it; its output version is not added to any
+   * destination (plant that with `plantVersion` when the test wants it there).
+   */
+  plantTraining(fields: {
+    readonly destination: Destination | null;
+    readonly webhook?: string | null;
+    readonly status?: TrainerReport['status'];
+    readonly outputVersion?: string | null;
+  }): TrainerTraining {
+    const status = fields.status ?? 'starting';
+    const outputVersion = fields.outputVersion ?? null;
+    // What the real adapter could never report is refused here too.
+    if (outputVersion !== null && parseVersion(outputVersion) === null) throw new Error(`plantTraining: malformed version ${outputVersion}`);
+    if (status === 'succeeded' && outputVersion === null) throw new Error('plantTraining: a succeeded training has an output version');
+    this.counter += 1;
+    const training: PlantedTraining = {
+      id: `mem-planted-${this.counter}`,
+      destination: fields.destination,
+      webhook: fields.webhook ?? null,
+      status,
+      outputVersion,
+      createdAt: this.now(),
+    };
+    this.planted.set(training.id, training);
+    this.order.push(training.id);
+    return this.listed(training);
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Model, Models, OwnerId, PipelineId } from '@selfie-lora/core';
+import type { Model, ModelId, Models, OwnerId, PipelineId } from '@selfie-lora/core';
 import { conflict } from './postgres-errors.js';
 import { modelIdColumn, ownerIdColumn, parseRow, parseRows, pipelineIdColumn, sha256Column, uploadIdColumn } from './row-schemas.js';
 import { exactlyOne, type SqlSession } from './sql-session.js';
@@ -58,6 +58,12 @@ function values(model: Model): unknown[] {
  */
 export function modelRepository(session: SqlSession): Models {
   return {
+    getById: (id: ModelId) =>
+      session
+        .read(`SELECT ${COLUMNS} FROM models WHERE id = $1`, [id])
+        .andThen((rows) => parseRows(modelRow, rows, 'model'))
+        .map((models) => models[0] ?? null),
+
     listByOwner: (ownerId: OwnerId) =>
       session
         .read(`SELECT ${COLUMNS} FROM models WHERE owner_id = $1 ORDER BY created_at, id COLLATE "C"`, [ownerId])

@@ -4,6 +4,7 @@ import { domainError, type PersistenceError, type Repositories, type UnitOfWork 
 import { InitialSchema1714550400000 } from './migrations/1714550400000-initial-schema.js';
 import { PipelineSchedule1714636800000 } from './migrations/1714636800000-pipeline-schedule.js';
 import { modelRepository } from './model-repository.js';
+import { ownerRepository } from './owner-repository.js';
 import { pipelineRepository } from './pipeline-repository.js';
 import { persistenceError } from './postgres-errors.js';
 import { SqlSession } from './sql-session.js';
@@ -159,6 +160,7 @@ export class PostgresDatabase implements UnitOfWork {
 
 function repositoriesOn(session: SqlSession): Repositories {
   return {
+    owners: ownerRepository(session),
     uploads: uploadRepository(session),
     pipelines: pipelineRepository(session),
     models: modelRepository(session),

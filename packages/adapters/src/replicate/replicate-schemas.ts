@@ -1,6 +1,14 @@
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { domainError, parseVersion, type Destination, type DomainError, type TrainerReport } from '@selfie-lora/core';
+import {
+  domainError,
+  parseVersion,
+  type Destination,
+  type DomainError,
+  type TrainerReport,
+  type TrainerTraining,
+  type TrainerVersion,
+} from '@selfie-lora/core';
 
 // Schemas of the Replicate answers we act on (https://replicate.com/docs/reference/http). They
 // require what we rely on and tolerate extra fields; anything missing or mistyped is an answer
@@ -14,8 +22,13 @@ export const trainingSchema = z.looseObject({
   id: z.string().regex(trainingIdPattern),
   status: z.enum(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']),
   created_at: z.string().min(1),
-  /** Not in every documented example: when present it must be a model reference. */
+  /**
+   * Declared by the Python client, absent from the JS client's type and the documented
+   * examples: when present it must be a model reference.
+   */
   destination: z.string().regex(modelRef).nullish(),
+  /** Declared by the JS client, absent from the documented examples; reported to the audit. */
+  webhook: z.string().min(1).nullish(),
   input: z.record(z.string(), z.unknown()).nullish(),
   output: z.looseObject({ version: z.string().nullish(), weights: z.string().nullish() }).nullish(),
   error: z.unknown().optional(),
@@ -27,6 +40,16 @@ export const trainingPageSchema = z.looseObject({
   results: z.array(trainingSchema),
 });
 
+/** An ISO 8601 instant (Replicate writes microseconds and `Z`), as a Date. */
+const instant = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+
+/** The audit reasons about time, so a listed training's `created_at` must be a real instant. */
+export const listedTrainingPageSchema = z.looseObject({
+  next: z.string().nullish(),
+  results: z.array(trainingSchema.extend({ created_at: instant })),
+});
+export type ListedTrainingJson = z.infer<typeof listedTrainingPageSchema>['results'][number];
+
 export const modelSchema = z.looseObject({
   owner: z.string().min(1),
   name: z.string().min(1),
@@ -35,8 +58,9 @@ export const modelSchema = z.looseObject({
 
 export const versionPageSchema = z.looseObject({
   next: z.string().nullish(),
-  results: z.array(z.looseObject({ id: z.string().regex(/^[A-Za-z0-9]{1,128}$/), created_at: z.string().min(1) })),
+  results: z.array(z.looseObject({ id: z.string().regex(/^[A-Za-z0-9]{1,128}$/), created_at: instant })),
 });
+export type VersionJson = z.infer<typeof versionPageSchema>['results'][number];
 
 export type InvalidResponse = DomainError<'trainer.invalid_response'>;
 
@@ -64,7 +88,9 @@ function errorText(error: unknown): string | null {
  * field, else the one its output version is written to, else null) and its output version.
  * Judging whether that is the training and destination we expect is the core's job.
  */
-export function toTrainerReport(training: TrainingJson): Result<TrainerReport, InvalidResponse> {
+export function toTrainerReport(
+  training: Pick<TrainingJson, 'id' | 'status' | 'destination' | 'output' | 'error'>,
+): Result<TrainerReport, InvalidResponse> {
   const version = training.output?.version ?? null;
   const parsedVersion = version === null ? null : parseVersion(version);
   if (version !== null && parsedVersion === null) return err(invalid(`training ${training.id}: malformed output version ${version}`));
@@ -81,4 +107,21 @@ export function toTrainerReport(training: TrainingJson): Result<TrainerReport, I
     outputVersion: version,
     error: status === 'failed' ? (errorText(training.error) ?? training.status) : errorText(training.error),
   });
+}
+
+/** A version as the inventory reports it: `owner/name:id` of the destination it was listed at. */
+export function toTrainerVersion(destination: Destination, version: VersionJson): TrainerVersion {
+  return { version: `${destination.owner}/${destination.name}:${version.id}`, createdAt: version.created_at };
+}
+
+/** A listed training as the inventory reports it; the same checks as any report of it. */
+export function toTrainerTraining(training: ListedTrainingJson): Result<TrainerTraining, InvalidResponse> {
+  return toTrainerReport(training).map((report) => ({
+    trainerTrainingId: report.trainerTrainingId,
+    destination: report.destination,
+    webhook: training.webhook ?? null,
+    status: report.status,
+    outputVersion: report.outputVersion,
+    createdAt: training.created_at,
+  }));
 }

@@ -1,5 +1,6 @@
-import { err, errAsync, ok, okAsync, ResultAsync } from 'neverthrow';
+import { err, errAsync, ok, okAsync, Result, ResultAsync } from 'neverthrow';
 import Replicate from 'replicate';
+import type { z } from 'zod';
 import {
   destinationRef,
   domainError,
@@ -8,18 +9,25 @@ import {
   type Submission,
   type Trainer,
   type TrainerError,
+  type TrainerInventory,
   type TrainerReport,
+  type TrainerTraining,
+  type TrainerVersion,
 } from '@selfie-lora/core';
 import { classifyTrainerFailure, httpStatusOf } from './replicate-errors.js';
 import {
   invalid,
+  listedTrainingPageSchema,
   modelSchema,
   parseWith,
   toTrainerReport,
+  toTrainerTraining,
+  toTrainerVersion,
   trainingIdPattern,
   trainingPageSchema,
   trainingSchema,
   versionPageSchema,
+  type InvalidResponse,
   type TrainingJson,
 } from './replicate-schemas.js';
 
@@ -39,22 +47,34 @@ export interface ReplicateTrainerConfig {
   readonly fetch?: typeof fetch;
   /** Per HTTP request; the client retries GETs on 429/5xx and any request on network errors. */
   readonly requestTimeoutMs?: number;
-  /** Bound on the pages `findSubmission` and `listVersions` follow (100 items a page). */
+  /** Bound on the pages `findSubmission` searches (100 items a page); default 10. */
   readonly maxListPages?: number;
+  /**
+   * Bound on the pages `listVersions` and `listTrainings` read (100 items a page); default 100.
+   * Larger: the audit needs whole listings, and a shared destination holds everyone's versions.
+   * A listing longer than this is an error, never a shorter list.
+   */
+  readonly maxAuditPages?: number;
 }
 
-/** A version found at a destination on the trainer (for the audit). */
-export interface DestinationVersion {
-  readonly id: string;
-  /** `owner/name:id`, the form pipelines record as `modelVersion`. */
-  readonly version: string;
-  readonly createdAt: string;
+/** What `call` answers for the HTTP status the caller named as "not there". */
+const ABSENT: unique symbol = Symbol('absent');
+
+interface Page<Item> {
+  readonly next?: string | null | undefined;
+  readonly results: readonly Item[];
 }
 
 function parseTrainerRef(ref: string): { owner: string; name: string; version: string } {
   const match = /^([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*):([A-Za-z0-9]+)$/i.exec(ref);
   if (!match) throw new TypeError(`ReplicateTrainer: trainer must be "owner/name:version", got "${ref}"`);
   return { owner: match[1]!, name: match[2]!, version: match[3]! };
+}
+
+function pageBound(name: string, value: number | undefined, fallback: number): number {
+  const bound = value ?? fallback;
+  if (!Number.isInteger(bound) || bound < 1) throw new TypeError(`ReplicateTrainer: ${name} must be a positive integer, got ${String(value)}`);
+  return bound;
 }
 
 function urlSetting(name: string, value: string): URL {
@@ -80,11 +100,12 @@ function isInputOf(training: TrainingJson, pipelineId: PipelineId): boolean {
  * The `Trainer` port over the Replicate HTTP API (`replicate` client). Every answer is checked
  * against a schema before anything in it is used; failures are classified, never thrown.
  */
-export class ReplicateTrainer implements Trainer {
+export class ReplicateTrainer implements Trainer, TrainerInventory {
   private readonly client: Replicate;
   private readonly trainer: { owner: string; name: string; version: string };
   private readonly origin: string;
   private readonly maxListPages: number;
+  private readonly maxAuditPages: number;
 
   constructor(private readonly config: ReplicateTrainerConfig) {
     // Configuration errors surface at start-up, naming the setting.
@@ -93,7 +114,8 @@ export class ReplicateTrainer implements Trainer {
     this.origin = urlSetting('baseUrl', baseUrl).origin;
     if (config.webhookUrl) urlSetting('webhookUrl', config.webhookUrl);
     if (config.apiToken.length === 0) throw new TypeError('ReplicateTrainer: apiToken is empty');
-    this.maxListPages = config.maxListPages ?? 10;
+    this.maxListPages = pageBound('maxListPages', config.maxListPages, 10);
+    this.maxAuditPages = pageBound('maxAuditPages', config.maxAuditPages, 100);
     const timeoutMs = config.requestTimeoutMs ?? 30_000;
     const baseFetch = config.fetch ?? globalThis.fetch;
     const timedFetch = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
@@ -112,11 +134,14 @@ export class ReplicateTrainer implements Trainer {
     this.client = new Replicate({ auth: config.apiToken, baseUrl, fetch: timedFetch });
   }
 
-  /** One client call; `absentOn` names the HTTP status that means "not there" (answered as null). */
+  /**
+   * One client call; `absentOn` names the HTTP status that means "not there", answered as
+   * `ABSENT` (not null: a body that is JSON `null` is a malformed answer, not an absence).
+   */
   private call(context: string, request: () => Promise<unknown>, absentOn?: number): ResultAsync<unknown, TrainerError> {
     return ResultAsync.fromPromise(Promise.resolve().then(request), (cause) => cause).orElse((cause) =>
       absentOn !== undefined && httpStatusOf(cause) === absentOn
-        ? okAsync<unknown, TrainerError>(null)
+        ? okAsync<unknown, TrainerError>(ABSENT)
         : errAsync(classifyTrainerFailure(cause, context)),
     );
   }
@@ -165,9 +190,9 @@ export class ReplicateTrainer implements Trainer {
             description: 'Selfie LoRA destination (managed by selfie-lora)',
           }),
         409,
-      ).andThen((created) => (created === null ? ok(undefined) : isThisModel(created)));
+      ).andThen((created) => (created === ABSENT ? ok(undefined) : isThisModel(created)));
     return this.call(`get model ${ref}`, () => this.client.models.get(destination.owner, destination.name), 404).andThen(
-      (found): ResultAsync<void, TrainerError> => (found === null ? create() : isThisModel(found).asyncAndThen(() => okAsync(undefined))),
+      (found): ResultAsync<void, TrainerError> => (found === ABSENT ? create() : isThisModel(found).asyncAndThen(() => okAsync(undefined))),
     );
   }
 
@@ -217,16 +242,42 @@ export class ReplicateTrainer implements Trainer {
   }
 
   /** Every version at a destination (none when the model does not exist), most recent first. */
-  listVersions(destination: Destination): ResultAsync<readonly DestinationVersion[], TrainerError> {
+  listVersions(destination: Destination): ResultAsync<readonly TrainerVersion[], TrainerError> {
     const ref = destinationRef(destination);
-    const collect = (page: unknown, pagesLeft: number, acc: DestinationVersion[]): ResultAsync<readonly DestinationVersion[], TrainerError> =>
-      parseWith(versionPageSchema, page, `versions of ${ref}`).asyncAndThen((parsed) => {
-        const all = [...acc, ...parsed.results.map((v) => ({ id: v.id, version: `${ref}:${v.id}`, createdAt: v.created_at }))];
-        if (!parsed.next) return okAsync(all);
-        if (pagesLeft <= 1) return errAsync(invalid(`versions of ${ref}: more than ${this.maxListPages} pages`));
-        return this.nextPage(parsed.next, `versions of ${ref}`).andThen((next) => collect(next, pagesLeft - 1, all));
-      });
-    return this.call(`list versions of ${ref}`, () => this.client.models.versions.list(destination.owner, destination.name), 404)
-      .andThen((first) => (first === null ? okAsync([]) : collect(first, this.maxListPages, [])));
+    return this.call(`list versions of ${ref}`, () => this.client.models.versions.list(destination.owner, destination.name), 404).andThen(
+      (first) =>
+        first === ABSENT
+          ? okAsync([])
+          : this.readAll(`versions of ${ref}`, first, versionPageSchema, (version) => ok(toTrainerVersion(destination, version))),
+    );
+  }
+
+  /** Every training the account lists, most recent first, whoever submitted it. */
+  listTrainings(): ResultAsync<readonly TrainerTraining[], TrainerError> {
+    return this.call('list trainings', () => this.client.trainings.list()).andThen((first) =>
+      this.readAll('training list', first, listedTrainingPageSchema, toTrainerTraining),
+    );
+  }
+
+  /**
+   * Every item of a listing, from its first page along the `next` links. A page that fails its
+   * schema, an item that fails its check, or more than `maxAuditPages` pages: an error, never a
+   * shorter list.
+   */
+  private readAll<Item, T>(
+    what: string,
+    first: unknown,
+    schema: z.ZodType<Page<Item>>,
+    toItem: (item: Item) => Result<T, InvalidResponse>,
+  ): ResultAsync<readonly T[], TrainerError> {
+    const read = (json: unknown, page: number, acc: readonly T[]): ResultAsync<readonly T[], TrainerError> =>
+      parseWith(schema, json, `${what}, page ${page}`)
+        .andThen((parsed) => Result.combine(parsed.results.map(toItem)).map((items) => ({ all: acc.concat(items), next: parsed.next ?? null })))
+        .asyncAndThen(({ all, next }): ResultAsync<readonly T[], TrainerError> => {
+          if (next === null) return okAsync(all);
+          if (page >= this.maxAuditPages) return errAsync(invalid(`${what}: more than ${this.maxAuditPages} pages`));
+          return this.nextPage(next, what).andThen((json) => read(json, page + 1, all));
+        });
+    return read(first, 1, []);
   }
 }

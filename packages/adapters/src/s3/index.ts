@@ -4,3 +4,4 @@ export * from './s3-object-store.js';
 export * from './s3-packager.js';
 export * from './local-s3-server.js';
 export type { UploadTuning } from './s3-upload.js';
+export type { ListTuning } from './s3-listing.js';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
+import { fixS3rverListObjectsV2 } from './s3rver-list-v2.js';
 
 export interface LocalS3Options {
   /** Where objects live on disk. The caller owns it (creates and removes it). */
@@ -24,9 +25,10 @@ export interface LocalS3 {
 /**
  * An in-process S3-compatible server (s3rver) on 127.0.0.1, for tests and the local default of
  * `npm start`. Silent. Use checksum mode `when_required` against it (see STACK.md). It does not
- * check presigned signatures or expiry.
+ * check presigned signatures or expiry. Its ListObjectsV2 is patched to page correctly (see s3rver-list-v2.ts).
  */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  fixS3rverListObjectsV2();
   const s3rver = new S3rver({
     directory: options.directory,
     silent: true,

@@ -12,6 +12,7 @@ import {
   transientError,
   type ByteStream,
   type DomainError,
+  type ListedObject,
   type ObjectFacts,
   type ObjectStore,
   type PutFacts,
@@ -19,6 +20,7 @@ import {
 } from '@selfie-lora/core';
 import type { S3Bucket } from './s3-bucket.js';
 import { isMissingObject, storeError } from './s3-errors.js';
+import { listObjects, type ListTuning } from './s3-listing.js';
 import { bodyOf, ByteMeter, getObject } from './s3-streams.js';
 import { streamUpload, type UploadTuning } from './s3-upload.js';
 
@@ -28,11 +30,13 @@ const MAX_TTL_SECONDS = 7 * 24 * 3600;
 
 export type PutError = StoreError | DomainError<'storage.too_large'>;
 
+export type S3ObjectStoreTuning = UploadTuning & ListTuning;
+
 /** The `ObjectStore` port over an S3 bucket: every fact is measured from the bytes themselves. */
 export class S3ObjectStore implements ObjectStore {
   constructor(
     private readonly s3: S3Bucket,
-    private readonly tuning: UploadTuning = {},
+    private readonly tuning: S3ObjectStoreTuning = {},
   ) {}
 
   put(key: string, body: ByteStream, options: { readonly maxBytes: number }): ResultAsync<PutFacts, PutError> {
@@ -87,6 +91,10 @@ export class S3ObjectStore implements ObjectStore {
       ),
       (cause) => storeError(cause, `delete ${key}`),
     );
+  }
+
+  list(prefix: string): ResultAsync<readonly ListedObject[], StoreError> {
+    return listObjects(this.s3, prefix, this.tuning);
   }
 
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError> {

@@ -6,6 +6,7 @@ import {
   uploadKey,
   UploadId,
   verifyUploads,
+  type ListedObject,
   type ObjectFacts,
   type ObjectStore,
   type Sha256,
@@ -23,6 +24,10 @@ export interface ObjectStoreSubject {
   /** PUTs bytes through a signed URL as a client would: whether the store accepted them. */
   upload(url: string, bytes: Uint8Array): Promise<boolean>;
   close(): Promise<void>;
+  /** "Now" as the store stamps objects: its clock for the fake, the wall clock for a server. */
+  now(): Date;
+  /** Keys per listing page, when the store lists in pages (so a test can span several). */
+  readonly listPageSize?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -220,6 +225,89 @@ export function objectStoreContract(name: string, start: () => Promise<ObjectSto
       expect(sha256Of(await collect((await store.read(key))._unsafeUnwrap()!))).toBe(sha256Of(bytes));
       // Signing for one key put nothing under another.
       expect((await store.inspect(freshKey('direct')))._unsafeUnwrap()).toEqual({ exists: false });
+    });
+
+    describe('list', () => {
+      const listPrefix = () => `listing-${(counter += 1)}/`;
+      const keysOf = (listed: readonly ListedObject[]) => listed.map((object) => object.key);
+
+      async function putSized(key: string, size: number): Promise<void> {
+        (await store.put(key, streamOf(pattern(size, size)), { maxBytes: size }))._unsafeUnwrap();
+      }
+
+      it('lists every object whose key starts with the prefix as a plain string, in key order, with sizes', async () => {
+        const p = listPrefix();
+        // Written out of order; 'a-1' < 'a/y' < 'ab/x' in key order ('-' < '/' < 'b').
+        const sizes: Record<string, number> = { 'uploads/b': 1, 'uploads/ab/x': 5, 'uploads/a': 3, 'uploads/a/y': 7, 'uploads/a-1': 4, uploadsX: 2 };
+        for (const [key, size] of Object.entries(sizes)) await putSized(p + key, size);
+        await putSized(`other-${p}uploads/a`, 6); // contains the prefix, does not start with it
+
+        const underA = (await store.list(`${p}uploads/a`))._unsafeUnwrap();
+        expect(underA.map(({ key, byteSize }) => [key, byteSize])).toEqual([
+          [`${p}uploads/a`, 3],
+          [`${p}uploads/a-1`, 4],
+          [`${p}uploads/a/y`, 7],
+          [`${p}uploads/ab/x`, 5],
+        ]);
+        expect(keysOf((await store.list(`${p}uploads/a/`))._unsafeUnwrap())).toEqual([`${p}uploads/a/y`]);
+        expect(keysOf((await store.list(`${p}uploads/`))._unsafeUnwrap())).toEqual(
+          ['uploads/a', 'uploads/a-1', 'uploads/a/y', 'uploads/ab/x', 'uploads/b'].map((key) => p + key),
+        );
+        expect(keysOf((await store.list(p))._unsafeUnwrap())).toEqual(
+          ['uploads/a', 'uploads/a-1', 'uploads/a/y', 'uploads/ab/x', 'uploads/b', 'uploadsX'].map((key) => p + key),
+        );
+      });
+
+      it('orders keys by their UTF-8 bytes, as S3 does', async () => {
+        const p = listPrefix();
+        // UTF-16 order would put the emoji (a surrogate pair, 0xD83D...) before U+FF5E; UTF-8 puts it after.
+        const keys = [`${p}\u{1F600}`, `${p}\uFF5E`, `${p}z`];
+        for (const key of keys) await putSized(key, 1);
+        expect(keysOf((await store.list(p))._unsafeUnwrap())).toEqual([`${p}z`, `${p}\uFF5E`, `${p}\u{1F600}`]);
+      });
+
+      it('answers an empty list for a prefix nothing starts with', async () => {
+        const p = listPrefix();
+        await putSized(`${p}present`, 1);
+        expect((await store.list(`${p}absent`))._unsafeUnwrap()).toEqual([]);
+        expect((await store.list(`${p}present/`))._unsafeUnwrap()).toEqual([]);
+      });
+
+      it('stamps a fresh object with a lastModified near now', async () => {
+        const p = listPrefix();
+        const before = subject.now().getTime();
+        await putSized(`${p}fresh`, 10);
+        const after = subject.now().getTime();
+        const [listed] = (await store.list(p))._unsafeUnwrap();
+        expect(listed?.lastModified).toBeInstanceOf(Date);
+        // S3 keeps whole seconds; allow that and a little clock skew either side.
+        expect(listed!.lastModified.getTime()).toBeGreaterThanOrEqual(before - 2000);
+        expect(listed!.lastModified.getTime()).toBeLessThanOrEqual(after + 2000);
+      });
+
+      it('lists past one page: every object, once, in order', async () => {
+        const p = listPrefix();
+        const count = 2 * (subject.listPageSize ?? 2) + 1;
+        const keys = Array.from({ length: count }, (_, i) => `${p}item-${String(i).padStart(3, '0')}`);
+        for (const key of [...keys].reverse()) await putSized(key, 8);
+        const listed = (await store.list(p))._unsafeUnwrap();
+        expect(keysOf(listed)).toEqual(keys);
+        expect(listed.every((object) => object.byteSize === 8)).toBe(true);
+      });
+
+      it('drops deleted objects and shows a replaced object once, at its new size', async () => {
+        const p = listPrefix();
+        for (const key of ['a', 'b', 'c']) await putSized(p + key, 3);
+        (await store.delete(`${p}b`))._unsafeUnwrap();
+        await putSized(`${p}c`, 9);
+        expect((await store.list(p))._unsafeUnwrap().map(({ key, byteSize }) => [key, byteSize])).toEqual([
+          [`${p}a`, 3],
+          [`${p}c`, 9],
+        ]);
+        (await store.delete(`${p}a`))._unsafeUnwrap();
+        (await store.delete(`${p}c`))._unsafeUnwrap();
+        expect((await store.list(p))._unsafeUnwrap()).toEqual([]);
+      });
     });
 
     describe('what I2 verification sees', () => {

@@ -3,11 +3,11 @@ import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import {
   domainError,
   markDeleted,
+  OwnerId,
   quarantine,
   retryLater,
   type DomainError,
   type Model,
-  type OwnerId,
   type PersistenceError,
   type Repositories,
   type TrainingPipeline,
@@ -39,10 +39,60 @@ import {
 
 export interface RepositoryHarness {
   readonly uow: UnitOfWork;
+  /**
+   * Deletes every row of one owner from one table (a pipeline with its training-set items),
+   * bypassing every integrity rule, to leave rows the schema never lets exist.
+   */
+  eraseOutOfBand(table: 'uploads' | 'pipelines', ownerId: OwnerId): Promise<void>;
   close(): Promise<void>;
 }
 
 type Work<T> = (repositories: Repositories) => ResultAsync<T, PersistenceError | DomainError>;
+
+/** Steps shared by the tests, over whichever database `uow` answers at call time. */
+function helpersOver(uow: () => UnitOfWork) {
+  const run = <T>(work: Work<T>) => uow().transaction(work);
+  const value = async <T>(work: Work<T>): Promise<T> => (await run(work))._unsafeUnwrap();
+  const refusal = async <T>(work: Work<T>): Promise<string> => (await run(work))._unsafeUnwrapErr().code;
+
+  const storeUploads = (uploads: readonly Upload[]) =>
+    value((r) => uploads.reduce<ResultAsync<unknown, PersistenceError>>((chain, u) => chain.andThen(() => r.uploads.insert(u)), okAsync(null)));
+
+  /** Saves the next stage, checking the store returns exactly it, one revision on, and reads it back so. */
+  async function save<P extends TrainingPipeline>(next: P): Promise<P> {
+    const saved = await value((r) => r.pipelines.update(next));
+    expect(saved).toEqual({ ...next, revision: next.revision + 1 });
+    expect(await value((r) => r.pipelines.getById(next.id))).toEqual(saved);
+    return saved as P;
+  }
+
+  async function insertQueued(owner: OwnerId, fields: Parameters<typeof queued>[1] = {}) {
+    const uploads = photosOf(owner);
+    await storeUploads(uploads);
+    const written = queued(setOf(owner, uploads), fields);
+    const p = await value((r) => r.pipelines.insert(written));
+    expect(p).toEqual(written);
+    return { uploads, p: p as typeof written };
+  }
+
+  async function inTraining(owner: OwnerId, trainerTrainingId = aTrainingId()) {
+    const { uploads, p } = await insertQueued(owner);
+    const v = await save(verifying(p));
+    const pk = await save(packaging(v, uploads));
+    const vp = await save(verifyingPackage(pk));
+    const s = await save(submitting(vp));
+    return { uploads, p: await save(training(s, trainerTrainingId)) };
+  }
+
+  async function withModel(owner: OwnerId) {
+    const { uploads, p } = await inTraining(owner);
+    const done = succeeded(p);
+    const stored = await value((r) => r.pipelines.update(done.pipeline).andThen((pipeline) => r.models.insert(done.model).map((model) => ({ pipeline, model }))));
+    return { uploads, pipeline: stored.pipeline, model: stored.model, expected: done.model };
+  }
+
+  return { run, value, refusal, storeUploads, save, insertQueued, inTraining, withModel };
+}
 
 /**
  * What every UnitOfWork/Repositories implementation must do, whatever stores the rows. Run with
@@ -58,45 +108,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
       await harness.close();
     });
 
-    const run = <T>(work: Work<T>) => harness.uow.transaction(work);
-    const value = async <T>(work: Work<T>): Promise<T> => (await run(work))._unsafeUnwrap();
-    const refusal = async <T>(work: Work<T>): Promise<string> => (await run(work))._unsafeUnwrapErr().code;
-
-    const storeUploads = (uploads: readonly Upload[]) =>
-      value((r) => uploads.reduce<ResultAsync<unknown, PersistenceError>>((chain, u) => chain.andThen(() => r.uploads.insert(u)), okAsync(null)));
-
-    /** Saves the next stage, checking the store returns exactly it, one revision on, and reads it back so. */
-    async function save<P extends TrainingPipeline>(next: P): Promise<P> {
-      const saved = await value((r) => r.pipelines.update(next));
-      expect(saved).toEqual({ ...next, revision: next.revision + 1 });
-      expect(await value((r) => r.pipelines.getById(next.id))).toEqual(saved);
-      return saved as P;
-    }
-
-    async function insertQueued(owner: OwnerId, fields: Parameters<typeof queued>[1] = {}) {
-      const uploads = photosOf(owner);
-      await storeUploads(uploads);
-      const written = queued(setOf(owner, uploads), fields);
-      const p = await value((r) => r.pipelines.insert(written));
-      expect(p).toEqual(written);
-      return { uploads, p: p as typeof written };
-    }
-
-    async function inTraining(owner: OwnerId, trainerTrainingId = aTrainingId()) {
-      const { uploads, p } = await insertQueued(owner);
-      const v = await save(verifying(p));
-      const pk = await save(packaging(v, uploads));
-      const vp = await save(verifyingPackage(pk));
-      const s = await save(submitting(vp));
-      return { uploads, p: await save(training(s, trainerTrainingId)) };
-    }
-
-    async function withModel(owner: OwnerId) {
-      const { uploads, p } = await inTraining(owner);
-      const done = succeeded(p);
-      const stored = await value((r) => r.pipelines.update(done.pipeline).andThen((pipeline) => r.models.insert(done.model).map((model) => ({ pipeline, model }))));
-      return { uploads, pipeline: stored.pipeline, model: stored.model, expected: done.model };
-    }
+    const { run, value, refusal, storeUploads, save, insertQueued, inTraining, withModel } = helpersOver(() => harness.uow);
 
     describe('uploads', () => {
       it('reads an upload back exactly as written, and only for its owner', async () => {
@@ -364,6 +376,69 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(await refusal((r) => r.models.update({ ...held, trainingSet: held.trainingSet.slice(1) }))).toBe('persistence.constraint');
         expect(await refusal((r) => r.models.update({ ...held, ownerId: anOwner() }))).toBe('persistence.constraint');
       });
+
+      it('finds any owner model by its id alone, as it now stands, and nothing for an unknown id', async () => {
+        const [first, second] = [await withModel(anOwner()), await withModel(anOwner())];
+        expect(await value((r) => r.models.getById(first.model.id))).toEqual(first.expected);
+        expect(await value((r) => r.models.getById(second.model.id))).toEqual(second.expected);
+        const held = await value((r) => r.models.update(quarantine(first.model, 'audit: test')));
+        expect(await value((r) => r.models.getById(first.model.id))).toEqual(held);
+        expect(await value((r) => r.models.getById(aModelId()))).toBeNull();
+      });
+    });
+
+    describe('owners', () => {
+      // A database of its own for each test: the listing covers every owner of the database.
+      async function alone(body: (helpers: ReturnType<typeof helpersOver>, own: RepositoryHarness) => Promise<void>): Promise<void> {
+        const own = await open();
+        try {
+          await body(helpersOver(() => own.uow), own);
+        } finally {
+          await own.close();
+        }
+      }
+      // Prefixes chosen so that insertion order, locale order (a B m Z) and byte order (B Z a m) all differ.
+      const ownerNamed = (prefix: string): OwnerId => OwnerId.parse(`${prefix}-${anOwner()}`)._unsafeUnwrap();
+
+      it('knows no owner in an empty database', () =>
+        alone(async ({ value }) => {
+          expect(await value((r) => r.owners.listKnown())).toEqual([]);
+        }));
+
+      it('lists each owner once, in id byte order, including owners known only by a deleted upload, a pipeline or a model', () =>
+        alone(async ({ value, storeUploads, insertQueued, withModel }, own) => {
+          const several = ownerNamed('m');
+          const deletedOnly = ownerNamed('B');
+          const pipelineOnly = ownerNamed('a');
+          const modelOnly = ownerNamed('Z');
+
+          // Uploads (one deleted), a pipeline and a model: still one entry.
+          await withModel(several);
+          const gone = anUpload(several);
+          await storeUploads([gone]);
+          await value((r) => r.uploads.update(markDeleted(gone, at(9))));
+
+          const onlyUpload = anUpload(deletedOnly);
+          await storeUploads([onlyUpload]);
+          await value((r) => r.uploads.update(markDeleted(onlyUpload, at(9))));
+
+          await insertQueued(pipelineOnly);
+          await own.eraseOutOfBand('uploads', pipelineOnly);
+
+          await withModel(modelOnly);
+          await own.eraseOutOfBand('uploads', modelOnly);
+          await own.eraseOutOfBand('pipelines', modelOnly);
+
+          // The planted state is what the test means: each owner is known by the rows named above only.
+          expect(await value((r) => r.uploads.listByOwner(pipelineOnly, { includeDeleted: true }))).toEqual([]);
+          expect(await value((r) => r.pipelines.listByOwner(pipelineOnly))).toHaveLength(1);
+          expect(await value((r) => r.uploads.listByOwner(modelOnly, { includeDeleted: true }))).toEqual([]);
+          expect(await value((r) => r.pipelines.listByOwner(modelOnly))).toEqual([]);
+          expect(await value((r) => r.models.listByOwner(modelOnly))).toHaveLength(1);
+          expect(await value((r) => r.uploads.listByOwner(deletedOnly))).toEqual([]);
+
+          expect(await value((r) => r.owners.listKnown())).toEqual([deletedOnly, modelOnly, pipelineOnly, several]);
+        }));
     });
 
     describe('webhook deliveries', () => {

@@ -1,8 +1,11 @@
+import { eraseOwnerRows } from '../postgres/support/out-of-band.js';
 import { createTestDatabase } from '../postgres/support/test-database.js';
 import { describeRepositoryContract } from './repositories.contract.js';
 
-// One freshly created and migrated database for this file, dropped at the end.
+// One freshly created and migrated database per harness (the file's, and one per owners test), dropped at the end.
 describeRepositoryContract('postgres', async () => {
   const database = await createTestDatabase();
-  return { uow: await database.open(), close: () => database.drop() };
+  const uow = await database.open();
+  const sql = await database.client();
+  return { uow, eraseOutOfBand: (table, ownerId) => eraseOwnerRows(sql, table, ownerId), close: () => database.drop() };
 });

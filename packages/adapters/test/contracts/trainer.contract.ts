@@ -1,16 +1,35 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { parseVersion, sameDestination, trusted, type Destination, type PipelineId, type Submission, type Trainer, type TrainerReport } from '@selfie-lora/core';
+import {
+  parseVersion,
+  sameDestination,
+  trusted,
+  type Destination,
+  type PipelineId,
+  type Submission,
+  type Trainer,
+  type TrainerInventory,
+  type TrainerReport,
+  type TrainerTraining,
+} from '@selfie-lora/core';
 import { photo, trainingZip } from '../replicate/support/photos.js';
 
 export interface TrainerSubject {
-  readonly trainer: Trainer;
+  readonly trainer: Trainer & TrainerInventory;
+  /** The webhook URL the trainer was configured with: what it reports for its own trainings. */
+  readonly webhookUrl: string;
   /** Makes `zip` reachable as this pipeline's package; returns the time-limited URL the trainer gets. */
   stagePackage(pipelineId: PipelineId, zip: Uint8Array): Promise<string>;
   /** A URL for this pipeline's package that leads to nothing. */
   missingPackageUrl(pipelineId: PipelineId): Promise<string>;
   /** Ends a training at the trainer, as time (or its operator) would. */
   finish(trainerTrainingId: string, outcome: 'succeeded' | 'failed' | 'canceled'): Promise<void>;
+  /** Out of band: a version at `destination` that no training produced; returns `owner/name:id`. */
+  plantVersion(destination: Destination): Promise<string>;
+  /** Out of band: a training no pipeline submitted, still running; returns its id. */
+  plantTraining(destination: Destination, webhook: string): Promise<string>;
+  /** The next listing of this kind cannot be read completely (a fault, or an answer that fails its schema). */
+  breakNextListing(kind: 'versions' | 'trainings'): void;
   close(): Promise<void>;
 }
 
@@ -19,6 +38,7 @@ const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes
 const imagesHash = (photos: readonly Uint8Array[]) => sha256(photos.map((p) => sha256(p)).sort().join('\n'));
 
 const destination: Destination = { owner: 'selfie-lora', name: 'selfie-lora-0123456789abcdef0123456789abcdef' };
+const otherDestination: Destination = { owner: 'selfie-lora', name: 'selfie-lora-fedcba9876543210fedcba9876543210' };
 
 /**
  * What every Trainer must do. Runs against the in-memory fake and the Replicate adapter over the
@@ -27,7 +47,7 @@ const destination: Destination = { owner: 'selfie-lora', name: 'selfie-lora-0123
 export function trainerContract(name: string, start: () => Promise<TrainerSubject>): void {
   describe(`Trainer contract: ${name}`, () => {
     let subject: TrainerSubject;
-    let trainer: Trainer;
+    let trainer: Trainer & TrainerInventory;
     let counter = 0;
 
     beforeEach(async () => {
@@ -136,6 +156,80 @@ export function trainerContract(name: string, start: () => Promise<TrainerSubjec
       await subject.finish(submitted.value.trainerTrainingId, 'succeeded');
       const report = (await trainer.get(submitted.value.trainerTrainingId))._unsafeUnwrap();
       expect(report).toMatchObject({ status: 'failed', outputVersion: null });
+    });
+
+    describe('inventory (for the audit)', () => {
+      const versionsAt = async (where: Destination) => (await trainer.listVersions(where))._unsafeUnwrap().map((v) => v.version);
+      const listed = async (id: string): Promise<TrainerTraining | undefined> =>
+        (await trainer.listTrainings())._unsafeUnwrap().find((t) => t.trainerTrainingId === id);
+
+      it('listVersions: a destination holds exactly the versions its succeeded trainings wrote', async () => {
+        const running = (await trainer.submit(await submission([31, 32])))._unsafeUnwrap().trainerTrainingId;
+        expect(await versionsAt(destination)).toEqual([]);
+        await subject.finish(running, 'succeeded');
+        const version = (await trainer.get(running))._unsafeUnwrap().outputVersion;
+        expect(version).not.toBeNull();
+        expect(await versionsAt(destination)).toEqual([version]);
+
+        const failed = (await trainer.submit(await submission([33])))._unsafeUnwrap().trainerTrainingId;
+        await subject.finish(failed, 'failed');
+        const afterFailure = (await trainer.listVersions(destination))._unsafeUnwrap();
+        expect(afterFailure.map((v) => v.version)).toEqual([version]);
+        expect(afterFailure[0]!.createdAt).toBeInstanceOf(Date);
+        expect(await versionsAt(otherDestination)).toEqual([]);
+      });
+
+      it('listVersions: a destination that does not exist holds none', async () => {
+        expect(await versionsAt({ owner: 'selfie-lora', name: 'selfie-lora-nobody' })).toEqual([]);
+      });
+
+      it('listVersions: a version no training of ours produced is listed too', async () => {
+        const { trainerTrainingId } = (await trainer.submit(await submission([34])))._unsafeUnwrap();
+        await subject.finish(trainerTrainingId, 'succeeded');
+        const trained = (await trainer.get(trainerTrainingId))._unsafeUnwrap().outputVersion;
+        const planted = await subject.plantVersion(destination);
+        expect(parseVersion(planted)?.destination).toEqual(destination);
+        expect([...(await versionsAt(destination))].sort()).toEqual([trained, planted].sort());
+        const elsewhere = await subject.plantVersion(otherDestination);
+        expect(await versionsAt(otherDestination)).toEqual([elsewhere]);
+      });
+
+      it('listTrainings: every training it accepted, with its destination, webhook, status and output version', async () => {
+        const done = (await trainer.submit(await submission([35, 36])))._unsafeUnwrap().trainerTrainingId;
+        const running = (await trainer.submit(await submission([37])))._unsafeUnwrap().trainerTrainingId;
+        await subject.finish(done, 'succeeded');
+        const version = (await trainer.get(done))._unsafeUnwrap().outputVersion;
+
+        expect(await listed(done)).toMatchObject({ destination, webhook: subject.webhookUrl, status: 'succeeded', outputVersion: version });
+        const stillRunning = await listed(running);
+        expect(stillRunning).toMatchObject({ destination, webhook: subject.webhookUrl, outputVersion: null });
+        expect(['starting', 'processing']).toContain(stillRunning?.status);
+        expect(stillRunning?.createdAt).toBeInstanceOf(Date);
+        expect(await listed('unknowntraining0000000000')).toBeUndefined();
+      });
+
+      it('listTrainings: a training no pipeline submitted is listed with the destination and webhook it names', async () => {
+        const mine = (await trainer.submit(await submission([38])))._unsafeUnwrap().trainerTrainingId;
+        const foreign = await subject.plantTraining(otherDestination, 'https://collector.example/hook');
+        const all = (await trainer.listTrainings())._unsafeUnwrap();
+        expect(all.map((t) => t.trainerTrainingId).sort()).toEqual([mine, foreign].sort());
+        expect(all.find((t) => t.trainerTrainingId === foreign)).toMatchObject({
+          destination: otherDestination,
+          webhook: 'https://collector.example/hook',
+          outputVersion: null,
+        });
+      });
+
+      it.each(['versions', 'trainings'] as const)('a %s listing that cannot be read is an error, never a shorter list', async (kind) => {
+        const { trainerTrainingId } = (await trainer.submit(await submission([39])))._unsafeUnwrap();
+        await subject.finish(trainerTrainingId, 'succeeded');
+        subject.breakNextListing(kind);
+        const broken = kind === 'versions' ? await trainer.listVersions(destination) : await trainer.listTrainings();
+        expect(broken.isErr()).toBe(true);
+        // Only that one answer was broken: the next listing is whole again.
+        const whole = kind === 'versions' ? await trainer.listVersions(destination) : await trainer.listTrainings();
+        expect(whole._unsafeUnwrap()).toHaveLength(1);
+      });
     });
   });
 }

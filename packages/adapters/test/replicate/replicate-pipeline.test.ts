@@ -37,6 +37,7 @@ beforeEach(async () => {
     inspect: (key) => core.store.inspect(key),
     read: (key) => core.store.read(key),
     delete: (key) => core.store.delete(key),
+    list: (prefix) => core.store.list(prefix),
     signedGetUrl: (key, ttl) => core.store.signedGetUrl(key, ttl).map(() => h.files.serve(key)),
     signedPutUrl: (key, ttl, options) => core.store.signedPutUrl(key, ttl, options),
   };

@@ -80,7 +80,7 @@ describe('ReplicateTrainer: answers that fail their schema are trainer.invalid_r
   });
 
   it('listVersions: a version without an id', async () => {
-    h.sim.control.injectVersion('selfie-lora/selfie-lora-aaaa');
+    h.sim.control.plantVersion('selfie-lora/selfie-lora-aaaa');
     h.sim.control.tamper({ match: (r) => r.path.endsWith('/versions'), rewrite: (body) => ({ ...(body as Json), results: [{ created_at: 'x' }] }) });
     expect((await h.trainer().listVersions(destinationA))._unsafeUnwrapErr()).toMatchObject({ code: 'trainer.invalid_response' });
   });

@@ -105,9 +105,9 @@ describe('ReplicateTrainer against the simulator', () => {
   it('lists every version at a destination, including ones no training of ours made, and none for a missing model', async () => {
     const trainer = h.trainer();
     expect((await trainer.listVersions({ owner: 'selfie-lora', name: 'nobody' }))._unsafeUnwrap()).toEqual([]);
-    const foreign = h.sim.control.injectVersion('selfie-lora/selfie-lora-aaaa', 'a'.repeat(64));
+    const foreign = h.sim.control.plantVersion('selfie-lora/selfie-lora-aaaa', 'a'.repeat(64));
     const versions = (await trainer.listVersions(destinationA))._unsafeUnwrap();
-    expect(versions).toEqual([{ id: 'a'.repeat(64), version: foreign, createdAt: expect.any(String) as string }]);
+    expect(versions).toEqual([{ version: foreign, createdAt: expect.any(Date) as Date }]);
   });
 
   it('sends the configured token', async () => {
@@ -121,5 +121,7 @@ describe('ReplicateTrainer against the simulator', () => {
     expect(() => h.trainer({ trainer: 'ostris/flux-dev-lora-trainer' })).toThrow(/trainer must be "owner\/name:version"/);
     expect(() => h.trainer({ webhookUrl: 'not a url' })).toThrow(/webhookUrl must be an absolute URL/);
     expect(() => h.trainer({ apiToken: '' })).toThrow(/apiToken/);
+    expect(() => h.trainer({ maxListPages: 0 })).toThrow(/maxListPages must be a positive integer/);
+    expect(() => h.trainer({ maxAuditPages: 1.5 })).toThrow(/maxAuditPages must be a positive integer/);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { connectS3, S3ObjectStore, startLocalS3 } from '../../src/s3/index.js';
 import { streamOf } from './support/images.js';
@@ -22,6 +23,41 @@ describe('startLocalS3', { timeout: 30_000 }, () => {
       await server.close(); // idempotent
       const error = (await store.inspect('hello'))._unsafeUnwrapErr();
       expect([error.code, error.transient]).toEqual(['storage.unavailable', true]);
+    } finally {
+      s3.close();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('startLocalS3 ListObjectsV2 (patched: s3rver 3.7.1 cannot page it on Node 17+)', { timeout: 30_000 }, () => {
+  it('pages in UTF-8 key order with continuation tokens, and still answers delimiters and refuses bad tokens', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'selfie-local-s3-'));
+    const server = await startLocalS3({ directory, buckets: ['ready'] });
+    const s3 = connectS3({ ...server.credentials, endpoint: server.endpoint, region: server.region, bucket: 'ready', forcePathStyle: true, checksumMode: 'when_required', maxAttempts: 1 });
+    try {
+      const store = new S3ObjectStore(s3);
+      const keys = ['d/b', 'd/a/1', 'd/a-1', 'd/\u{1F600}', 'd/\uFF5E'];
+      for (const key of keys) (await store.put(key, streamOf(new Uint8Array([1])), { maxBytes: 1 }))._unsafeUnwrap();
+
+      const seen: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'ready', Prefix: 'd/', MaxKeys: 2, ContinuationToken: token }));
+        pages += 1;
+        expect(page.KeyCount).toBe(page.Contents?.length ?? 0);
+        seen.push(...(page.Contents ?? []).map((object) => object.Key!));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token !== undefined && pages < 10);
+      expect(seen).toEqual(['d/a-1', 'd/a/1', 'd/b', 'd/\uFF5E', 'd/\u{1F600}']);
+      expect(pages).toBe(3);
+
+      const grouped = await s3.client.send(new ListObjectsV2Command({ Bucket: 'ready', Prefix: 'd/', Delimiter: '/' }));
+      expect(grouped.CommonPrefixes?.map((prefix) => prefix.Prefix)).toEqual(['d/a/']);
+
+      await expect(s3.client.send(new ListObjectsV2Command({ Bucket: 'ready', ContinuationToken: 'not-ours' }))).rejects.toMatchObject({ name: 'InvalidArgument' });
     } finally {
       s3.close();
       await server.close();

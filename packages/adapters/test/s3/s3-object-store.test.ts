@@ -71,6 +71,16 @@ describe('S3ObjectStore on s3rver', { timeout: 30_000 }, () => {
     expect(sha256Of(await collect((await fixture.store.read('stream/big.bin'))._unsafeUnwrap()!))).toBe(sha256Of(bytes));
   });
 
+  it('lists a bucket page by page within the page bound, and refuses one needing more pages', async () => {
+    for (const name of ['1', '2', '3', '4', '5']) (await fixture.store.put(`bound/${name}`, streamOf(new Uint8Array(2)), { maxBytes: 2 }))._unsafeUnwrap();
+    const enough = new S3ObjectStore(fixture.s3, { listPageSize: 2, maxListPages: 3 });
+    expect((await enough.list('bound/'))._unsafeUnwrap().map((object) => object.key)).toEqual(['1', '2', '3', '4', '5'].map((name) => `bound/${name}`));
+    const tooFew = new S3ObjectStore(fixture.s3, { listPageSize: 2, maxListPages: 2 });
+    const error = (await tooFew.list('bound/'))._unsafeUnwrapErr();
+    expect([error.code, error.transient ?? false]).toEqual(['storage.unavailable', false]);
+    expect(error.detail).toContain('more than 2 pages');
+  });
+
   it('creates a missing bucket and accepts an existing one (ensureBucket is idempotent)', async () => {
     const other = new S3ObjectStore(connectS3({ ...fixture.config, bucket: 'second-bucket', maxAttempts: 1 }));
     expect((await other.inspect('x'))._unsafeUnwrapErr().code).toBe('storage.unavailable');
@@ -83,7 +93,12 @@ describe('S3ObjectStore on s3rver', { timeout: 30_000 }, () => {
     const store = new S3ObjectStore(fixture.connect('when_required'));
     const wrong = new S3ObjectStore(connectS3({ ...fixture.config, bucket: 'no-such-bucket' }));
     expect((await store.inspect('nothing-here'))._unsafeUnwrap()).toEqual({ exists: false });
-    for (const result of [await wrong.inspect('k'), await wrong.read('k'), await wrong.put('k', streamOf(new Uint8Array(10)), { maxBytes: 100 })]) {
+    for (const result of [
+      await wrong.inspect('k'),
+      await wrong.read('k'),
+      await wrong.put('k', streamOf(new Uint8Array(10)), { maxBytes: 100 }),
+      await wrong.list('k'),
+    ]) {
       const error = result._unsafeUnwrapErr();
       expect(error.code).toBe('storage.unavailable');
       expect(error.transient).toBeFalsy();
@@ -103,6 +118,7 @@ describe('S3ObjectStore when the server is gone', { timeout: 30_000 }, () => {
         await fixture.store.inspect('k'),
         await fixture.store.read('k'),
         await fixture.store.delete('k'),
+        await fixture.store.list(''),
       ];
       for (const result of results) {
         const error = result._unsafeUnwrapErr();

@@ -19,6 +19,9 @@ export const errorMessages = {
   'training.canceled_upload_deleted': 'This training was canceled because one of its photos was deleted. You can start a new training with your current photos.',
   'training.canceled_by_owner': 'This training was canceled at your request.',
   'training.retries_exhausted': 'A service we depend on kept failing, so this training was stopped. Please restart it later.',
+  // models
+  'model.not_found': 'We could not find that model.',
+  'model.invalid_quarantine_reason': 'A quarantine needs a reason: 1 to 500 characters of text, without control characters.',
   // verification of uploads before packaging (I2)
   'verify.upload_missing': 'One of your photos is no longer available, so training was stopped. Please restart the training.',
   'verify.object_missing': 'One of your photos could not be found in storage, so training was stopped. Please upload it again and restart.',

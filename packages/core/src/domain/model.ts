@@ -1,4 +1,6 @@
+import { err, ok, type Result } from 'neverthrow';
 import type { Destination } from './destination.js';
+import { domainError, type DomainError } from './errors.js';
 import type { ModelId, OwnerId, PipelineId, Sha256, UploadId } from './ids.js';
 
 /**
@@ -25,4 +27,14 @@ export function quarantine(model: Model, reason: string): Model {
 
 export function release(model: Model): Model {
   return { ...model, status: 'active', quarantineReason: null };
+}
+
+export const MAX_QUARANTINE_REASON = 500;
+
+/** An operator's reason, shown back to operators: bounded plain text. */
+export function quarantineReason(text: unknown): Result<string, DomainError<'model.invalid_quarantine_reason'>> {
+  const reason = typeof text === 'string' ? text.trim() : '';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  const valid = reason.length > 0 && reason.length <= MAX_QUARANTINE_REASON && !/[\u0000-\u001f\u007f]/.test(reason);
+  return valid ? ok(reason) : err(domainError('model.invalid_quarantine_reason', `reason of ${reason.length} characters`));
 }

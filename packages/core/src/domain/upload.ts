@@ -51,6 +51,9 @@ export function uploadKey(ownerId: OwnerId, uploadId: UploadId): string {
   return `uploads/${ownerRef(ownerId)}/${uploadId}`;
 }
 
+/** How long a client has to PUT its photo through the signed URL of a staging key. */
+export const UPLOAD_SLOT_TTL_SECONDS = 15 * 60;
+
 /**
  * Where a direct (presigned PUT) upload waits until `complete` judges it. Owner-scoped like the
  * final key, so completing another owner's id finds nothing; never read by anything else.

@@ -16,6 +16,13 @@ export type ObjectFacts =
   | { readonly exists: false }
   | { readonly exists: true; readonly byteSize: number; readonly sha256: Sha256; readonly head: Uint8Array };
 
+/** An object as a listing reports it (metadata only; `inspect` measures the bytes). */
+export interface ListedObject {
+  readonly key: string;
+  readonly byteSize: number;
+  readonly lastModified: Date;
+}
+
 export type StoreError = DomainError<'storage.unavailable'>;
 
 export interface ObjectStore {
@@ -26,6 +33,8 @@ export interface ObjectStore {
   read(key: string): ResultAsync<ByteStream | null, StoreError>;
   /** Idempotent: deleting a missing key succeeds. */
   delete(key: string): ResultAsync<void, StoreError>;
+  /** Every object whose key starts with `prefix`, in key order; a listing cut short is an error. */
+  list(prefix: string): ResultAsync<readonly ListedObject[], StoreError>;
   /** A time-limited GET URL (never a public one), for the trainer to fetch a package. */
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError>;
   /**

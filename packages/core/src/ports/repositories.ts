@@ -1,6 +1,6 @@
 import type { ResultAsync } from 'neverthrow';
 import type { DomainError } from '../domain/errors.js';
-import type { OwnerId, PipelineId, Sha256, UploadId } from '../domain/ids.js';
+import type { ModelId, OwnerId, PipelineId, Sha256, UploadId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
 import type { TrainingPipeline } from '../domain/training-pipeline.js';
 import type { Upload } from '../domain/upload.js';
@@ -39,6 +39,8 @@ export interface Pipelines {
 }
 
 export interface Models {
+  /** For the operator (audit, quarantine), who acts for no particular owner. */
+  getById(id: ModelId): Stored<Model | null>;
   listByOwner(ownerId: OwnerId): Stored<readonly Model[]>;
   findByPipeline(pipelineId: PipelineId): Stored<Model | null>;
   insert(model: Model): Stored<Model>;
@@ -53,7 +55,14 @@ export interface WebhookDeliveries {
   recordOnce(deliveryId: string, receivedAt: Date): Stored<boolean>;
 }
 
+/** Everyone the database knows of, for the audit: owners of any upload, pipeline or model. */
+export interface Owners {
+  /** Distinct owner ids, in id order. */
+  listKnown(): Stored<readonly OwnerId[]>;
+}
+
 export interface Repositories {
+  readonly owners: Owners;
   readonly uploads: Uploads;
   readonly pipelines: Pipelines;
   readonly models: Models;

@@ -26,3 +26,33 @@ export interface Trainer {
   get(trainerTrainingId: string): ResultAsync<TrainerReport, TrainerError>;
   cancel(trainerTrainingId: string): ResultAsync<void, TrainerError>;
 }
+
+/** A version found at a destination on the trainer, for the audit. */
+export interface TrainerVersion {
+  /** `owner/name:id`, the form pipelines record as `modelVersion`. */
+  readonly version: string;
+  readonly createdAt: Date | null;
+}
+
+/** A training as the trainer lists it, for the audit. */
+export interface TrainerTraining {
+  readonly trainerTrainingId: string;
+  /** The destination the trainer names for it, or null when its answer does not say. */
+  readonly destination: Destination | null;
+  /** The webhook URL it reports to, or null. */
+  readonly webhook: string | null;
+  readonly status: TrainerReport['status'];
+  readonly outputVersion: string | null;
+  readonly createdAt: Date | null;
+}
+
+/**
+ * What exists at the trainer, whatever our database says: the audit reconciles the two. A
+ * listing that cannot be read completely is an error, never a shorter list.
+ */
+export interface TrainerInventory {
+  /** Every version at a destination; none when the destination model does not exist. */
+  listVersions(destination: Destination): ResultAsync<readonly TrainerVersion[], TrainerError>;
+  /** Every training of the account the trainer still lists. */
+  listTrainings(): ResultAsync<readonly TrainerTraining[], TrainerError>;
+}

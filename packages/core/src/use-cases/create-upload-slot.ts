@@ -1,11 +1,8 @@
 import type { ResultAsync } from 'neverthrow';
 import { trusted, type OwnerId, type UploadId } from '../domain/ids.js';
-import { stagingKey } from '../domain/upload.js';
+import { stagingKey, UPLOAD_SLOT_TTL_SECONDS } from '../domain/upload.js';
 import type { StoreError } from '../ports/object-store.js';
 import type { CoreDeps } from './core-deps.js';
-
-/** How long a client has to PUT its photo through the signed URL. */
-export const UPLOAD_SLOT_TTL_SECONDS = 15 * 60;
 
 export interface UploadSlot {
   readonly uploadId: UploadId;

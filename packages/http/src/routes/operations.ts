@@ -2,9 +2,9 @@ import { err } from 'neverthrow';
 import { z } from 'zod';
 import { problem, problemReply } from '../problem.js';
 import { problemResponses } from '../schemas.js';
-import { adminSecurity, type App, type RouteContext } from './context.js';
+import type { App, RouteContext } from './context.js';
 
-export function operationRoutes(app: App, { admin, options }: RouteContext): void {
+export function operationRoutes(app: App, { options }: RouteContext): void {
   app.get(
     '/healthz',
     { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -32,23 +32,6 @@ export function operationRoutes(app: App, { admin, options }: RouteContext): voi
             (error) => problemReply(reply, problem(503, error.code, error.message)),
           );
     },
-  );
-
-  // PENDING the audit issue: this route's contract (admin token, JSON shape) is in place, but the
-  // reconciliation that fills `violations` is not built yet; until then it always answers an
-  // empty list, and its tests check only the admin authentication.
-  app.get(
-    '/v1/admin/audit',
-    {
-      onRequest: admin,
-      schema: {
-        tags: ['admin'],
-        summary: 'Integrity violations between the database, object storage and the trainer (pending: the audit is not built yet)',
-        security: adminSecurity,
-        response: { 200: z.object({ violations: z.array(z.record(z.string(), z.unknown())) }), ...problemResponses },
-      },
-    },
-    () => ({ violations: [] }),
   );
 
   app.get(

@@ -62,6 +62,7 @@ function listen(
     adminToken: creds.adminToken,
     verifyWebhook: container.verifyWebhook,
     readiness: container.readiness,
+    auditPolicy: container.auditPolicy,
     onTrainingAccepted,
   });
   const host = env.HOST ?? '127.0.0.1';

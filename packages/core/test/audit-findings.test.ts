@@ -1,0 +1,293 @@
+import { describe, expect, it } from 'vitest';
+import { AUDIT_VIOLATION_KINDS, implicatedModel, type AuditViolation } from '../src/domain/audit-violation.js';
+import { destinationsToAudit, findViolations, type AuditPolicy, type AuditSnapshot } from '../src/domain/audit-findings.js';
+import { destinationFor, destinationRef, type DestinationStrategy } from '../src/domain/destination.js';
+import type { Model } from '../src/domain/model.js';
+import { packageKey } from '../src/domain/training-package.js';
+import {
+  failPipeline,
+  packageDeleted,
+  trainingSucceeded,
+  type SucceededPipeline,
+  type TrainingPipeline,
+} from '../src/domain/training-pipeline.js';
+import { domainError } from '../src/domain/errors.js';
+import { stagingKey, uploadKey, type Upload } from '../src/domain/upload.js';
+import { alice, bob, modelId, ownerId, shaOf, uploadId } from './support/ids.js';
+import { ACCOUNT, aPipeline, succeededReport } from './support/pipeline-builder.js';
+import { minutesAfterStart } from './support/time.js';
+import { anUpload } from './support/upload-builder.js';
+
+// Each detector is attacked by one deliberate corruption of an otherwise clean world; the clean
+// world itself must report nothing, so a detector that fires on everything fails too.
+
+const HOUR = 3_600_000;
+const now = new Date(minutesAfterStart(0).getTime() + 48 * HOUR);
+const longAgo = minutesAfterStart(10);
+const policy: AuditPolicy = { stuckAfterMs: 24 * HOUR, graceMs: HOUR, webhookUrl: 'https://svc.example/v1/webhooks/replicate' };
+const perOwner: DestinationStrategy = { kind: 'per-owner', account: ACCOUNT };
+
+interface World {
+  snapshot: AuditSnapshot;
+  succeeded: SucceededPipeline;
+  model: Model;
+}
+
+/** Alice trained once (cleaned up); Bob has two uploads and nothing else. */
+function cleanWorld(): World {
+  const builder = aPipeline().ownedBy(alice).withId('p-alice').withPhotos(3);
+  const training = builder.training('trn-alice');
+  const done = trainingSucceeded(training, succeededReport(training), modelId('m-alice'), minutesAfterStart(6))._unsafeUnwrap();
+  const succeeded = packageDeleted(done.pipeline, minutesAfterStart(7)) as SucceededPipeline;
+  const bobUploads = [anUpload('bob-1').ownedBy(bob).build(), anUpload('bob-2').ownedBy(bob).build()];
+  const uploads: Upload[] = [...builder.uploads(), ...bobUploads];
+  return {
+    succeeded,
+    model: done.model,
+    snapshot: {
+      now,
+      strategy: perOwner,
+      owners: [alice, bob],
+      uploads,
+      pipelines: [succeeded],
+      models: [done.model],
+      objects: uploads.map((upload) => ({ key: uploadKey(upload.ownerId, upload.id), byteSize: upload.byteSize, lastModified: longAgo })),
+      trainings: [
+        {
+          trainerTrainingId: 'trn-alice',
+          destination: succeeded.destination,
+          webhook: policy.webhookUrl,
+          status: 'succeeded',
+          outputVersion: succeeded.modelVersion,
+          createdAt: longAgo,
+        },
+      ],
+      versions: [{ destination: succeeded.destination, version: succeeded.modelVersion, createdAt: longAgo }],
+      unreadable: [],
+    },
+  };
+}
+
+function only(violations: AuditViolation[], kind: AuditViolation['kind']): AuditViolation[] {
+  expect(violations.map((v) => v.kind)).toEqual(violations.map(() => kind));
+  return violations;
+}
+
+function withModel(world: World, change: Partial<Model>): AuditSnapshot {
+  return { ...world.snapshot, models: [{ ...world.model, ...change }] };
+}
+
+describe('findViolations', () => {
+  it('reports nothing for a consistent world', () => {
+    expect(findViolations(cleanWorld().snapshot, policy)).toEqual([]);
+  });
+
+  describe('version.unrecorded (the incident)', () => {
+    it('finds a version at an owner destination that no pipeline produced, naming the owner', () => {
+      const world = cleanWorld();
+      const destination = destinationFor(perOwner, bob);
+      const version = `${destinationRef(destination)}:${shaOf('made up').slice(0, 32)}`;
+      const snapshot = { ...world.snapshot, versions: [...world.snapshot.versions, { destination, version, createdAt: longAgo }] };
+      expect(only(findViolations(snapshot, policy), 'version.unrecorded')).toEqual([
+        { kind: 'version.unrecorded', ownerId: bob, destination: destinationRef(destination), version, createdAt: longAgo, trainerTrainingId: null, pipelineId: null },
+      ]);
+    });
+
+    it('names the training and pipeline when our own pipeline submitted it but did not succeed', () => {
+      const world = cleanWorld();
+      const builder = aPipeline().ownedBy(bob).withId('p-bob');
+      const failed = failPipeline(builder.training('trn-bob'), domainError('trainer.destination_mismatch'), minutesAfterStart(8));
+      const version = `${destinationRef(failed.destination)}:abc123`;
+      const snapshot: AuditSnapshot = {
+        ...world.snapshot,
+        uploads: [...world.snapshot.uploads, ...builder.uploads()],
+        pipelines: [...world.snapshot.pipelines, packageDeleted(failed, minutesAfterStart(9))],
+        trainings: [
+          ...world.snapshot.trainings,
+          { trainerTrainingId: 'trn-bob', destination: failed.destination, webhook: policy.webhookUrl, status: 'succeeded', outputVersion: version, createdAt: longAgo },
+        ],
+        versions: [...world.snapshot.versions, { destination: failed.destination, version, createdAt: longAgo }],
+      };
+      const [found] = only(findViolations({ ...snapshot, objects: [...snapshot.objects, ...builder.uploads().map((u) => ({ key: uploadKey(u.ownerId, u.id), byteSize: u.byteSize, lastModified: longAgo }))] }, policy), 'version.unrecorded');
+      expect(found).toMatchObject({ ownerId: bob, trainerTrainingId: 'trn-bob', pipelineId: 'p-bob', version });
+    });
+
+    it('finds a version at the shared destination and leaves the owner unknown when nothing names one', () => {
+      const shared: DestinationStrategy = { kind: 'shared', account: ACCOUNT, model: 'everyone' };
+      const world = cleanWorld();
+      const destination = { owner: ACCOUNT, name: 'everyone' };
+      const snapshot = { ...world.snapshot, strategy: shared, versions: [...world.snapshot.versions, { destination, version: 'acme/everyone:f00', createdAt: null }] };
+      expect(only(findViolations(snapshot, policy), 'version.unrecorded')).toMatchObject([{ ownerId: null, version: 'acme/everyone:f00' }]);
+    });
+  });
+
+  describe('model violations', () => {
+    it('model.pipeline_not_succeeded: pipeline missing, another owner\'s, or not succeeded', () => {
+      const world = cleanWorld();
+      const missing = findViolations({ ...world.snapshot, pipelines: [] }, policy).filter((v) => v.kind === 'model.pipeline_not_succeeded');
+      expect(missing).toMatchObject([{ modelId: 'm-alice', pipelineStatus: 'missing' }]);
+      const foreign = findViolations({ ...world.snapshot, pipelines: [{ ...world.succeeded, ownerId: bob }] }, policy);
+      expect(foreign).toContainEqual(expect.objectContaining({ kind: 'model.pipeline_not_succeeded', pipelineStatus: 'other_owner' }));
+      const failed: TrainingPipeline = { ...failPipeline(aPipeline().ownedBy(alice).withId('p-alice').training('trn-alice'), domainError('trainer.training_failed'), longAgo), packageDeletedAt: longAgo };
+      expect(findViolations({ ...world.snapshot, pipelines: [failed] }, policy)).toContainEqual(
+        expect.objectContaining({ kind: 'model.pipeline_not_succeeded', modelId: 'm-alice', pipelineStatus: 'failed' }),
+      );
+    });
+
+    it('model.empty_training_set', () => {
+      const found = findViolations(withModel(cleanWorld(), { trainingSet: [] }), policy);
+      expect(found).toContainEqual({ kind: 'model.empty_training_set', ownerId: alice, modelId: 'm-alice' });
+    });
+
+    it('model.foreign_upload: another owner\'s photo, or an upload nobody has', () => {
+      const world = cleanWorld();
+      const trainingSet = [...world.model.trainingSet.slice(1), { uploadId: uploadId('bob-1'), sha256: world.snapshot.uploads[3]!.sha256 }, { uploadId: uploadId('ghost'), sha256: shaOf('ghost') }];
+      const found = findViolations(withModel(world, { trainingSet }), policy).filter((v) => v.kind === 'model.foreign_upload');
+      expect(found).toEqual([
+        { kind: 'model.foreign_upload', ownerId: alice, modelId: 'm-alice', uploads: [{ uploadId: 'bob-1', uploadOwnerId: bob }, { uploadId: 'ghost', uploadOwnerId: null }] },
+      ]);
+    });
+
+    it('model.provenance_mismatch: a version the pipeline did not produce', () => {
+      const world = cleanWorld();
+      const version = `${destinationRef(world.model.destination)}:other`;
+      expect(only(findViolations(withModel(world, { version }), policy), 'model.provenance_mismatch')).toMatchObject([
+        { modelId: 'm-alice', pipelineId: 'p-alice', detail: expect.stringContaining(version) as string },
+      ]);
+    });
+  });
+
+  describe('pipeline violations', () => {
+    it('pipeline.manifest_mismatch: a verified manifest missing one photo, naming the model to quarantine', () => {
+      const world = cleanWorld();
+      const tampered = { ...world.succeeded, package: { ...world.succeeded.package, entries: world.succeeded.package.entries.slice(1) } };
+      const found = only(findViolations({ ...world.snapshot, pipelines: [tampered] }, policy), 'pipeline.manifest_mismatch');
+      expect(found).toMatchObject([{ pipelineId: 'p-alice', modelId: 'm-alice', detail: expect.stringContaining('package.entry_count_mismatch') as string }]);
+      expect(implicatedModel(found[0]!)).toBe('m-alice');
+    });
+
+    it('pipeline.manifest_mismatch: an entry whose hash is not the photo\'s', () => {
+      const world = cleanWorld();
+      const [first, ...rest] = world.succeeded.package.entries;
+      const tampered = { ...world.succeeded, package: { ...world.succeeded.package, entries: [{ ...first!, sha256: shaOf('stranger') }, ...rest] } };
+      expect(only(findViolations({ ...world.snapshot, pipelines: [tampered] }, policy), 'pipeline.manifest_mismatch')).toHaveLength(1);
+    });
+
+    it('pipeline.stuck: an active pipeline untouched past the threshold, and not one just under it', () => {
+      const world = cleanWorld();
+      const builder = aPipeline().ownedBy(bob).withId('p-bob');
+      const queued = builder.queued();
+      const uploads = [...world.snapshot.uploads, ...builder.uploads()];
+      const objects = uploads.map((u) => ({ key: uploadKey(u.ownerId, u.id), byteSize: u.byteSize, lastModified: longAgo }));
+      const at = (updatedAt: Date) => findViolations({ ...world.snapshot, uploads, objects, pipelines: [...world.snapshot.pipelines, { ...queued, updatedAt }] }, policy);
+      expect(at(new Date(now.getTime() - policy.stuckAfterMs + 1))).toEqual([]);
+      expect(only(at(new Date(now.getTime() - policy.stuckAfterMs - 1)), 'pipeline.stuck')).toMatchObject([{ ownerId: bob, pipelineId: 'p-bob', status: 'queued', stuckForMs: policy.stuckAfterMs + 1 }]);
+    });
+  });
+
+  describe('storage violations', () => {
+    const orphan = (world: World, key: string, lastModified = longAgo) =>
+      findViolations({ ...world.snapshot, objects: [...world.snapshot.objects, { key, byteSize: 9, lastModified }] }, policy);
+
+    it('object.orphan for every kind of key no row accounts for', () => {
+      const world = cleanWorld();
+      expect(only(orphan(world, uploadKey(bob, uploadId('never-recorded'))), 'object.orphan')).toMatchObject([{ ownerId: bob, reason: 'no_upload_row' }]);
+      expect(only(orphan(world, packageKey(alice, world.succeeded.id)), 'object.orphan')).toMatchObject([{ ownerId: alice, reason: 'package_released' }]);
+      expect(only(orphan(world, `trainings/${'0'.repeat(32)}/p-x/training.zip`), 'object.orphan')).toMatchObject([{ ownerId: null, reason: 'no_pipeline' }]);
+      expect(only(orphan(world, stagingKey(bob, uploadId('slot'))), 'object.orphan')).toMatchObject([{ reason: 'abandoned_staging' }]);
+      expect(only(orphan(world, 'somebody/else.jpg'), 'object.orphan')).toMatchObject([{ ownerId: null, reason: 'unknown_key' }]);
+      // Bob's photo filed under Alice's reference is not Bob's upload, nor Alice's.
+      expect(only(orphan(world, uploadKey(alice, uploadId('bob-1'))), 'object.orphan')).toMatchObject([{ ownerId: alice, reason: 'no_upload_row' }]);
+    });
+
+    it('object.orphan for a deleted upload whose object is still stored', () => {
+      const world = cleanWorld();
+      const uploads = world.snapshot.uploads.map((u) => (u.id === 'bob-1' ? { ...u, status: 'deleted' as const, deletedAt: longAgo } : u));
+      expect(only(findViolations({ ...world.snapshot, uploads }, policy), 'object.orphan')).toMatchObject([{ reason: 'upload_deleted', ownerId: bob }]);
+    });
+
+    it('does not judge objects inside the grace period (a write in flight)', () => {
+      const world = cleanWorld();
+      expect(orphan(world, uploadKey(bob, uploadId('in-flight')), new Date(now.getTime() - policy.graceMs + 1))).toEqual([]);
+    });
+
+    it('row.object_missing for a stored upload and for a package still needed', () => {
+      const world = cleanWorld();
+      const objects = world.snapshot.objects.filter((o) => o.key !== uploadKey(bob, uploadId('bob-2')));
+      expect(only(findViolations({ ...world.snapshot, objects }, policy), 'row.object_missing')).toEqual([
+        { kind: 'row.object_missing', ownerId: bob, key: uploadKey(bob, uploadId('bob-2')), row: { type: 'upload', uploadId: 'bob-2' } },
+      ]);
+      const builder = aPipeline().ownedBy(bob).withId('p-bob');
+      const training = { ...builder.training('trn-bob'), updatedAt: new Date(now.getTime() - 2 * HOUR) };
+      const uploads = [...world.snapshot.uploads, ...builder.uploads()];
+      const withTraining: AuditSnapshot = {
+        ...world.snapshot,
+        uploads,
+        objects: uploads.map((u) => ({ key: uploadKey(u.ownerId, u.id), byteSize: u.byteSize, lastModified: longAgo })),
+        pipelines: [...world.snapshot.pipelines, training],
+        trainings: [...world.snapshot.trainings, { trainerTrainingId: 'trn-bob', destination: training.destination, webhook: policy.webhookUrl, status: 'processing', outputVersion: null, createdAt: longAgo }],
+      };
+      expect(only(findViolations(withTraining, policy), 'row.object_missing')).toMatchObject([{ row: { type: 'package', pipelineId: 'p-bob' } }]);
+    });
+
+    it('row.object_size_differs when the stored object is not the recorded size', () => {
+      const world = cleanWorld();
+      const objects = world.snapshot.objects.map((o) => (o.key === uploadKey(bob, uploadId('bob-1')) ? { ...o, byteSize: o.byteSize + 1 } : o));
+      expect(only(findViolations({ ...world.snapshot, objects }, policy), 'row.object_size_differs')).toMatchObject([{ uploadId: 'bob-1', ownerId: bob }]);
+    });
+  });
+
+  describe('training.unknown', () => {
+    const stranger = (webhook: string | null) => ({
+      trainerTrainingId: 'trn-stranger',
+      destination: destinationFor(perOwner, bob),
+      webhook,
+      status: 'processing',
+      outputVersion: null,
+      createdAt: longAgo,
+    });
+
+    it('finds a training reporting to our webhook that no pipeline submitted', () => {
+      const world = cleanWorld();
+      const snapshot = { ...world.snapshot, trainings: [...world.snapshot.trainings, stranger(policy.webhookUrl)] };
+      expect(only(findViolations(snapshot, policy), 'training.unknown')).toMatchObject([{ trainerTrainingId: 'trn-stranger', ownerId: bob }]);
+    });
+
+    it('ignores trainings reporting elsewhere, and skips the check without a webhook URL', () => {
+      const world = cleanWorld();
+      expect(findViolations({ ...world.snapshot, trainings: [...world.snapshot.trainings, stranger('https://other.example/hook')] }, policy)).toEqual([]);
+      const snapshot = { ...world.snapshot, trainings: [...world.snapshot.trainings, stranger(policy.webhookUrl)] };
+      expect(findViolations(snapshot, { ...policy, webhookUrl: null })).toEqual([]);
+    });
+  });
+
+  it('row.unreadable: an owner table that could not be read back is reported as such', () => {
+    const world = cleanWorld();
+    const unreadable = [{ ownerId: bob, table: 'pipelines' as const, detail: 'stored state of pipeline p-bob is malformed' }];
+    expect(only(findViolations({ ...world.snapshot, unreadable }, policy), 'row.unreadable')).toEqual([{ kind: 'row.unreadable', ...unreadable[0]! }]);
+  });
+
+  it('every kind has a description', () => {
+    expect(Object.keys(AUDIT_VIOLATION_KINDS)).toHaveLength(12);
+    expect(Object.values(AUDIT_VIOLATION_KINDS).every((text) => text.length > 10)).toBe(true);
+  });
+});
+
+describe('destinationsToAudit', () => {
+  it('covers known owners, recorded pipelines and our account\'s destinations the trainer names, each once', () => {
+    const stranger = ownerId('stranger-with-no-rows');
+    const strangerDestination = destinationFor(perOwner, stranger);
+    const pipeline = aPipeline().ownedBy(alice).queued();
+    const found = destinationsToAudit(perOwner, [alice, bob], [pipeline], [
+      { trainerTrainingId: 't1', destination: null, webhook: null, status: 'succeeded', outputVersion: `${destinationRef(strangerDestination)}:abc`, createdAt: null },
+      { trainerTrainingId: 't2', destination: { owner: 'not-us', name: 'x' }, webhook: null, status: 'succeeded', outputVersion: null, createdAt: null },
+    ]);
+    expect(found.map(destinationRef).sort()).toEqual(
+      [destinationFor(perOwner, alice), destinationFor(perOwner, bob), strangerDestination].map(destinationRef).sort(),
+    );
+  });
+
+  it('includes the shared destination even with no owners', () => {
+    expect(destinationsToAudit({ kind: 'shared', account: ACCOUNT, model: 'everyone' }, [], [], [])).toEqual([{ owner: ACCOUNT, name: 'everyone' }]);
+  });
+});

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import {
+  auditIntegrity,
+  destinationFor,
+  destinationRef,
+  getTraining,
+  listModels,
+  ModelId,
+  quarantineModel,
+  releaseModel,
+  uploadKey,
+  type AuditPolicy,
+  type AuditViolation,
+  type Model,
+  type PipelineId,
+} from '@selfie-lora/core';
+import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
+import { advanceTo, alice, bob, errorCode, owner, startedPipeline, storedState, trainingFor, uploadPhotos } from '../support/memory-core-fixtures.js';
+
+// The audit use case over the in-memory adapters: every source is read, broken states planted out
+// of band (tamper, plantVersion, setBytes) are reported, and only --quarantine changes anything.
+
+const WEBHOOK = 'https://service.example/v1/webhooks/replicate';
+const policy: AuditPolicy = { stuckAfterMs: 24 * 3_600_000, graceMs: 60_000, webhookUrl: WEBHOOK };
+
+function core(): MemoryCore {
+  return createMemoryCore({ config: { minPhotos: 3 }, webhookUrl: WEBHOOK });
+}
+
+/** Alice trains to a model (package cleaned up); Bob only uploads. The clock moves past the grace period. */
+async function trainedWorld(): Promise<{ c: MemoryCore; model: Model; pipelineId: PipelineId }> {
+  const c = core();
+  const { pipeline } = await startedPipeline(c, alice, [1, 2, 3]);
+  await advanceTo(c, pipeline.id, 'training');
+  c.trainer.finish(trainingFor(c, pipeline.id).id, 'succeeded');
+  await advanceTo(c, pipeline.id, 'succeeded');
+  await uploadPhotos(c, bob, [4, 5]);
+  c.clock.advance(2 * 60_000);
+  const model = (await listModels(c.deps, alice))._unsafeUnwrap()[0]!;
+  return { c, model, pipelineId: pipeline.id };
+}
+
+const audit = async (c: MemoryCore, quarantine = false) => (await auditIntegrity(c.deps, { policy, quarantine }))._unsafeUnwrap();
+const kinds = (violations: readonly AuditViolation[]) => violations.map((v) => v.kind).sort();
+
+describe('auditIntegrity over the in-memory adapters', () => {
+  it('reports nothing for a service that only did what it should, and says what it scanned', async () => {
+    const { c } = await trainedWorld();
+    const report = await audit(c);
+    expect(report.violations).toEqual([]);
+    expect(report.scanned).toMatchObject({ owners: 2, uploads: 5, pipelines: 1, models: 1, objects: 5, trainings: 1, destinations: 2, versions: 1 });
+    expect(report.quarantined).toEqual([]);
+  });
+
+  it('finds the incident: a version at the destination of an owner with no uploads, and the training behind it', async () => {
+    const { c } = await trainedWorld();
+    const stranger = owner('carol-never-uploaded');
+    const destination = destinationFor(c.deps.config.destinationStrategy, stranger);
+    const version = c.trainer.plantVersion(destination);
+    c.trainer.plantTraining({ destination, webhook: WEBHOOK, status: 'succeeded', outputVersion: version });
+    const report = await audit(c);
+    expect(kinds(report.violations)).toEqual(['training.unknown', 'version.unrecorded']);
+    // Carol has no row at all, so only the trainer's training names her destination.
+    expect(report.violations.find((v) => v.kind === 'version.unrecorded')).toMatchObject({ version, destination: destinationRef(destination), ownerId: null });
+  });
+
+  it('quarantines exactly the implicated model, hides it from its owner, deletes nothing, and is reversible', async () => {
+    const { c, model, pipelineId } = await trainedWorld();
+    await c.db.tamper((tables) => {
+      const stored = tables.models.get(model.id)!;
+      tables.models.set(model.id, { ...stored, trainingSet: [...stored.trainingSet, { uploadId: c.db.snapshot().uploads.find((u) => u.ownerId === bob)!.id, sha256: stored.trainingSet[0]!.sha256 }] });
+    });
+    const before = storedState(c);
+    const readOnly = await audit(c);
+    expect(kinds(readOnly.violations)).toEqual(['model.foreign_upload', 'model.provenance_mismatch']);
+    expect(storedState(c)).toEqual(before);
+
+    const report = await audit(c, true);
+    expect(report.quarantined).toEqual([model.id]);
+    expect((await listModels(c.deps, alice))._unsafeUnwrap()).toEqual([]);
+    expect((await getTraining(c.deps, alice, pipelineId))._unsafeUnwrap().model).toBeNull();
+    const after = storedState(c);
+    expect(after.objects).toEqual(before.objects);
+    expect(after.rows.models).toMatchObject([{ id: model.id, status: 'quarantined', quarantineReason: 'audit: model.foreign_upload, model.provenance_mismatch' }]);
+    // A second run reports the same and quarantines nothing new.
+    const again = await audit(c, true);
+    expect(kinds(again.violations)).toEqual(kinds(report.violations));
+    expect(again.quarantined).toEqual([]);
+
+    await releaseModel(c.deps, { modelId: model.id });
+    expect((await listModels(c.deps, alice))._unsafeUnwrap().map((m) => m.id)).toEqual([model.id]);
+  });
+
+  it('reports storage drift: an orphan object, a missing one, and one of another size', async () => {
+    const { c } = await trainedWorld();
+    const [first, second] = c.db.snapshot().uploads.filter((u) => u.ownerId === bob);
+    c.store.setBytes(uploadKey(bob, 'ghost' as never), new Uint8Array([1, 2, 3]), { lastModified: new Date(0) });
+    await c.store.delete(uploadKey(bob, first!.id));
+    c.store.setBytes(uploadKey(bob, second!.id), new Uint8Array(7), { lastModified: new Date(0) });
+    expect(kinds((await audit(c)).violations)).toEqual(['object.orphan', 'row.object_missing', 'row.object_size_differs']);
+  });
+
+  it('fails as a whole, changing nothing, when a source cannot be read completely', async () => {
+    const { c, model } = await trainedWorld();
+    await c.db.tamper((tables) => tables.models.set(model.id, { ...tables.models.get(model.id)!, trainingSet: [] }));
+    const before = storedState(c);
+    c.trainer.faults.failNext('listVersions');
+    expect(errorCode(await auditIntegrity(c.deps, { policy, quarantine: true }))).toBe('trainer.unavailable');
+    c.store.faults.failNext('list');
+    expect(errorCode(await auditIntegrity(c.deps, { policy, quarantine: true }))).toBe('storage.unavailable');
+    expect(storedState(c)).toEqual(before);
+  });
+});
+
+describe('quarantineModel / releaseModel', () => {
+  it('refuses unknown models and unusable reasons, changing nothing', async () => {
+    const { c, model } = await trainedWorld();
+    const before = storedState(c);
+    expect(errorCode(await quarantineModel(c.deps, { modelId: ModelId.parse('nope')._unsafeUnwrap(), reason: 'x' }))).toBe('model.not_found');
+    expect(errorCode(await releaseModel(c.deps, { modelId: ModelId.parse('nope')._unsafeUnwrap() }))).toBe('model.not_found');
+    for (const reason of ['', '   ', 'a'.repeat(501), 'line\nbreak', 'nul\u0000']) {
+      expect(errorCode(await quarantineModel(c.deps, { modelId: model.id, reason }))).toBe('model.invalid_quarantine_reason');
+    }
+    expect(storedState(c)).toEqual(before);
+  });
+
+  it('is idempotent both ways and keeps the first reason', async () => {
+    const { c, model } = await trainedWorld();
+    const first = (await quarantineModel(c.deps, { modelId: model.id, reason: '  looks like a stranger  ' }))._unsafeUnwrap();
+    expect(first).toMatchObject({ status: 'quarantined', quarantineReason: 'looks like a stranger' });
+    const second = (await quarantineModel(c.deps, { modelId: model.id, reason: 'other' }))._unsafeUnwrap();
+    expect(second).toEqual(first);
+    expect((await releaseModel(c.deps, { modelId: model.id }))._unsafeUnwrap()).toMatchObject({ status: 'active', quarantineReason: null });
+    const released = (await releaseModel(c.deps, { modelId: model.id }))._unsafeUnwrap();
+    expect(released.status).toBe('active');
+    expect(c.log.events.filter((e) => e.kind.startsWith('model.')).map((e) => e.kind)).toEqual(['model.quarantined', 'model.released']);
+  });
+});
