@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Weakens one core check per invariant (I1-I8) in a scratch copy of the repo, runs the core and
-cross-package tests against it, and reports which tests caught each mutant. A mutant that no
-test catches is an invariant that is not really tested.
+"""Weakens one core check per invariant (I1-I8), or removes one audit detector (A:<kind>), in a
+scratch copy of the repo, runs the core and cross-package tests against it, and reports which
+tests caught each mutant. A mutant that no test catches is a rule that is not really tested.
 
-Usage: python3 scripts/invariant-mutants.py [I1 I2 ...]   (needs `npm ci` done in the repo)
+Usage: python3 scripts/invariant-mutants.py [I1 I2 ... | audit]   (needs `npm ci` done in the repo)
 """
 import json, os, shutil, subprocess, sys, tempfile
 
@@ -45,13 +45,34 @@ MUTANTS = {
            "okAsync(undefined),",
            'start no longer checks for an active pipeline before writing'),
 }
+# Audit detectors: each mutant drops one kind of finding; run against the audit's own tests.
+FINDINGS = f'{CORE}/domain/audit-findings.ts'
+AUDIT_TESTS = ['packages/core/test/audit-findings.test.ts', 'test/core/audit-integrity.test.ts']
+for kind, anchor in [
+    ('version.unrecorded', "found.push({\n      kind: 'version.unrecorded',"),
+    ('training.unknown', "found.push({\n        kind: 'training.unknown',"),
+    ('model.pipeline_not_succeeded', "found.push({ kind: 'model.pipeline_not_succeeded'"),
+    ('model.empty_training_set', "found.push({ kind: 'model.empty_training_set'"),
+    ('model.foreign_upload', "found.push({ kind: 'model.foreign_upload'"),
+    ('model.provenance_mismatch', "found.push({ kind: 'model.provenance_mismatch'"),
+    ('pipeline.manifest_mismatch', "found.push({ kind: 'pipeline.manifest_mismatch'"),
+    ('pipeline.stuck', "found.push({ kind: 'pipeline.stuck'"),
+    ('object.orphan', "found.push({ kind: 'object.orphan'"),
+    ('row.object_missing/upload', "found.push({ kind: 'row.object_missing', ownerId: upload.ownerId"),
+    ('row.object_missing/package', "found.push({ kind: 'row.object_missing', ownerId: pipeline.ownerId"),
+    ('row.object_size_differs', "found.push({ kind: 'row.object_size_differs'"),
+    ('row.unreadable', "...snapshot.unreadable.map((row): AuditViolation => ({ kind: 'row.unreadable', ...row })),"),
+]:
+    weakened = '...[],' if kind == 'row.unreadable' else anchor.replace('found.push(', '([] as unknown[]).push(')
+    MUTANTS[f'A:{kind}'] = (FINDINGS, anchor, weakened, f'the audit no longer reports {kind}', AUDIT_TESTS)
+
 EXTRA_IMPORT = {'I7': ("import { verifyPackage } from '../domain/training-package.js';",
                        "import { restoreVerifiedPackage, verifyPackage } from '../domain/training-package.js';")}
 
 
 def run(invariant: str) -> dict:
-    path, original, weakened, what = MUTANTS[invariant]
-    scratch = tempfile.mkdtemp(prefix=f'mutant-{invariant}-')
+    path, original, weakened, what, *only = MUTANTS[invariant]
+    scratch = tempfile.mkdtemp(prefix='mutant-' + ''.join(c if c.isalnum() else '-' for c in invariant) + '-')
     try:
         shutil.copytree(ROOT, scratch, dirs_exist_ok=True, symlinks=True,
                         ignore=shutil.ignore_patterns('node_modules', '.git', 'reports', 'dist', 'bench'))
@@ -64,7 +85,7 @@ def run(invariant: str) -> dict:
             text = text.replace(*EXTRA_IMPORT[invariant])
         open(target, 'w').write(text)
         report = os.path.join(scratch, 'mutant.json')
-        subprocess.run(['npx', 'vitest', 'run', '--project', 'core', '--project', 'tests',
+        subprocess.run(['npx', 'vitest', 'run', '--project', 'core', '--project', 'tests', *(only[0] if only else []),
                         '--reporter=json', f'--outputFile={report}'],
                        cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result = json.load(open(report))
@@ -76,7 +97,7 @@ def run(invariant: str) -> dict:
 
 
 if __name__ == '__main__':
-    chosen = sys.argv[1:] or list(MUTANTS)
+    chosen = [name for name in MUTANTS if name.startswith('A:')] if sys.argv[1:] == ['audit'] else sys.argv[1:] or list(MUTANTS)
     survivors = 0
     for inv in chosen:
         outcome = run(inv)
