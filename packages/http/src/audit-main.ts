@@ -1,9 +1,8 @@
 // `npm run audit`: one reconciliation of the service's PostgreSQL, S3 and Replicate, for people
 // (a table) or machines (--json), optionally quarantining what it implicates. Like the worker it
 // needs the real services' settings: an embedded PostgreSQL belongs to its `npm start` process.
-import { createServiceContainer } from '@selfie-lora/adapters';
 import { AUDIT_USAGE, parseAuditArgs, runAuditCommand } from './audit/audit-command.js';
-import { configure } from './start/configure.js';
+import { openSharedServices } from './start/open-shared-services.js';
 
 async function main(): Promise<number> {
   const options = parseAuditArgs(process.argv.slice(2)).match(
@@ -18,22 +17,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${AUDIT_USAGE}\n`);
     return 0;
   }
-  const env = configure(process.env).match(
-    (valid) => valid,
-    (problems) => {
-      process.stderr.write(`${problems}\n`);
-      return null;
-    },
-  );
-  if (env === null) return 2;
-  const container = await createServiceContainer(env).match(
-    (built) => built,
-    (failure) => {
-      process.stderr.write(`The audit could not start: ${failure.message}\n`);
-      return null;
-    },
-  );
-  if (container === null) return 2;
+  const opened = await openSharedServices('the audit', process.env, (text) => process.stderr.write(`${text}\n`));
+  if (opened === null) return 2;
+  const { container } = opened;
   try {
     const run = await runAuditCommand(container.deps, container.auditPolicy, options);
     process.stdout.write(run.output);
