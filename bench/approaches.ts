@@ -8,14 +8,15 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ZipArchive } from 'archiver';
 import JSZip from 'jszip';
-import { S3Packager, type S3Bucket } from '../packages/adapters/src/s3/index.js';
+import { S3ObjectStore, S3Packager, type S3Bucket, type UploadTuning } from '../packages/adapters/src/s3/index.js';
 import type { Photo } from './photo-sets.js';
 
-export const approachNames = ['raw-copy', 's3-packager', 'jszip', 'archiver'] as const;
+export const approachNames = ['raw-copy', 'raw-copy-parts', 's3-packager', 'jszip', 'archiver'] as const;
 export type ApproachName = (typeof approachNames)[number];
 
 export const approachLabels: Record<ApproachName, string> = {
   'raw-copy': 'raw S3 copy (no ZIP)',
+  'raw-copy-parts': 'raw S3 copy via our part writer',
   's3-packager': 'S3Packager build + readBack',
   jszip: 'JSZip STORE in memory',
   archiver: 'archiver level 9 -> file -> upload',
@@ -34,6 +35,26 @@ export interface ApproachOutcome {
   readonly phases: Record<string, number>;
   /** Only our packager checks what it wrote; `null` where the approach does not. */
   readonly verified: { readonly ok: boolean; readonly detail: string } | null;
+}
+
+/**
+ * `BENCH_UPLOAD_TUNING="partSize=8388608,queueSize=2"`: tuning for our part writer (S3Packager and
+ * the raw copy through it), for experiments. Unset, both run with the adapter's defaults, as
+ * the service does.
+ */
+export function uploadTuning(): UploadTuning {
+  const text = process.env['BENCH_UPLOAD_TUNING']?.trim();
+  if (!text) return {};
+  const tuning: Record<string, number> = {};
+  for (const pair of text.split(',')) {
+    const [name, value] = pair.split('=').map((part) => part.trim());
+    const number = Number(value);
+    if ((name !== 'partSize' && name !== 'queueSize') || !Number.isInteger(number) || number < 1) {
+      throw new Error(`BENCH_UPLOAD_TUNING: expected partSize=<bytes>,queueSize=<n>, got ${pair}`);
+    }
+    tuning[name] = number;
+  }
+  return tuning;
 }
 
 /** The same lib-storage Upload (default 5 MiB parts, 4 in flight) for every approach. */
@@ -57,9 +78,29 @@ async function rawCopy(s3: S3Bucket, job: ApproachJob): Promise<ApproachOutcome>
   return { bytesOut, phases: {}, verified: null };
 }
 
+/**
+ * Not a yardstick, a control: the same copy through the project's own upload path (S3ObjectStore.put,
+ * hence our part writer), to tell what the ZIP costs from what the writer saves against lib-storage.
+ */
+async function rawCopyThroughParts(s3: S3Bucket, job: ApproachJob): Promise<ApproachOutcome> {
+  const store = new S3ObjectStore(s3, uploadTuning());
+  let bytesOut = 0;
+  for (const photo of job.photos) {
+    const key = `${job.outputPrefix}/${photo.name}`;
+    const put = await store.put(key, await download(s3, photo.key), { maxBytes: photo.byteSize }).match(
+      (facts) => facts,
+      (error) => {
+        throw new Error(`put ${key}: ${error.code}: ${error.detail ?? error.message}`);
+      },
+    );
+    bytesOut += put.byteSize;
+  }
+  return { bytesOut, phases: {}, verified: null };
+}
+
 /** Ours: streaming store-mode ZIP into a multipart upload, then read back through the central directory. */
 async function s3Packager(s3: S3Bucket, job: ApproachJob): Promise<ApproachOutcome> {
-  const packager = new S3Packager(s3);
+  const packager = new S3Packager(s3, uploadTuning());
   const key = `${job.outputPrefix}/package.zip`;
   const sources = job.photos.map((photo) => ({ name: photo.name, key: photo.key }));
   const started = performance.now();
@@ -134,6 +175,7 @@ async function archiverToFile(s3: S3Bucket, job: ApproachJob): Promise<ApproachO
 
 export const approaches: Record<ApproachName, (s3: S3Bucket, job: ApproachJob) => Promise<ApproachOutcome>> = {
   'raw-copy': rawCopy,
+  'raw-copy-parts': rawCopyThroughParts,
   's3-packager': s3Packager,
   jszip,
   archiver: archiverToFile,

@@ -2,8 +2,9 @@
 // approaches, on photo sets in a local S3 server. See docs/benchmarks.md.
 //   BENCH_QUICK=1           one small set (5 x 1 MiB), one run: a smoke test
 //   BENCH_RUNS=n            runs per approach and set (default 3, quick 1); medians are reported
-//   BENCH_APPROACHES=a,b    a subset of raw-copy,s3-packager,jszip,archiver (raw-copy always runs)
+//   BENCH_APPROACHES=a,b    a subset of raw-copy,raw-copy-parts,s3-packager,jszip,archiver (raw-copy always runs)
 //   BENCH_SETS=20x10,50x20  a subset of the full sets (count x MiB each)
+//   BENCH_UPLOAD_TUNING=partSize=<bytes>,queueSize=<n>  our part writer's tuning (default: the adapter's)
 //   BENCH_NODE_ARGS="..."   extra Node flags for each worker (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -89,7 +90,7 @@ async function benchSet(s3: S3Bucket, store: S3ObjectStore, set: PhotoSet, optio
       const verified = answer.outcome.verified ? `, verified: ${answer.outcome.verified.ok ? 'yes' : `NO (${answer.outcome.verified.detail})`}` : '';
       console.log(
         `  run ${run + 1}/${options.runs} ${approachLabels[approach].padEnd(36)} ${(answer.wallMs / 1000).toFixed(2)} s, ` +
-          `CPU ${(answer.cpuMs / 1000).toFixed(2)} s, RSS +${(answer.rss.growth / MiB).toFixed(1)} MiB${verified}`,
+          `CPU ${(answer.cpuMs / 1000).toFixed(2)} s, RSS +${(answer.rss.growth / MiB).toFixed(1)} MiB (after GC +${(answer.rss.retained / MiB).toFixed(1)})${verified}`,
       );
     }
   }

@@ -19,6 +19,8 @@ export interface ApproachSummary {
   readonly vsRawCopy: number;
   readonly medianPhasesMs: Record<string, number>;
   readonly maxRssGrowth: number;
+  /** Highest RSS left after the work and a forced GC, over the baseline. */
+  readonly maxRetained: number;
   /** Highest absolute RSS of any run: steadier than the growth, whose baseline moves by a few tens of MiB. */
   readonly maxPeakRss: number;
   readonly bytesOut: number;
@@ -68,6 +70,7 @@ export function summarizeSet(
       vsRawCopy: rawMs / wall,
       medianPhasesMs: Object.fromEntries(phaseNames.map((name) => [name, median(runs.map((run) => run.outcome.phases[name] ?? 0))])),
       maxRssGrowth: Math.max(...runs.map((run) => run.rss.growth)),
+      maxRetained: Math.max(...runs.map((run) => run.rss.retained)),
       maxPeakRss: Math.max(...runs.map((run) => run.rss.peak)),
       bytesOut: runs[0]?.outcome.bytesOut ?? 0,
       verified: verifiedRuns.every((verified) => verified === null) ? null : verifiedRuns.every((verified) => verified?.ok === true),
@@ -86,7 +89,7 @@ function row(cells: readonly string[], widths: readonly number[]): string {
 }
 
 export function renderSet(summary: SetSummary): string {
-  const header = ['approach', 'wall s (median)', 'min-max s', 'MiB/s', 'vs raw', 'CPU s', 'RSS growth MiB', 'peak RSS MiB', 'verified'];
+  const header = ['approach', 'wall s (median)', 'min-max s', 'MiB/s', 'vs raw', 'CPU s', 'RSS growth MiB', 'peak RSS MiB', 'after GC MiB', 'verified'];
   const rows = summary.approaches.map((entry) => [
     entry.label,
     seconds(entry.medianWallMs),
@@ -96,6 +99,7 @@ export function renderSet(summary: SetSummary): string {
     seconds(entry.medianCpuMs),
     mib(entry.maxRssGrowth),
     mib(entry.maxPeakRss),
+    mib(entry.maxRetained),
     entry.verified === null ? '-' : entry.verified ? 'yes' : 'NO',
   ]);
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((cells) => cells[i]!.length)));
@@ -108,6 +112,8 @@ export function renderSet(summary: SetSummary): string {
     row(header, widths),
     row(widths.map((width) => '-'.repeat(width)), widths),
     ...rows.map((cells) => row(cells, widths)),
+    'RSS growth per run (MiB, in run order):',
+    ...summary.approaches.map((entry) => `  ${entry.label}: ${entry.runs.map((run) => mib(run.rss.growth)).join(', ')}`),
     'median phases:',
     ...phases,
     summary.packagerBuildOnlyVsRawCopy === null ? '' : `S3Packager build alone vs raw copy: ${summary.packagerBuildOnlyVsRawCopy.toFixed(2)}x`,

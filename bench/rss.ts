@@ -8,6 +8,11 @@ export interface RssReading {
   /** Highest RSS during the work. */
   readonly peak: number;
   readonly growth: number;
+  /**
+   * RSS after the work and two more full GCs, minus `before`: what the work left behind once its
+   * garbage is collected (heap pages V8 keeps, allocator caches). A leak would show here.
+   */
+  readonly retained: number;
   /** How the peak was found: the kernel's high-water mark, or sampling. */
   readonly source: 'maxrss' | 'sampled';
   readonly samples: number;
@@ -20,6 +25,16 @@ function maxRss(): number {
   return resourceUsage().maxRSS * 1024;
 }
 
+/** RSS after two full collections with a turn of the event loop between (steadier than one). Needs --expose-gc. */
+async function rssAfterGc(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run the worker with --expose-gc: RSS is measured after forced collections');
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  return process.memoryUsage.rss();
+}
+
 /**
  * Peak RSS growth of this process during `work`. Samples every 20 ms, and also reads the
  * kernel's high-water mark: if that rose during the work, it is the exact peak (a sampler can miss
@@ -27,12 +42,7 @@ function maxRss(): number {
  * high, and the samples are the best we know.
  */
 export async function measureRss<T>(work: () => Promise<T>): Promise<{ value: T; rss: RssReading }> {
-  // Two full collections with a turn of the event loop between: a steadier baseline than one.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  await new Promise((resolve) => setImmediate(resolve));
-  gc?.();
-  const before = process.memoryUsage.rss();
+  const before = await rssAfterGc();
   const highBefore = maxRss();
   let sampled = before;
   let atPeakSample = process.memoryUsage();
@@ -53,7 +63,9 @@ export async function measureRss<T>(work: () => Promise<T>): Promise<{ value: T;
     const highAfter = maxRss();
     const rose = highAfter > highBefore;
     const peak = rose ? Math.max(highAfter, sampled) : sampled;
-    return { value, rss: { before, peak, growth: peak - before, source: rose ? 'maxrss' : 'sampled', samples, atPeakSample } };
+    clearInterval(timer);
+    const retained = (await rssAfterGc()) - before;
+    return { value, rss: { before, peak, growth: peak - before, retained, source: rose ? 'maxrss' : 'sampled', samples, atPeakSample } };
   } finally {
     clearInterval(timer);
   }

@@ -13,6 +13,7 @@ import {
   type AuditViolation,
   type Model,
   type PipelineId,
+  type UnitOfWork,
 } from '@selfie-lora/core';
 import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
 import { advanceTo, alice, bob, errorCode, owner, startedPipeline, storedState, trainingFor, uploadPhotos } from '../support/memory-core-fixtures.js';
@@ -89,6 +90,44 @@ describe('auditIntegrity over the in-memory adapters', () => {
 
     await releaseModel(c.deps, { modelId: model.id });
     expect((await listModels(c.deps, alice))._unsafeUnwrap().map((m) => m.id)).toEqual([model.id]);
+  });
+
+  it('quarantines every other implicated model when one cannot be changed, and reports that one', async () => {
+    const { c, model } = await trainedWorld();
+    const dave = owner('dave');
+    const { pipeline } = await startedPipeline(c, dave, [6, 7, 8]);
+    await advanceTo(c, pipeline.id, 'training');
+    c.trainer.finish(trainingFor(c, pipeline.id).id, 'succeeded');
+    await advanceTo(c, pipeline.id, 'succeeded');
+    c.clock.advance(2 * 60_000);
+    const davesModel = (await listModels(c.deps, dave))._unsafeUnwrap()[0]!;
+    // Both models name a photo of Bob's.
+    const bobsPhoto = c.db.snapshot().uploads.find((u) => u.ownerId === bob)!;
+    await c.db.tamper((tables) => {
+      for (const id of [model.id, davesModel.id]) {
+        const stored = tables.models.get(id)!;
+        tables.models.set(id, { ...stored, trainingSet: [...stored.trainingSet, { uploadId: bobsPhoto.id, sha256: bobsPhoto.sha256 }] });
+      }
+    });
+    // The database goes away for the first quarantine only (transaction 1 read the rows).
+    let transactions = 0;
+    const flaky: UnitOfWork = {
+      transaction: (work) => {
+        transactions += 1;
+        if (transactions === 2) c.db.faults.failNext('transaction');
+        return c.deps.uow.transaction(work);
+      },
+    };
+    const report = (await auditIntegrity({ ...c.deps, uow: flaky }, { policy, quarantine: true }))._unsafeUnwrap();
+    expect(report.quarantineFailed).toMatchObject([{ modelId: model.id, code: 'persistence.unavailable' }]);
+    expect(report.quarantineFailed).toHaveLength(1);
+    expect(report.quarantined).toEqual([davesModel.id]);
+    expect(c.db.snapshot().models.map((m) => [m.id, m.status]).sort()).toEqual(
+      [
+        [model.id, 'active'],
+        [davesModel.id, 'quarantined'],
+      ].sort(),
+    );
   });
 
   it('reports storage drift: an orphan object, a missing one, and one of another size', async () => {

@@ -8,7 +8,9 @@ import {
   runPipeline,
   type PipelineStatus,
   type TrainingPipeline,
+  type UnitOfWork,
 } from '@selfie-lora/core';
+import { okAsync } from 'neverthrow';
 import type { MemoryCore } from '@selfie-lora/adapters';
 import {
   advanceTo,
@@ -107,6 +109,30 @@ describe('cancelTraining', () => {
     // Whatever the trainer accepted meanwhile must not keep running for a canceled pipeline.
     const running = [...core.trainer.trainings.values()].filter((t) => t.status === 'starting' || t.status === 'processing');
     expect(running).toEqual([]);
+  });
+
+  // In Postgres a worker's step can commit between the cancel's read and its write (the memory
+  // database runs transactions one at a time, so the stale read is staged here). The owner
+  // asked to cancel: that must not come back as "changed at the same time".
+  it('re-reads and cancels when a worker step commits between its read and its write', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    const before = storedPipeline(core, pipeline.id);
+    await advanceTo(core, pipeline.id, 'packaging');
+    let staleReads = 2;
+    const racing: UnitOfWork = {
+      transaction: (work) =>
+        core.deps.uow.transaction((repos) =>
+          work({
+            ...repos,
+            pipelines: { ...repos.pipelines, get: (ownerId, id) => (staleReads-- > 0 ? okAsync(before) : repos.pipelines.get(ownerId, id)) },
+          }),
+        ),
+    };
+    const canceled = (await cancelTraining({ ...core.deps, uow: racing }, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrap();
+    expect(staleReads).toBe(-1);
+    expect(canceled).toMatchObject({ status: 'canceled', failure: { code: 'training.canceled_by_owner', step: 'package' } });
+    expect(storedPipeline(core, pipeline.id)).toMatchObject({ status: 'canceled', failure: canceled.failure });
   });
 });
 

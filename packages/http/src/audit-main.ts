@@ -29,4 +29,10 @@ async function main(): Promise<number> {
   }
 }
 
-process.exit(await main());
+// Anything thrown (a failed close included) means the audit did not run to a verdict: 2, not
+// Node's 1, which cron would read as "violations found".
+const exitCode = await main().catch((cause: unknown) => {
+  process.stderr.write(`The audit could not run: ${cause instanceof Error ? cause.message : String(cause)}\n`);
+  return 2;
+});
+process.exit(exitCode);

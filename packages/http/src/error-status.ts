@@ -54,4 +54,6 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'persistence.conflict': 409,
   'persistence.unavailable': 503,
   'persistence.constraint': 409,
+  // A stored row that no longer parses: our fault, not the caller's, and retrying will not help.
+  'persistence.corrupt': 500,
 };

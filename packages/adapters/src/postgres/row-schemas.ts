@@ -1,6 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 import {
+  domainError,
   errorMessages,
   IMAGE_TYPES,
   trusted,
@@ -12,7 +13,6 @@ import {
   type Sha256,
   type UploadId,
 } from '@selfie-lora/core';
-import { constraint } from './postgres-errors.js';
 
 // Rows are parsed, not cast: a row the schema should have refused (or a column the code no longer
 // understands) becomes an error value instead of a wrongly typed aggregate.
@@ -34,7 +34,7 @@ export const errorCode = z.custom<ErrorCode>((value) => typeof value === 'string
 
 export function parseRow<S extends z.ZodType>(schema: S, row: unknown, what: string): Result<z.output<S>, PersistenceError> {
   const parsed = schema.safeParse(row);
-  return parsed.success ? ok(parsed.data) : err(constraint(`stored ${what} is malformed: ${parsed.error.message}`));
+  return parsed.success ? ok(parsed.data) : err(domainError('persistence.corrupt', `stored ${what} is malformed: ${parsed.error.message}`));
 }
 
 export function parseRows<S extends z.ZodType>(schema: S, rows: readonly unknown[], what: string): Result<z.output<S>[], PersistenceError> {

@@ -62,9 +62,9 @@ describe('outOfBand', () => {
     expect((await read((r) => r.models.findByPipeline(pipeline.id)))._unsafeUnwrap()).toEqual(model);
     const unreadable = (await read((r) => r.pipelines.getById(pipeline.id)))._unsafeUnwrapErr();
     // What the audit gets for such a row: the write-refusal code, the reason only in `detail`.
-    expect(unreadable).toMatchObject({ code: 'persistence.constraint', detail: containing(`stored state of pipeline ${pipeline.id} is malformed`) });
+    expect(unreadable).toMatchObject({ code: 'persistence.corrupt', detail: containing(`stored state of pipeline ${pipeline.id} is malformed`) });
     expect(unreadable.detail).toMatch(/"path": \[\s*"failure"\s*\][\s\S]*expected object, received undefined/);
-    expect((await read((r) => r.pipelines.listByOwner(pipeline.ownerId)))._unsafeUnwrapErr().code).toBe('persistence.constraint');
+    expect((await read((r) => r.pipelines.listByOwner(pipeline.ownerId)))._unsafeUnwrapErr().code).toBe('persistence.corrupt');
   });
 
   it('makes a model reference a failed pipeline that reads back, when the failure is written with the status', async () => {
@@ -119,6 +119,12 @@ describe('outOfBand', () => {
     const trainingSet = [{ uploadId: foreign.id, sha256: foreign.sha256 }];
     await outOfBand(sql, setTrainingSet(JSON.stringify(trainingSet)));
     expect((await read((r) => r.models.getById(model.id)))._unsafeUnwrap()).toEqual({ ...model, trainingSet });
+
+    // Such a model must still go into quarantine: provenance is checked when a model is
+    // inserted, not on the status change that hides it (migration 1714723200000).
+    const forged = { ...model, trainingSet };
+    const hidden = { ...forged, status: 'quarantined' as const, quarantineReason: 'audit: model.foreign_upload' };
+    expect((await read((r) => r.models.update(hidden)))._unsafeUnwrap()).toMatchObject({ status: 'quarantined', trainingSet });
   });
 
   it('rolls everything back and rethrows when a statement fails', async () => {

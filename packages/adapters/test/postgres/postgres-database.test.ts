@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { InitialSchema1714550400000 } from '../../src/postgres/migrations/1714550400000-initial-schema.js';
 import { PipelineSchedule1714636800000 } from '../../src/postgres/migrations/1714636800000-pipeline-schedule.js';
+import { ModelProvenanceOnInsert1714723200000 } from '../../src/postgres/migrations/1714723200000-model-provenance-on-insert.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -44,7 +45,11 @@ describe('opening a database', () => {
       expect(opened).toHaveLength(3);
       const client = await fresh.client();
       const applied = await client.query<{ name: string }>('SELECT name FROM migrations');
-      expect(applied.rows.map((row) => row.name)).toEqual(['InitialSchema1714550400000', 'PipelineSchedule1714636800000']);
+      expect(applied.rows.map((row) => row.name)).toEqual([
+        'InitialSchema1714550400000',
+        'PipelineSchedule1714636800000',
+        'ModelProvenanceOnInsert1714723200000',
+      ]);
     } finally {
       await fresh.drop();
     }
@@ -72,12 +77,14 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new ModelProvenanceOnInsert1714723200000().down(runner);
       await new PipelineSchedule1714636800000().down(runner);
       await new InitialSchema1714550400000().down(runner);
       const left = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
       expect(left.rows).toEqual([{ tablename: 'migrations' }]);
       await new InitialSchema1714550400000().up(runner);
       await new PipelineSchedule1714636800000().up(runner);
+      await new ModelProvenanceOnInsert1714723200000().up(runner);
     } finally {
       await fresh.drop();
     }
@@ -128,7 +135,7 @@ describe('transactions', () => {
     const { p } = await seed.queued(anOwner());
     await sql.query(`UPDATE pipelines SET state = '{"steps": "not a list"}', revision = revision + 1 WHERE id = $1`, [p.id]);
     const result = await db.transaction((r) => r.pipelines.getById(p.id));
-    expect(result._unsafeUnwrapErr()).toMatchObject({ code: 'persistence.constraint', detail: containing('malformed') });
+    expect(result._unsafeUnwrapErr()).toMatchObject({ code: 'persistence.corrupt', detail: containing('malformed') });
   });
 });
 

@@ -1,6 +1,8 @@
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PackageSource } from '@selfie-lora/core';
+import { S3Packager } from '../../src/s3/index.js';
+import { logCommands } from './support/command-log.js';
 import { collect, sha256Of, streamOf } from './support/images.js';
 import { startS3Fixture, type S3Fixture } from './support/local-s3.js';
 
@@ -83,10 +85,32 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
   it('aborts the multipart upload when a source is missing after parts went out: no package is left', async () => {
     const sources = await sourcesOf('gap', [pattern(4 * MiB, 4), pattern(4 * MiB, 5)]);
     const withGap = [...sources, { name: 'ghost.bin', key: 'gap/ghost' }];
-    const error = (await fixture.packager.build('packages/gap.zip', withGap))._unsafeUnwrapErr();
+    const s3 = fixture.connect('when_required');
+    const log = logCommands(s3);
+    const error = (await new S3Packager(s3).build('packages/gap.zip', withGap))._unsafeUnwrapErr();
+    log.stop();
     expect(error.code).toBe('verify.object_missing');
     expect(error.detail).toMatch(/gap\/ghost/);
+    expect(log.inputs('UploadPartCommand')).toHaveLength(1);
+    expect(log.inputs('AbortMultipartUploadCommand').map((input) => input['UploadId'])).toEqual([log.inputs('UploadPartCommand')[0]?.['UploadId']]);
+    expect(log.names()).not.toContain('CompleteMultipartUploadCommand');
     expect((await fixture.store.inspect('packages/gap.zip'))._unsafeUnwrap()).toEqual({ exists: false });
+  });
+
+  it('streams the archive through a fixed set of part buffers: exact-length parts, no more buffers than queueSize', async () => {
+    const contents = [pattern(4 * MiB, 11), pattern(4 * MiB + 3, 12), pattern(4 * MiB + 5, 13), pattern(3 * MiB, 14)];
+    const sources = await sourcesOf('bounded', contents);
+    const s3 = fixture.connect('when_required');
+    const log = logCommands(s3);
+    const packager = new S3Packager(s3, { queueSize: 2 });
+    const written = (await packager.build('packages/bounded.zip', sources))._unsafeUnwrap();
+    log.stop();
+    const parts = log.inputs('UploadPartCommand');
+    expect(parts).toHaveLength(Math.ceil(written.byteSize / (5 * MiB)));
+    expect(parts.reduce((sum, part) => sum + Number(part['ContentLength']), 0)).toBe(written.byteSize);
+    for (const part of parts) expect((part['Body'] as Buffer).byteLength).toBe(part['ContentLength']);
+    expect(new Set(parts.map((part) => (part['Body'] as Buffer).buffer)).size).toBe(2);
+    expect((await packager.readBack('packages/bounded.zip'))._unsafeUnwrap()).toEqual(written);
   });
 
   it('refuses a package altered in place: the entry no longer matches its CRC-32', async () => {

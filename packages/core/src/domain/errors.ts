@@ -50,6 +50,7 @@ export const errorMessages = {
   'persistence.conflict': 'Someone else changed this at the same time. Please try again.',
   'persistence.unavailable': 'The database is not reachable right now. Please try again shortly.',
   'persistence.constraint': 'This change was refused because it would break a data integrity rule.',
+  'persistence.corrupt': 'Some stored data could not be read. It has been kept as it is for an operator to look at.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;

@@ -9,8 +9,9 @@ import type { Upload } from '../domain/upload.js';
  * `persistence.conflict`: a stale revision or a uniqueness rule (one active pipeline per owner,
  * one stored upload per owner and SHA-256) refused the write; nothing was changed.
  * `persistence.constraint`: the storage refused a row that breaks an integrity rule (I1, I6, I7).
+ * `persistence.corrupt`: a stored row no longer reads as what it should be (changed out of band).
  */
-export type PersistenceError = DomainError<'persistence.conflict' | 'persistence.constraint' | 'persistence.unavailable'>;
+export type PersistenceError = DomainError<'persistence.conflict' | 'persistence.constraint' | 'persistence.corrupt' | 'persistence.unavailable'>;
 
 type Stored<T> = ResultAsync<T, PersistenceError>;
 

@@ -30,10 +30,18 @@ export interface AuditReport {
   readonly violations: readonly AuditViolation[];
   /** Models this run put in quarantine (empty unless asked to quarantine). */
   readonly quarantined: readonly ModelId[];
+  /** Models it was asked to quarantine and could not; the others are quarantined all the same. */
+  readonly quarantineFailed: readonly QuarantineFailure[];
+}
+
+export interface QuarantineFailure {
+  readonly modelId: ModelId;
+  readonly code: QuarantineError['code'];
+  readonly message: string;
 }
 
 /** A source that cannot be read completely fails the audit: a partial report would read as clean. */
-export type AuditError = StoreError | TrainerError | QuarantineError;
+export type AuditError = StoreError | TrainerError | PersistenceError;
 
 type Table = AuditSnapshot['unreadable'][number]['table'];
 
@@ -46,14 +54,14 @@ interface Rows {
 }
 
 /**
- * One owner's rows of one table. In a read, `persistence.constraint` means a stored row no
- * longer parses (edited out of band): that is a finding about this owner, not a reason to stop.
+ * One owner's rows of one table. `persistence.corrupt` means a stored row no longer parses
+ * (edited out of band): that is a finding about this owner, not a reason to stop.
  */
 function ownerTable<T>(ownerId: OwnerId, table: Table, read: ResultAsync<readonly T[], PersistenceError>) {
   return read
     .map((rows) => ({ rows, unreadable: [] as AuditSnapshot['unreadable'] }))
     .orElse((error) =>
-      error.code === 'persistence.constraint'
+      error.code === 'persistence.corrupt'
         ? okAsync({ rows: [] as readonly T[], unreadable: [{ ownerId, table, detail: error.detail ?? error.message }] })
         : errAsync(error),
     );
@@ -123,25 +131,36 @@ export function auditIntegrity(
         skipped: input.policy.webhookUrl === null ? ['training.unknown: no webhook URL configured, so trainings cannot be matched to us'] : [],
         violations,
       };
-      return (input.quarantine ? quarantineImplicated(deps, violations) : okAsync([])).map((quarantined) => ({ ...report, quarantined }));
+      const outcome = input.quarantine ? quarantineImplicated(deps, violations) : okAsync({ quarantined: [], quarantineFailed: [] });
+      return outcome.map((quarantine) => ({ ...report, ...quarantine }));
     });
 }
 
-/** Quarantines every active model a violation implicates; returns those it changed. */
-function quarantineImplicated(deps: CoreDeps, violations: readonly AuditViolation[]): ResultAsync<ModelId[], AuditError> {
+type QuarantineOutcome = Pick<AuditReport, 'quarantined' | 'quarantineFailed'>;
+
+/**
+ * Quarantines every active model a violation implicates, one at a time. One model that cannot
+ * be quarantined is reported and does not stop the others from being hidden.
+ */
+function quarantineImplicated(deps: CoreDeps, violations: readonly AuditViolation[]): ResultAsync<QuarantineOutcome, never> {
   const kindsByModel = new Map<ModelId, Set<string>>();
   for (const violation of violations) {
     const modelId = implicatedModel(violation);
     if (modelId !== null) kindsByModel.set(modelId, (kindsByModel.get(modelId) ?? new Set()).add(violation.kind));
   }
-  return inBatches([...kindsByModel.entries()], 1, ([modelId, kinds]) =>
+  type One = { readonly quarantined: ModelId | null; readonly failed: QuarantineFailure | null };
+  return inBatches([...kindsByModel.entries()], 1, ([modelId, kinds]): ResultAsync<One, never> =>
     deps.uow
       .transaction((repos) => repos.models.getById(modelId))
-      .andThen((model) =>
+      .andThen((model): ResultAsync<ModelId | null, QuarantineError> =>
         model === null || model.status === 'quarantined'
           ? okAsync(null)
-          : quarantineModel(deps, { modelId, reason: `audit: ${[...kinds].sort().join(', ')}` })
-              .map((changed) => changed.id),
-      ),
-  ).map((ids) => ids.filter((id) => id !== null));
+          : quarantineModel(deps, { modelId, reason: `audit: ${[...kinds].sort().join(', ')}` }).map((changed) => changed.id),
+      )
+      .map((quarantined): One => ({ quarantined, failed: null }))
+      .orElse((error) => okAsync({ quarantined: null, failed: { modelId, code: error.code, message: error.message } })),
+  ).map((results) => ({
+    quarantined: results.flatMap((r) => (r.quarantined === null ? [] : [r.quarantined])),
+    quarantineFailed: results.flatMap((r) => (r.failed === null ? [] : [r.failed])),
+  }));
 }

@@ -20,6 +20,7 @@ export type RegisterUploadError = DomainError<
   | 'storage.unavailable'
   | 'persistence.conflict'
   | 'persistence.constraint'
+  | 'persistence.corrupt'
   | 'persistence.unavailable'
 >;
 

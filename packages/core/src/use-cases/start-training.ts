@@ -20,6 +20,7 @@ export type StartTrainingError = DomainError<
   | 'verify.upload_missing'
   | 'persistence.conflict'
   | 'persistence.constraint'
+  | 'persistence.corrupt'
   | 'persistence.unavailable'
 >;
 

@@ -8,6 +8,7 @@ export interface AuditReportJson {
   readonly skipped: string[];
   readonly violations: ViolationJson[];
   readonly quarantined: string[];
+  readonly quarantineFailed: { readonly modelId: string; readonly code: string; readonly message: string }[];
 }
 
 /** A violation as JSON: its fields as the core names them, instants as ISO 8601 strings. */
@@ -24,5 +25,6 @@ export function auditReportJson(report: AuditReport): AuditReportJson {
     skipped: [...report.skipped],
     violations: report.violations.map(violationJson),
     quarantined: [...report.quarantined],
+    quarantineFailed: report.quarantineFailed.map((failure) => ({ ...failure })),
   };
 }

@@ -76,5 +76,6 @@ export function auditReportText(report: AuditReport): string {
     lines.push(...kinds.map((kind) => `  ${kind}: ${AUDIT_VIOLATION_KINDS[kind]}`));
   }
   if (report.quarantined.length > 0) lines.push(`Quarantined ${report.quarantined.length} model(s): ${report.quarantined.join(', ')}`);
+  for (const failure of report.quarantineFailed) lines.push(`Could not quarantine ${failure.modelId}: ${failure.code} (${failure.message})`);
   return `${lines.join('\n')}\n`;
 }

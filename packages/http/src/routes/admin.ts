@@ -35,7 +35,10 @@ const auditReportSchema = z
     violations: z.array(
       z.looseObject({ kind: z.enum(kinds), ownerId: z.string().nullable() }).describe('One finding; its other fields are the evidence, by kind'),
     ),
-    quarantined: z.array(z.string()),
+    quarantined: z.array(z.string()).describe('Models this run put in quarantine'),
+    quarantineFailed: z
+      .array(z.object({ modelId: z.string(), code: z.string(), message: z.string() }))
+      .describe('Models this run could not quarantine, and why'),
   })
   .meta({ id: 'AuditReport' });
 
@@ -74,7 +77,9 @@ export function adminRoutes(app: App, { deps, admin, options }: RouteContext): v
         summary: 'Takes one model out of service with a reason (never served; nothing is deleted). Idempotent.',
         security: adminSecurity,
         params: idParams,
-        body: z.object({ reason: z.string().max(2_000) }),
+        // No length bound here: the core judges the reason (1 to 500 characters once trimmed) and
+        // answers 422 for any length; the JSON body limit bounds what is read.
+        body: z.strictObject({ reason: z.string().describe('Why, for operators: 1 to 500 characters once trimmed, no control characters') }),
         response: { 200: z.object({ model: adminModelSchema }), ...problemResponses },
       },
     },

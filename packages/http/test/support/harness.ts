@@ -22,9 +22,11 @@ export async function harness(
     app?: Partial<Omit<HttpAppOptions, 'deps'>>;
     /** To wrap a port of the memory core (counting, failing). */
     deps?: (core: MemoryCore) => CoreDeps;
+    /** The webhook the memory trainer reports for every training it accepts (for the audit). */
+    webhookUrl?: string;
   } = {},
 ): Promise<Harness> {
-  const core = createMemoryCore({ config: { minPhotos: 3, ...options.config } });
+  const core = createMemoryCore({ config: { minPhotos: 3, ...options.config }, webhookUrl: options.webhookUrl });
   const deps = options.deps ? options.deps(core) : core.deps;
   const app = buildHttpApp({ deps, auth: { jwtSecret: JWT_SECRET }, adminToken: ADMIN_TOKEN, ...options.app });
   await app.ready();
