@@ -25,7 +25,10 @@ export class MemoryPipelineLeases implements PipelineLeases {
         // Runs without an await between reading and leasing: claims cannot interleave here.
         const claimed: PipelineId[] = [];
         const live = new Set<string>(unfinished);
-        for (const id of this.schedule.keys()) if (!live.has(id)) this.schedule.delete(id);
+        // A finished pipeline's entry goes once no live lease holds it, so its holder can still renew.
+        for (const [id, entry] of this.schedule) {
+          if (!live.has(id) && (entry.leasedBy === null || entry.leasedUntil <= at)) this.schedule.delete(id);
+        }
         const due = unfinished
           .map((id) => ({ id, entry: this.schedule.get(id) ?? { nextCheckAt: 0, leasedBy: null, leasedUntil: 0 } }))
           .filter(({ entry }) => entry.nextCheckAt <= at && (entry.leasedBy === null || entry.leasedUntil <= at))
@@ -46,6 +49,15 @@ export class MemoryPipelineLeases implements PipelineLeases {
   release({ workerId, id }: { workerId: string; id: PipelineId }): ResultAsync<void, PersistenceError> {
     this.giveBack(workerId, id, 0);
     return okAsync(undefined);
+  }
+
+  // The holder is whoever claimed last: a claim of an expired lease replaces `leasedBy`, and a
+  // give-back clears it.
+  renew({ workerId, id, until }: { workerId: string; id: PipelineId; until: Date }): ResultAsync<boolean, PersistenceError> {
+    const entry = this.schedule.get(id);
+    if (entry?.leasedBy !== workerId) return okAsync(false);
+    this.schedule.set(id, { ...entry, leasedUntil: until.getTime() });
+    return okAsync(true);
   }
 
   // Only the holder gives a lease back: one that expired and was claimed by another stays theirs.

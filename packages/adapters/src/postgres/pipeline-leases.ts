@@ -34,6 +34,13 @@ const GIVE_BACK = `
 UPDATE pipeline_schedule SET next_check_at = $3, leased_by = NULL, leased_until = NULL
  WHERE pipeline_id = $2 AND leased_by = $1`;
 
+// Only the holder renews: an expired lease nobody claimed since still names it; a claim by
+// another worker or a give-back does not. The row goes with its pipeline (ON DELETE CASCADE).
+const RENEW = `
+UPDATE pipeline_schedule SET leased_until = $3
+ WHERE pipeline_id = $2 AND leased_by = $1
+RETURNING pipeline_id`;
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Worker leases in PostgreSQL (`FOR UPDATE SKIP LOCKED`), shared by every worker process on the database. */
@@ -72,6 +79,10 @@ export class PostgresPipelineLeases implements PipelineLeases {
 
   release({ workerId, id }: { workerId: string; id: PipelineId }): ResultAsync<void, PersistenceError> {
     return this.query(GIVE_BACK, [workerId, id, '-infinity']).map(() => undefined);
+  }
+
+  renew({ workerId, id, until }: { workerId: string; id: PipelineId; until: Date }): ResultAsync<boolean, PersistenceError> {
+    return this.query<{ pipeline_id: string }>(RENEW, [workerId, id, until]).map((rows) => rows.length === 1);
   }
 
   close(): ResultAsync<void, PersistenceError> {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineId, PipelineLeases, UnitOfWork } from '@selfie-lora/core';
 import { Seed } from '../postgres/support/seed.js';
-import { anOwner, cleanedUp, failed } from './repositories.fixtures.js';
+import { aPipelineId, anOwner, cleanedUp, failed } from './repositories.fixtures.js';
 
 export interface LeasesHarness {
   readonly uow: UnitOfWork;
@@ -88,6 +88,70 @@ export function describePipelineLeasesContract(name: string, open: () => Promise
       (await h.leases.release({ workerId: 'w1', id }))._unsafeUnwrap();
       (await h.leases.defer({ workerId: 'w1', id, until: T }))._unsafeUnwrap();
       expect(await claim(h.leases, 'w3', later(LEASE + 1))).toEqual([]);
+    });
+
+    const renew = async (leases: PipelineLeases, workerId: string, id: PipelineId, until: Date) =>
+      (await leases.renew({ workerId, id, until }))._unsafeUnwrap();
+
+    it('renew by the holder extends its lease to the given time', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      expect(await renew(h.leases, 'w1', id, later(LEASE * 3))).toBe(true);
+      expect(await claim(h.other, 'w2', later(LEASE))).toEqual([]);
+      expect(await claim(h.other, 'w2', later(LEASE * 3 - 1))).toEqual([]);
+      expect(await claim(h.other, 'w2', later(LEASE * 3))).toEqual([id]);
+    });
+
+    it('renew by a worker that does not hold the lease answers false and changes nothing', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      expect(await renew(h.other, 'w2', id, later(LEASE * 3))).toBe(false);
+      expect(await claim(h.other, 'w3', later(LEASE - 1))).toEqual([]);
+      // w1's lease ends when it did, and w2 gained none.
+      expect(await claim(h.other, 'w3', later(LEASE))).toEqual([id]);
+    });
+
+    it('renew of a pipeline that does not exist answers false', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      expect(await renew(h.leases, 'w1', aPipelineId(), later(LEASE * 3))).toBe(false);
+    });
+
+    it('renew after release answers false: the pipeline stays due at once', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      (await h.leases.release({ workerId: 'w1', id }))._unsafeUnwrap();
+      expect(await renew(h.leases, 'w1', id, later(LEASE * 3))).toBe(false);
+      expect(await claim(h.other, 'w2')).toEqual([id]);
+    });
+
+    it('renew after defer answers false: the pipeline is due at the deferred time, not leased', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      (await h.leases.defer({ workerId: 'w1', id, until: later(1_000) }))._unsafeUnwrap();
+      expect(await renew(h.leases, 'w1', id, later(LEASE * 3))).toBe(false);
+      expect(await claim(h.other, 'w2', later(999))).toEqual([]);
+      expect(await claim(h.other, 'w2', later(1_000))).toEqual([id]);
+    });
+
+    it('renew after the lease expired and another worker claimed it answers false; the new lease stands', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      expect(await claim(h.other, 'w2', later(LEASE))).toEqual([id]);
+      expect(await renew(h.leases, 'w1', id, later(LEASE * 10))).toBe(false);
+      expect(await claim(h.leases, 'w3', later(LEASE * 2 - 1))).toEqual([]);
+      expect(await claim(h.leases, 'w3', later(LEASE * 2))).toEqual([id]);
+    });
+
+    it('renew of an expired lease nobody claimed since succeeds: it is still the holder\'s', async () => {
+      const id = await active();
+      expect(await claim(h.leases, 'w1')).toEqual([id]);
+      // Renew takes no `now`: it answers from who holds the lease, not from whether its time ran
+      // out. Here the holder is late (its lease ended at later(LEASE)) and nobody claimed since.
+      expect(await renew(h.leases, 'w1', id, later(1))).toBe(true);
+      expect(await renew(h.leases, 'w1', id, later(LEASE * 3))).toBe(true);
+      expect(await claim(h.other, 'w2', later(LEASE * 2))).toEqual([]);
+      expect(await claim(h.other, 'w2', later(LEASE * 3))).toEqual([id]);
     });
 
     it('claims at most `limit` pipelines, the longest due first', async () => {

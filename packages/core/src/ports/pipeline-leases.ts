@@ -22,4 +22,12 @@ export interface PipelineLeases {
   defer(request: { readonly workerId: string; readonly id: PipelineId; readonly until: Date }): ResultAsync<void, PersistenceError>;
   /** Gives the lease back; the pipeline is due at once (if still unfinished). */
   release(request: { readonly workerId: string; readonly id: PipelineId }): ResultAsync<void, PersistenceError>;
+  /**
+   * Extends `workerId`'s lease on `id` to `until`, while a step runs longer than the lease. Answers
+   * false, and changes nothing, when `workerId` no longer holds it: given back (`defer`,
+   * `release`), expired and claimed by another worker, or the pipeline is gone. A lease that
+   * expired but nobody claimed meanwhile is still its holder's and may be renewed: nobody else
+   * can have run a step of it since.
+   */
+  renew(request: { readonly workerId: string; readonly id: PipelineId; readonly until: Date }): ResultAsync<boolean, PersistenceError>;
 }

@@ -1,5 +1,6 @@
 import {
   advancePipeline,
+  domainError,
   isActive,
   needsCleanup,
   type CoreDeps,
@@ -114,6 +115,40 @@ export function startWorker(options: WorkerOptions): Worker {
     return { kind: 'release' };
   };
 
+  // Keeps the lease of a pipeline in `work` from running out under a long step: renews it every
+  // leaseMs / 3. A lost lease is reported and the step goes on (its write is revision-checked).
+  // The timer is unref'd, and `stop` awaits the work, so it never keeps the process alive; the
+  // renew in flight is awaited, so none lands after the pipeline is handed back.
+  const keepLeased = (id: PipelineId) => {
+    let inFlight: Promise<void> | null = null;
+    let lost = false;
+    const attempt = async () => {
+      try {
+        const held = await leases.renew({ workerId, id, until: later(leaseMs) });
+        held.match((stillHeld) => {
+          if (stillHeld) return;
+          // Given back or claimed by another worker: renewing again cannot bring it back.
+          lost = true;
+          report(domainError('persistence.conflict', `worker ${workerId} lost its lease on pipeline ${id} during a step`));
+        }, report);
+      } catch (cause) {
+        // A port that threw instead of answering: a timer callback must not crash the process.
+        report(cause);
+      }
+    };
+    const timer = setInterval(() => {
+      if (inFlight !== null || lost) return;
+      inFlight = attempt().finally(() => {
+        inFlight = null;
+      });
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await inFlight;
+    };
+  };
+
   const handBack = (id: PipelineId, outcome: Outcome): Promise<void> =>
     (outcome.kind === 'defer' ? leases.defer({ workerId, id, until: outcome.until }) : leases.release({ workerId, id })).match(
       () => undefined,
@@ -125,12 +160,15 @@ export function startWorker(options: WorkerOptions): Worker {
     Promise.all(
       ids.map(async (id) => {
         let outcome: Outcome;
+        const letGo = keepLeased(id);
         try {
           outcome = await work(id);
         } catch (cause) {
           // A port that threw instead of answering: do not lose the loop over it.
           report(cause);
           outcome = { kind: 'defer', until: later(pollIntervalMs) };
+        } finally {
+          await letGo();
         }
         await handBack(id, outcome);
       }),

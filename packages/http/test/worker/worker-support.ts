@@ -53,19 +53,38 @@ export async function statusBecomes(deps: CoreDeps, id: PipelineId, status: Trai
   await eventually(`pipeline ${id} ${status}`, async () => (await pipelineOf(deps, id)).status === status);
 }
 
-/** Leases that count claims, so a test can let the worker go round a few times and see nothing moved. */
+/**
+ * Leases that count claims, so a test can let the worker go round a few times and see nothing
+ * moved, and record renewals: the ends of the leases renewed, and any renewal by a worker of a
+ * pipeline it had not claimed or had already handed back.
+ */
 export class CountingLeases implements PipelineLeases {
   claims = 0;
+  readonly renewedUntil: Date[] = [];
+  readonly strayRenewals: string[] = [];
+  private readonly held = new Set<string>();
   constructor(private readonly inner: PipelineLeases) {}
   claim(request: ClaimRequest) {
     this.claims += 1;
-    return this.inner.claim(request);
+    return this.inner.claim(request).map((ids) => {
+      for (const id of ids) this.held.add(`${request.workerId}/${id}`);
+      return ids;
+    });
   }
   defer(request: { workerId: string; id: PipelineId; until: Date }) {
+    this.held.delete(`${request.workerId}/${request.id}`);
     return this.inner.defer(request);
   }
   release(request: { workerId: string; id: PipelineId }) {
+    this.held.delete(`${request.workerId}/${request.id}`);
     return this.inner.release(request);
+  }
+  renew(request: { workerId: string; id: PipelineId; until: Date }) {
+    if (!this.held.has(`${request.workerId}/${request.id}`)) this.strayRenewals.push(`${request.workerId}/${request.id}`);
+    return this.inner.renew(request).map((renewed) => {
+      if (renewed) this.renewedUntil.push(request.until);
+      return renewed;
+    });
   }
   /** Resolves once the worker has come round `rounds` more times. */
   async rounds(rounds: number): Promise<void> {

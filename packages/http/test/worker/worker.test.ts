@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ResultAsync } from 'neverthrow';
+import { okAsync, ResultAsync } from 'neverthrow';
 import { MemoryPipelineLeases } from '@selfie-lora/adapters';
-import type { CoreDeps, Packager } from '@selfie-lora/core';
-import type { Worker } from '../../src/worker/index.js';
+import type { CoreDeps, DomainError, Packager, PipelineLeases } from '@selfie-lora/core';
+import { startWorker, type Worker } from '../../src/worker/index.js';
 import {
   CountingLeases,
   LEASE_MS,
@@ -120,6 +120,99 @@ describe('background worker (in memory)', () => {
     expect((await pipelineOf(core.deps, id)).status).toBe('queued');
     core.clock.advance(LEASE_MS);
     await statusBecomes(core.deps, id, 'succeeded');
+  });
+
+  it('renews the lease during a step longer than the lease: no other worker can claim the pipeline meanwhile', async () => {
+    const core = memoryCore();
+    const shortLeaseMs = 30;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let builds = 0;
+    // Packaging that takes as long as the test says (a large photo set on slow S3).
+    const slow: Packager = {
+      build: (key, sources) => {
+        builds += 1;
+        return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
+      },
+      readBack: (key) => core.packager.readBack(key),
+    };
+    const deps: CoreDeps = { ...core.deps, packager: slow };
+    const leases = leasesOver(core);
+    const errors: unknown[] = [];
+    const id = await startedTraining(core.deps, 'alice');
+    const withShortLease = (workerId: string) =>
+      startWorker({ deps, leases, workerId, pollIntervalMs: POLL_MS, leaseMs: shortLeaseMs, idleDelayMs: 2, onError: (e) => errors.push(e) });
+    track(withShortLease('w1'));
+    try {
+      await eventually('packaging under way', () => builds === 1);
+      // The step outlasts the lease w1 claimed (the fake clock says so); its renewals outlast the step.
+      core.clock.advance(shortLeaseMs);
+      const expiredAt = core.clock.now().getTime();
+      await eventually('the lease renewed past its first end', () => leases.renewedUntil.some((until) => until.getTime() > expiredAt), 3_000);
+      expect((await leases.claim({ workerId: 'w3', limit: 10, leaseMs: shortLeaseMs, now: core.clock.now() }))._unsafeUnwrap()).toEqual([]);
+      track(withShortLease('w2'));
+      await leases.rounds(5);
+      expect(builds).toBe(1);
+    } finally {
+      // Whatever failed, let the step end so stopping the workers does not hang.
+      open();
+    }
+    await statusBecomes(core.deps, id, 'succeeded');
+    expect(builds).toBe(1);
+    expect(core.trainer.trainings.size).toBe(1);
+    expect(leases.strayRenewals).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('reports a lease lost mid-step and finishes the step all the same', async () => {
+    const core = memoryCore();
+    const shortLeaseMs = 30;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let building = false;
+    const slow: Packager = {
+      build: (key, sources) => {
+        building = true;
+        return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
+      },
+      readBack: (key) => core.packager.readBack(key),
+    };
+    const inner = new MemoryPipelineLeases(core.db);
+    let renewals = 0;
+    // As if another worker had taken the lease over: every renewal answers false.
+    const losing: PipelineLeases = {
+      claim: (request) => inner.claim(request),
+      defer: (request) => inner.defer(request),
+      release: (request) => inner.release(request),
+      renew: () => {
+        renewals += 1;
+        return okAsync(false);
+      },
+    };
+    const errors: unknown[] = [];
+    const id = await startedTraining(core.deps, 'alice');
+    track(
+      startWorker({
+        deps: { ...core.deps, packager: slow },
+        leases: losing,
+        workerId: 'w1',
+        pollIntervalMs: POLL_MS,
+        leaseMs: shortLeaseMs,
+        idleDelayMs: 2,
+        onError: (error) => errors.push(error),
+      }),
+    );
+    try {
+      await eventually('packaging under way', () => building);
+      await eventually('the lost lease reported', () => errors.length === 1, 3_000);
+      expect(errors[0]).toMatchObject({ code: 'persistence.conflict' });
+      expect(renewals).toBe(1);
+    } finally {
+      open();
+    }
+    await statusBecomes(core.deps, id, 'succeeded');
+    // Later claims may lose theirs too (every renewal here answers false); nothing else went wrong.
+    expect(errors.every((error) => (error as DomainError).code === 'persistence.conflict')).toBe(true);
   });
 
   it('two workers over one core never run a step twice: one submission per pipeline', async () => {
