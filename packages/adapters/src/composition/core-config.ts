@@ -1,4 +1,4 @@
-import { defaultRetryPolicy, defaultUploadPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy } from '@selfie-lora/core';
+import { defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type UploadPolicy } from '@selfie-lora/core';
 import type { Env } from './service-config.js';
 
 /** Lifetime of the signed URL the trainer downloads a training package from. */
@@ -11,9 +11,14 @@ export function destinationStrategyFrom(env: Env, account: string): DestinationS
     : { kind: 'per-owner', account };
 }
 
+/** The largest photo and its smallest dimensions (UPLOAD_*; the multipart limit follows maxBytes). */
+export function uploadPolicyFrom(env: Env): UploadPolicy {
+  return { maxBytes: env.UPLOAD_MAX_BYTES, minWidth: env.UPLOAD_MIN_WIDTH, minHeight: env.UPLOAD_MIN_HEIGHT };
+}
+
 export function coreConfigFrom(env: Env, account: string): CoreConfig {
   return {
-    uploadPolicy: defaultUploadPolicy,
+    uploadPolicy: uploadPolicyFrom(env),
     minPhotos: env.TRAINING_MIN_PHOTOS,
     destinationStrategy: destinationStrategyFrom(env, account),
     retryPolicy: defaultRetryPolicy,

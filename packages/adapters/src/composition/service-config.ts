@@ -22,6 +22,32 @@ const positiveInt = (fallback: number) =>
       return parsed;
     });
 
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** A positive whole number within [min, max]; the messages say why the bounds are there. */
+const boundedInt = (fallback: number, bounds: { min: number; below: string; max: number; above: string }) =>
+  positiveInt(fallback).pipe(
+    z
+      .number()
+      .min(bounds.min, `must be at least ${bounds.min}: ${bounds.below}`)
+      .max(bounds.max, `must be at most ${bounds.max}: ${bounds.above}`),
+  );
+
+/** Bounds of the upload policy's variables (SPEC.md "Uploads": default 20 MiB and 256x256). */
+export const UPLOAD_LIMITS = {
+  maxBytes: { min: KiB, max: 256 * MiB },
+  minSide: { min: 1, max: 8192 },
+} as const;
+
+const uploadSide = (fallback: number) =>
+  boundedInt(fallback, {
+    min: UPLOAD_LIMITS.minSide.min,
+    below: 'a photo has at least one pixel',
+    max: UPLOAD_LIMITS.minSide.max,
+    above: 'a larger minimum would refuse nearly every photo',
+  });
+
 const url = z.url({ message: 'must be an absolute URL' });
 const bool = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((value) => value === 'true');
 
@@ -51,6 +77,14 @@ const EnvSchema = z.object({
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),
   AUDIT_STUCK_AFTER_MINUTES: positiveInt(24 * 60),
   AUDIT_GRACE_MINUTES: positiveInt(60),
+  UPLOAD_MAX_BYTES: boundedInt(20 * MiB, {
+    min: UPLOAD_LIMITS.maxBytes.min,
+    below: 'no photo is that small (1 KiB)',
+    max: UPLOAD_LIMITS.maxBytes.max,
+    above: 'each photo is held in memory while it is judged (256 MiB)',
+  }),
+  UPLOAD_MIN_WIDTH: uploadSide(256),
+  UPLOAD_MIN_HEIGHT: uploadSide(256),
   HOST: optional,
   PORT: positiveInt(3000).pipe(z.number().max(65_535, 'must be at most 65535')),
 });
@@ -62,31 +96,79 @@ export interface ConfigError {
   readonly message: string;
 }
 
-/** Groups of variables that only make sense together: all set (real service) or none (embedded). */
-const GROUPS: Readonly<Record<string, readonly (keyof Env)[]>> = {
-  S3: ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'],
-  Replicate: ['REPLICATE_API_TOKEN', 'REPLICATE_TRAINER', 'REPLICATE_DESTINATION_OWNER', 'REPLICATE_WEBHOOK_SECRET', 'PUBLIC_BASE_URL'],
-};
+interface ServiceVariables {
+  /** Set: the real service. Unset: `npm start`'s embedded stand-in, and no other variable of the service. */
+  readonly key: keyof Env;
+  /** What the real service needs besides its key. */
+  readonly required: readonly (keyof Env)[];
+  /** Optional settings of the real service; without its key they would be ignored, so they are refused. */
+  readonly optional: readonly (keyof Env)[];
+  /** What `npm start` embeds when the key is unset. */
+  readonly standIn: string;
+}
+
+/**
+ * The variables of each external service: all of `key` and `required` set (the real service),
+ * or none of them nor of `optional` (an embedded stand-in). Anything in between is refused
+ * rather than guessed or silently replaced by a stand-in.
+ */
+export const SERVICE_VARIABLES = {
+  S3: {
+    key: 'S3_BUCKET',
+    required: ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'],
+    optional: ['S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE', 'S3_CHECKSUM_MODE'],
+    standIn: 'local S3 store',
+  },
+  Replicate: {
+    key: 'REPLICATE_API_TOKEN',
+    required: ['REPLICATE_TRAINER', 'REPLICATE_DESTINATION_OWNER', 'REPLICATE_WEBHOOK_SECRET', 'PUBLIC_BASE_URL'],
+    optional: ['REPLICATE_BASE_URL', 'REPLICATE_DESTINATION_STRATEGY', 'REPLICATE_SHARED_MODEL'],
+    standIn: 'Replicate simulator',
+  },
+} as const satisfies Record<string, ServiceVariables>;
+
+export type ExternalService = keyof typeof SERVICE_VARIABLES;
+
+const variablesOf = (service: ServiceVariables): readonly (keyof Env)[] => [service.key, ...service.required, ...service.optional];
+
+/** The service's variables that are set while its key is not: what an embedded stand-in would ignore. */
+export function strayServiceVariables(env: Env, service: ExternalService): readonly (keyof Env)[] {
+  const group: ServiceVariables = SERVICE_VARIABLES[service];
+  if (env[group.key] !== undefined) return [];
+  return variablesOf(group).filter((name) => env[name] !== undefined);
+}
+
+function halfSetServices(env: Env): ConfigError[] {
+  const problems: ConfigError[] = [];
+  for (const [service, group] of Object.entries(SERVICE_VARIABLES) as [ExternalService, ServiceVariables][]) {
+    const set = variablesOf(group).filter((name) => env[name] !== undefined);
+    if (set.length === 0) continue;
+    const because = `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (${service}; unset them all for the embedded ${group.standIn})`;
+    for (const name of [group.key, ...group.required].filter((n) => env[n] === undefined)) {
+      problems.push({ variable: name, message: `is required when ${because}` });
+    }
+  }
+  if (env.REPLICATE_SHARED_MODEL !== undefined && env.REPLICATE_DESTINATION_STRATEGY !== 'shared') {
+    problems.push({
+      variable: 'REPLICATE_SHARED_MODEL',
+      message: `only applies when REPLICATE_DESTINATION_STRATEGY is shared (it is ${env.REPLICATE_DESTINATION_STRATEGY ?? 'unset: per-owner'})`,
+    });
+  }
+  return problems;
+}
 
 /**
  * Validates the environment at start-up. Every problem names its variable; a half-configured
- * service (some S3 or Replicate variables set, others missing) is refused rather than guessed.
+ * service (some S3 or Replicate variables set, others missing, or optional ones without the
+ * service) is refused rather than guessed or replaced by an embedded stand-in.
  */
 export function parseEnv(env: Readonly<Record<string, string | undefined>>): Result<Env, readonly ConfigError[]> {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     return err(parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), message: issue.message })));
   }
-  const missing: ConfigError[] = [];
-  for (const [service, names] of Object.entries(GROUPS)) {
-    const set = names.filter((name) => parsed.data[name] !== undefined);
-    if (set.length > 0 && set.length < names.length) {
-      for (const name of names.filter((n) => parsed.data[n] === undefined)) {
-        missing.push({ variable: name, message: `is required when ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (${service})` });
-      }
-    }
-  }
-  return missing.length > 0 ? err(missing) : ok(parsed.data);
+  const problems = halfSetServices(parsed.data);
+  return problems.length > 0 ? err(problems) : ok(parsed.data);
 }
 
 export function describeConfigErrors(errors: readonly ConfigError[]): string {

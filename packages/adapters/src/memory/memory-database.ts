@@ -227,6 +227,11 @@ function repositoriesOver(tables: MemoryTables): Repositories {
         if (JSON.stringify(stored.trainingSet) !== JSON.stringify(pipeline.trainingSet)) {
           return constraint('a training set never changes');
         }
+        // I5: a pipeline keeps the training it was submitted as.
+        const recorded = 'trainerTrainingId' in stored ? stored.trainerTrainingId : null;
+        if (recorded !== null && (!('trainerTrainingId' in pipeline) || pipeline.trainerTrainingId !== recorded)) {
+          return constraint('a pipeline keeps its training');
+        }
         // I7: status moves only along allowed edges.
         if (stored.status !== pipeline.status && !isAllowedTransition(stored.status, pipeline.status)) {
           return constraint(`no edge ${stored.status} -> ${pipeline.status}`);

@@ -283,6 +283,15 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(await value((r) => r.pipelines.getById(p.id))).toEqual(ended);
       });
 
+      it('refuses to point a pipeline at another training once it names one (I5)', async () => {
+        const { p } = await inTraining(anOwner());
+        expect(await refusal((r) => r.pipelines.update({ ...p, trainerTrainingId: aTrainingId() }))).toBe('persistence.constraint');
+        const ended = failed(p);
+        expect(await refusal((r) => r.pipelines.update({ ...ended, trainerTrainingId: null }))).toBe('persistence.constraint');
+        expect(await value((r) => r.pipelines.getById(p.id))).toEqual(p);
+        expect(await save(ended)).toMatchObject({ status: 'failed', trainerTrainingId: p.trainerTrainingId });
+      });
+
       it('refuses to change the owner, training set or destination of a pipeline', async () => {
         const owner = anOwner();
         const { p, uploads } = await insertQueued(owner);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errAsync, ResultAsync } from 'neverthrow';
-import { domainError, startTraining, type CoreDeps } from '@selfie-lora/core';
+import { domainError, startTraining, type CoreDeps, type UnitOfWork } from '@selfie-lora/core';
 import { createMemoryCore } from '../../src/memory/memory-core.js';
 import type { PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, aDeliveryId, at, queued, setOf, verifying } from '../contracts/repositories.fixtures.js';
@@ -31,6 +31,23 @@ function barrier(parties: number): () => Promise<void> {
     arrived += 1;
     if (arrived === parties) open();
     return opened;
+  };
+}
+
+/** `db`, with every pipeline insert held until `parties` of them have arrived: all racers read first. */
+function insertsTogether(parties: number): UnitOfWork {
+  const allRead = barrier(parties);
+  return {
+    transaction: (work) =>
+      db.transaction((repos) =>
+        work({
+          ...repos,
+          pipelines: {
+            ...repos.pipelines,
+            insert: (pipeline) => ResultAsync.fromSafePromise(allRead()).andThen(() => repos.pipelines.insert(pipeline)),
+          },
+        }),
+      ),
   };
 }
 
@@ -65,6 +82,36 @@ describe('concurrent transactions', () => {
     expect(new Set(results.filter((result) => result.isErr()).map((result) => result._unsafeUnwrapErr().code))).toEqual(
       new Set(['training.already_active']),
     );
+    expect((await db.transaction((r) => r.pipelines.listByOwner(owner)))._unsafeUnwrap()).toHaveLength(1);
+  });
+
+  it('concurrent start-training requests with the same Idempotency-Key all answer the one training they made', async () => {
+    const owner = anOwner();
+    await seed.uploads(owner, 3);
+    const memory = createMemoryCore({ config: { minPhotos: 3 } });
+    const deps: CoreDeps = { ...memory.deps, uow: insertsTogether(4) };
+    const results = await Promise.all(Array.from({ length: 4 }, () => startTraining(deps, { ownerId: owner, idempotencyKey: 'same' })));
+    console.log(JSON.stringify(results.map((r) => (r.isOk() ? 'ok' : r.error))));
+    const started = results.map((result) => result._unsafeUnwrap());
+    expect(new Set(started.map((s) => s.pipeline.id)).size).toBe(1);
+    expect(started.map((s) => s.created).sort()).toEqual([false, false, false, true]);
+    const stored = (await db.transaction((r) => r.pipelines.listByOwner(owner)))._unsafeUnwrap();
+    expect(stored.map((p) => [p.id, p.idempotencyKey])).toEqual([[started[0]!.pipeline.id, 'same']]);
+  });
+
+  it('concurrent start-training requests with different keys or none create one training and refuse the rest', async () => {
+    const owner = anOwner();
+    await seed.uploads(owner, 3);
+    const memory = createMemoryCore({ config: { minPhotos: 3 } });
+    const deps: CoreDeps = { ...memory.deps, uow: insertsTogether(4) };
+    const keys = ['one', 'two', undefined, undefined];
+    const results = await Promise.all(keys.map((idempotencyKey) => startTraining(deps, { ownerId: owner, ...(idempotencyKey ? { idempotencyKey } : {}) })));
+    expect(results.filter((result) => result.isOk()).map((result) => result._unsafeUnwrap().created)).toEqual([true]);
+    expect(results.filter((result) => result.isErr()).map((result) => result._unsafeUnwrapErr().code)).toEqual([
+      'training.already_active',
+      'training.already_active',
+      'training.already_active',
+    ]);
     expect((await db.transaction((r) => r.pipelines.listByOwner(owner)))._unsafeUnwrap()).toHaveLength(1);
   });
 

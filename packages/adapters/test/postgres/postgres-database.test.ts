@@ -5,6 +5,7 @@ import type { QueryRunner } from 'typeorm';
 import { InitialSchema1714550400000 } from '../../src/postgres/migrations/1714550400000-initial-schema.js';
 import { PipelineSchedule1714636800000 } from '../../src/postgres/migrations/1714636800000-pipeline-schedule.js';
 import { ModelProvenanceOnInsert1714723200000 } from '../../src/postgres/migrations/1714723200000-model-provenance-on-insert.js';
+import { PipelineTrainingFixed1714809600000 } from '../../src/postgres/migrations/1714809600000-pipeline-training-fixed.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -49,6 +50,7 @@ describe('opening a database', () => {
         'InitialSchema1714550400000',
         'PipelineSchedule1714636800000',
         'ModelProvenanceOnInsert1714723200000',
+        'PipelineTrainingFixed1714809600000',
       ]);
     } finally {
       await fresh.drop();
@@ -77,6 +79,7 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new PipelineTrainingFixed1714809600000().down(runner);
       await new ModelProvenanceOnInsert1714723200000().down(runner);
       await new PipelineSchedule1714636800000().down(runner);
       await new InitialSchema1714550400000().down(runner);
@@ -85,6 +88,7 @@ describe('opening a database', () => {
       await new InitialSchema1714550400000().up(runner);
       await new PipelineSchedule1714636800000().up(runner);
       await new ModelProvenanceOnInsert1714723200000().up(runner);
+      await new PipelineTrainingFixed1714809600000().up(runner);
     } finally {
       await fresh.drop();
     }

@@ -173,6 +173,21 @@ describe('I6: a model belongs to the succeeded pipeline of its owner, with its t
   });
 });
 
+describe('I5: a pipeline keeps the training it was submitted as', () => {
+  it('refuses pointing a training pipeline at another training, before and after it succeeded', async () => {
+    const { p } = await seed.training(anOwner());
+    const { pipeline: done } = await seed.succeededWithoutModel(anOwner());
+    const update = (set: string, id: string) =>
+      attempt((client) => client.query(`UPDATE pipelines SET ${set}, revision = revision + 1 WHERE id = $1`, [id]));
+    for (const id of [p.id, done.id]) {
+      expect(await update(`trainer_training_id = 'strangers-training'`, id)).toMatchObject({ code: '23000', message: containing('keeps its training') });
+      expect(await update(`trainer_training_id = NULL`, id)).toMatchObject({ code: '23000' });
+    }
+    // Control: the same statement that keeps the id passes.
+    expect(await update(`trainer_training_id = trainer_training_id`, p.id)).toBeNull();
+  });
+});
+
 describe('I8: one active pipeline per owner', () => {
   it('refuses a second non-terminal pipeline for an owner, not one for another owner', async () => {
     const { p } = await seed.queued(anOwner());

@@ -72,6 +72,26 @@ export function activeConflict<T, E extends DomainError>(
   );
 }
 
+/**
+ * A request with an `Idempotency-Key` that lost the race to create the owner's pipeline, either
+ * at the unique index (`persistence.conflict`, read as already active) or because the winner
+ * committed between our key lookup and our active check, may have lost to its own repeat: look
+ * the key up again in a fresh transaction (the failed one is aborted; the winner has committed)
+ * and answer that pipeline. A different key or no key stays refused as already active.
+ */
+function earlierWithSameKey(
+  deps: CoreDeps,
+  ownerId: OwnerId,
+  key: string,
+  lost: DomainError,
+): ResultAsync<StartedTraining, StartTrainingError> {
+  return deps.uow
+    .transaction((repos) => repos.pipelines.findByIdempotencyKey(ownerId, key))
+    .andThen((earlier) =>
+      earlier ? okAsync({ pipeline: earlier, created: false }) : errAsync(domainError('training.already_active', lost.detail)),
+    );
+}
+
 export function startTraining(
   deps: CoreDeps,
   input: { readonly ownerId: OwnerId; readonly triggerWord?: string; readonly idempotencyKey?: string },
@@ -91,6 +111,8 @@ export function startTraining(
               ),
         ),
       ),
+    ).orElse((error) =>
+      key !== null && error.code === 'training.already_active' ? earlierWithSameKey(deps, input.ownerId, key, error) : errAsync(error),
     ),
   );
 }
