@@ -8,7 +8,9 @@ import {
   restartTraining,
   runPipeline,
   uploadKey,
+  type UnitOfWork,
 } from '@selfie-lora/core';
+import { okAsync } from 'neverthrow';
 import { photo, streamOf } from '../support/images.js';
 import {
   advanceTo,
@@ -147,6 +149,33 @@ describe('deleteUpload', () => {
     const retried = (await deleteUpload(core.deps, { ownerId: alice, uploadId: upload!.id }))._unsafeUnwrap();
     expect(retried.upload.status).toBe('deleted');
     expect(core.store.keys()).toEqual([uploadKey(alice, other!.id)]);
+  });
+
+  // In Postgres a worker's step can commit between the delete's read of the active pipeline and
+  // its cancel (the memory database runs transactions one at a time, so the stale read is staged
+  // here). The owner asked to delete the photo: that must not come back as "changed at the same time".
+  it('re-reads and deletes when a worker step commits between its read and its write', async () => {
+    const core = memoryCore();
+    const { uploads, pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    const before = storedPipeline(core, pipeline.id);
+    await advanceTo(core, pipeline.id, 'packaging');
+    let staleReads = 2;
+    const racing: UnitOfWork = {
+      transaction: (work) =>
+        core.deps.uow.transaction((repos) =>
+          work({
+            ...repos,
+            pipelines: { ...repos.pipelines, findActive: (ownerId) => (staleReads-- > 0 ? okAsync(before) : repos.pipelines.findActive(ownerId)) },
+          }),
+        ),
+    };
+    const deleted = (await deleteUpload({ ...core.deps, uow: racing }, { ownerId: alice, uploadId: uploads[0]!.id }))._unsafeUnwrap();
+    expect(staleReads).toBe(-1);
+    expect(deleted.upload.status).toBe('deleted');
+    expect(deleted.canceled).toMatchObject({ id: pipeline.id, status: 'canceled', failure: { code: 'training.canceled_upload_deleted', step: 'package' } });
+    expect(storedPipeline(core, pipeline.id)).toMatchObject({ status: 'canceled', failure: deleted.canceled!.failure });
+    expect(core.db.snapshot().uploads.find((u) => u.id === uploads[0]!.id)?.status).toBe('deleted');
+    expect(core.store.keys()).not.toContain(uploadKey(alice, uploads[0]!.id));
   });
 
   it('when the package cannot be deleted at cancel time, the next advance deletes it', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deleteUpload, destinationFor, isActive, startTraining, type OwnerId } from '@selfie-lora/core';
+import { okAsync } from 'neverthrow';
+import { deleteUpload, destinationFor, isActive, startTraining, type OwnerId, type UnitOfWork } from '@selfie-lora/core';
 import { defaultCoreConfig, type MemoryCore } from '@selfie-lora/adapters';
 import {
   alice,
@@ -144,5 +145,48 @@ describe('startTraining: Idempotency-Key', () => {
     expect(theirs.pipeline.id).not.toBe(mine.pipeline.id);
     expect(theirs.pipeline.ownerId).toBe(bob);
     expect(theirs.pipeline.trainingSet.items.every((i) => !mine.pipeline.trainingSet.items.some((m) => m.uploadId === i.uploadId))).toBe(true);
+  });
+
+  // In Postgres a repeat of the request can commit after this one read the key and before it
+  // checked for an active pipeline or inserted (the memory database runs transactions one at a
+  // time, so the stale reads are staged here). Either way it is the same request: answer it.
+  it.each([
+    ['after the key lookup, so the active check sees it', ['findByIdempotencyKey']],
+    ['after the active check, so the insert conflicts', ['findByIdempotencyKey', 'findActive']],
+  ] as const)('a repeat of the same key that commits %s returns that pipeline', async (_, stale) => {
+    const core = memoryCore();
+    await uploadPhotos(core, alice, [1, 2, 3]);
+    const first = (await startTraining(core.deps, { ownerId: alice, idempotencyKey: 'same' }))._unsafeUnwrap();
+    const before = storedState(core);
+    let staleReads = 1;
+    const racing: UnitOfWork = {
+      transaction: (work) =>
+        core.deps.uow.transaction((repos) => {
+          const unseen = staleReads-- > 0;
+          const pipelines = { ...repos.pipelines };
+          if (unseen) for (const read of stale) pipelines[read] = () => okAsync(null);
+          return work({ ...repos, pipelines });
+        }),
+    };
+    const again = (await startTraining({ ...core.deps, uow: racing }, { ownerId: alice, idempotencyKey: 'same' }))._unsafeUnwrap();
+    expect(staleReads).toBe(-1);
+    expect(again).toEqual({ pipeline: first.pipeline, created: false });
+    expectUnchanged(core, before);
+  });
+
+  it('a different key that loses the same race is refused as already active', async () => {
+    const core = memoryCore();
+    await uploadPhotos(core, alice, [1, 2, 3]);
+    (await startTraining(core.deps, { ownerId: alice, idempotencyKey: 'one' }))._unsafeUnwrap();
+    const before = storedState(core);
+    let staleReads = 1;
+    const racing: UnitOfWork = {
+      transaction: (work) =>
+        core.deps.uow.transaction((repos) =>
+          work({ ...repos, pipelines: { ...repos.pipelines, findActive: (ownerId) => (staleReads-- > 0 ? okAsync(null) : repos.pipelines.findActive(ownerId)) } }),
+        ),
+    };
+    expect(errorCode(await startTraining({ ...core.deps, uow: racing }, { ownerId: alice, idempotencyKey: 'two' }))).toBe('training.already_active');
+    expectUnchanged(core, before);
   });
 });

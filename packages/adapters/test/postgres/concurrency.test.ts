@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errAsync, ResultAsync } from 'neverthrow';
 import { domainError, startTraining, type CoreDeps, type UnitOfWork } from '@selfie-lora/core';
 import { createMemoryCore } from '../../src/memory/memory-core.js';
+import { RandomIdSource } from '../../src/system/random-id-source.js';
 import type { PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, aDeliveryId, at, queued, setOf, verifying } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -51,6 +52,11 @@ function insertsTogether(parties: number): UnitOfWork {
   };
 }
 
+/** Core dependencies over `uow`, with ids unique across the tests sharing this database. */
+function startDeps(uow: UnitOfWork): CoreDeps {
+  return { ...createMemoryCore({ config: { minPhotos: 3 } }).deps, ids: new RandomIdSource(), uow };
+}
+
 describe('concurrent transactions', () => {
   it('two transactions racing to create an active pipeline for one owner end with exactly one', async () => {
     const owner = anOwner();
@@ -88,10 +94,8 @@ describe('concurrent transactions', () => {
   it('concurrent start-training requests with the same Idempotency-Key all answer the one training they made', async () => {
     const owner = anOwner();
     await seed.uploads(owner, 3);
-    const memory = createMemoryCore({ config: { minPhotos: 3 } });
-    const deps: CoreDeps = { ...memory.deps, uow: insertsTogether(4) };
+    const deps = startDeps(insertsTogether(4));
     const results = await Promise.all(Array.from({ length: 4 }, () => startTraining(deps, { ownerId: owner, idempotencyKey: 'same' })));
-    console.log(JSON.stringify(results.map((r) => (r.isOk() ? 'ok' : r.error))));
     const started = results.map((result) => result._unsafeUnwrap());
     expect(new Set(started.map((s) => s.pipeline.id)).size).toBe(1);
     expect(started.map((s) => s.created).sort()).toEqual([false, false, false, true]);
@@ -102,8 +106,7 @@ describe('concurrent transactions', () => {
   it('concurrent start-training requests with different keys or none create one training and refuse the rest', async () => {
     const owner = anOwner();
     await seed.uploads(owner, 3);
-    const memory = createMemoryCore({ config: { minPhotos: 3 } });
-    const deps: CoreDeps = { ...memory.deps, uow: insertsTogether(4) };
+    const deps = startDeps(insertsTogether(4));
     const keys = ['one', 'two', undefined, undefined];
     const results = await Promise.all(keys.map((idempotencyKey) => startTraining(deps, { ownerId: owner, ...(idempotencyKey ? { idempotencyKey } : {}) })));
     expect(results.filter((result) => result.isOk()).map((result) => result._unsafeUnwrap().created)).toEqual([true]);

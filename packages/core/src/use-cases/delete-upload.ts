@@ -5,6 +5,10 @@ import { cancelPipeline, isActive, type EndedPipeline } from '../domain/training
 import { markDeleted, uploadKey, type Upload } from '../domain/upload.js';
 import { stopCanceled } from './cancel-training.js';
 import type { CoreDeps } from './core-deps.js';
+import { retryOnConflict } from './retry-on-conflict.js';
+
+/** As for a cancel: each worker step is one short write, so a few re-reads outlast any run of them. */
+const DELETE_RETRIES = 5;
 
 export interface DeletedUpload {
   readonly upload: Upload;
@@ -22,8 +26,9 @@ export function deleteUpload(
   input: { readonly ownerId: OwnerId; readonly uploadId: UploadId },
 ): ResultAsync<DeletedUpload, DomainError> {
   const now = deps.clock.now();
-  return deps.uow
-    .transaction((repos) =>
+  // A step the worker commits between our read and our write makes the write stale: read again.
+  return retryOnConflict(DELETE_RETRIES, () =>
+    deps.uow.transaction((repos) =>
       repos.uploads.get(input.ownerId, input.uploadId).andThen((upload) => {
         if (!upload) return errAsync(domainError('upload.not_found', `upload ${input.uploadId}`));
         const saved = upload.status === 'deleted' ? okAsync(upload) : repos.uploads.update(markDeleted(upload, now));
@@ -37,10 +42,10 @@ export function deleteUpload(
           ),
         );
       }),
-    )
-    .andThen((result: DeletedUpload) =>
-      (result.canceled ? stopCanceled(deps, result.canceled).map(() => result) : okAsync<DeletedUpload, never>(result)).andThen(() =>
-        deps.objects.delete(uploadKey(input.ownerId, input.uploadId)).map(() => result),
-      ),
-    );
+    ),
+  ).andThen((result: DeletedUpload) =>
+    (result.canceled ? stopCanceled(deps, result.canceled).map(() => result) : okAsync<DeletedUpload, never>(result)).andThen(() =>
+      deps.objects.delete(uploadKey(input.ownerId, input.uploadId)).map(() => result),
+    ),
+  );
 }
