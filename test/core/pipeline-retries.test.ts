@@ -102,6 +102,72 @@ describe('transient faults are retried after a backoff', () => {
   });
 });
 
+// SPEC: transient errors are retried a bounded number of times inside the step. A poll the
+// trainer answers ("still processing") means the step is not failing, so the bound is on
+// consecutive failures, not on every blip over a training that may run for an hour.
+describe('the retry bound counts consecutive failures of the step', () => {
+  it('isolated poll failures spread over a long training, each followed by good polls, do not fail it', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    // Twice the bound, one failure at a time.
+    for (let blip = 0; blip < 2 * defaultRetryPolicy.maxAttempts; blip += 1) {
+      core.trainer.faults.failNext('get');
+      const retried = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+      expect(retried).toMatchObject({ status: 'training', retry: { attempt: 1 } });
+      core.clock.advance(defaultRetryPolicy.maxDelayMs);
+      const answered = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap();
+      expect(answered.progressed).toBe(false);
+      expect(answered.pipeline).toMatchObject({ status: 'training', retry: { attempt: 0, notBefore: null } });
+      expect(storedPipeline(core, pipeline.id).retry).toEqual({ attempt: 0, notBefore: null });
+      // Further good polls write nothing: the reset is written once, not on every poll.
+      core.clock.advance(defaultRetryPolicy.maxDelayMs);
+      const before = storedState(core);
+      expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
+      expectUnchanged(core, before);
+    }
+    expect(trainingFor(core, pipeline.id).status).toBe('starting');
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
+    expect((await runPipeline(core.deps, pipeline.id))._unsafeUnwrap().status).toBe('succeeded');
+  });
+
+  it('runs of failures just under the bound, separated by a good poll, do not fail it', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    for (let run = 0; run < 3; run += 1) {
+      core.trainer.faults.failNext('get', defaultRetryPolicy.maxAttempts - 1);
+      for (let attempt = 1; attempt < defaultRetryPolicy.maxAttempts; attempt += 1) {
+        const retried = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+        expect(retried).toMatchObject({ status: 'training', retry: { attempt } });
+        core.clock.advance(defaultRetryPolicy.maxDelayMs);
+      }
+      const answered = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+      expect(answered).toMatchObject({ status: 'training', retry: { attempt: 0, notBefore: null } });
+    }
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
+    expect((await runPipeline(core.deps, pipeline.id))._unsafeUnwrap().status).toBe('succeeded');
+  });
+
+  it('consecutive poll failures up to the bound still end it with training.retries_exhausted', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    // A good poll first: it must not leave anything that stretches the bound.
+    expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline.status).toBe('training');
+    core.trainer.faults.failNext('get', defaultRetryPolicy.maxAttempts);
+    let current = storedPipeline(core, pipeline.id);
+    for (let attempt = 1; attempt < defaultRetryPolicy.maxAttempts; attempt += 1) {
+      current = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+      expect(current).toMatchObject({ status: 'training', retry: { attempt } });
+      core.clock.advance(defaultRetryPolicy.maxDelayMs);
+    }
+    current = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(current.status).toBe('failed');
+    expect(failureCode(current)).toBe('training.retries_exhausted');
+  });
+});
+
 describe('exhausted retries end the pipeline', () => {
   it.each<[Fault, PipelineStatus]>([
     [{ port: 'store', op: 'inspect' }, 'verifying_uploads'],

@@ -370,6 +370,17 @@ export function retryLater<P extends ActivePipeline>(p: P, policy: RetryPolicy, 
   return { ...p, retry: { attempt, notBefore: new Date(now.getTime() + delay) }, updatedAt: now };
 }
 
+/**
+ * The step got a good answer (a poll saying the training is still running): it is not failing,
+ * so earlier transport trouble stops counting. The retry bound is for a step that keeps failing,
+ * not for isolated blips spread over a long training. Returns `p` itself when there is nothing
+ * to clear, so a caller writes only when a retry was pending.
+ */
+export function stepAnswered<P extends ActivePipeline>(p: P, now: Date): P {
+  if (p.retry.attempt === 0 && p.retry.notBefore === null) return p;
+  return { ...p, retry: FRESH_RETRY, updatedAt: now };
+}
+
 export function packageDeleted(p: TerminalPipeline, now: Date): TerminalPipeline {
   return { ...p, packageDeletedAt: now, updatedAt: now };
 }
@@ -380,4 +391,16 @@ export function packageDeleted(p: TerminalPipeline, now: Date): TerminalPipeline
  */
 export function needsCleanup(p: TerminalPipeline): boolean {
   return p.packageDeletedAt === null && p.steps.some((step) => step.name === 'package');
+}
+
+/**
+ * An ended pipeline whose training may still be running at the trainer, and must be stopped
+ * there: it got as far as submitting (with or without a recorded training id), and the trainer
+ * did not end the training itself. Every such pipeline began packaging, so it is owed while
+ * `needsCleanup` holds, and the clean-up stops it.
+ */
+export function owesTrainerStop(p: TerminalPipeline): p is EndedPipeline {
+  if (p.status === 'succeeded') return false;
+  if (p.failure.code === 'trainer.training_failed' || p.failure.code === 'trainer.training_canceled') return false;
+  return p.trainerTrainingId !== null || p.steps.some((step) => step.name === 'submit');
 }

@@ -15,6 +15,7 @@ import { buildPackageStep } from './build-package.js';
 import type { CoreDeps } from './core-deps.js';
 import { savePipeline } from './save-pipeline.js';
 import { settleStep } from './settle-step.js';
+import { stopTraining } from './stop-training.js';
 import { submitTrainingStep } from './submit-training.js';
 import { undoLostStep, type StepSideEffect } from './undo-lost-step.js';
 import { verifyPackageStep } from './verify-package.js';
@@ -26,12 +27,23 @@ export interface Advance {
   readonly progressed: boolean;
 }
 
-/** Deletes an ended pipeline's package: the trainer has consumed it, and it holds the owner's photos. */
-export function cleanupPackage(deps: CoreDeps, pipeline: TrainingPipeline): ResultAsync<Advance, DomainError> {
+/**
+ * Cleans up after an ended pipeline: stops its training at the trainer when it still owes that
+ * (`owesTrainerStop`), then deletes its package (the trainer has consumed it, and it holds the
+ * owner's photos). A trainer that cannot be reached now does not hold up deleting the photos,
+ * but the clean-up is recorded as done (`packageDeletedAt`) only once both are, so the pipeline
+ * stays unfinished and the worker comes back to stop the training.
+ */
+export function cleanUpEnded(deps: CoreDeps, pipeline: TrainingPipeline): ResultAsync<Advance, DomainError> {
   if (isActive(pipeline) || !needsCleanup(pipeline)) return okAsync({ pipeline, progressed: false });
-  return deps.objects
-    .delete(packageKey(pipeline.ownerId, pipeline.id))
-    .andThen(() => savePipeline(deps, packageDeleted(pipeline, deps.clock.now())))
+  return stopTraining(deps, pipeline)
+    .map((): DomainError | null => null)
+    .orElse((stopFailed) => okAsync<DomainError | null, never>(stopFailed))
+    .andThen((stopFailed) =>
+      deps.objects
+        .delete(packageKey(pipeline.ownerId, pipeline.id))
+        .andThen(() => (stopFailed === null ? savePipeline(deps, packageDeleted(pipeline, deps.clock.now())) : errAsync(stopFailed))),
+    )
     .map((saved) => ({ pipeline: saved, progressed: true }));
 }
 
@@ -44,7 +56,7 @@ export function advancePipeline(deps: CoreDeps, id: PipelineId): ResultAsync<Adv
     .transaction((repos) => repos.pipelines.getById(id))
     .andThen((pipeline): ResultAsync<Advance, DomainError> => {
       if (!pipeline) return errAsync(domainError('training.not_found', `pipeline ${id}`));
-      // An ended pipeline has no step left; its clean-up happens below, as for one ending now.
+      // An ended pipeline has no step left; its clean-up (trainer, package) happens below, as for one ending now.
       if (!isActive(pipeline)) return okAsync({ pipeline, progressed: false });
       const now = deps.clock.now();
       if (pipeline.retry.notBefore !== null && pipeline.retry.notBefore > now) {
@@ -97,7 +109,7 @@ export function advancePipeline(deps: CoreDeps, id: PipelineId): ResultAsync<Adv
     .andThen((advance) =>
       isActive(advance.pipeline)
         ? okAsync(advance)
-        : cleanupPackage(deps, advance.pipeline).map((cleaned) => ({
+        : cleanUpEnded(deps, advance.pipeline).map((cleaned) => ({
             pipeline: cleaned.pipeline,
             progressed: advance.progressed || cleaned.progressed,
           })),

@@ -6,6 +6,7 @@ import type { Model } from '../domain/model.js';
 import {
   cancelPipeline,
   failPipeline,
+  stepAnswered,
   trainingSucceeded,
   type TrainerReport,
   type TrainingPipeline,
@@ -55,8 +56,14 @@ export function applyReportTo(
   }
   switch (report.status) {
     case 'starting':
-    case 'processing':
-      return okAsync({ kind: 'unchanged', pipeline, model: null });
+    case 'processing': {
+      // Our poll was answered: the step is not failing, so transport trouble before it stops
+      // counting towards the retry bound (written only when a retry was pending). A webhook is
+      // not the step, and a write from it would only race the worker's poll.
+      const answered = source === 'poll' ? stepAnswered(pipeline, now) : pipeline;
+      if (answered === pipeline) return okAsync({ kind: 'unchanged', pipeline, model: null });
+      return savePipeline(deps, answered).map((saved) => ({ kind: 'unchanged', pipeline: saved, model: null }));
+    }
     case 'failed':
     case 'canceled': {
       const ended =

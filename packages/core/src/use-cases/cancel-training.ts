@@ -2,7 +2,7 @@ import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { OwnerId, PipelineId } from '../domain/ids.js';
 import { cancelPipeline, isActive, type EndedPipeline } from '../domain/training-pipeline.js';
-import { cleanupPackage } from './advance-pipeline.js';
+import { cleanUpEnded } from './advance-pipeline.js';
 import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
@@ -11,25 +11,11 @@ const CANCEL_RETRIES = 5;
 
 /**
  * After a pipeline is canceled in the database: stop its training at the trainer and delete its
- * package. Both are best effort: the record already says canceled, so a late result makes no
- * model (I5), and the worker retries the clean-up.
+ * package (`cleanUpEnded`). Both are best effort: the record already says canceled, so a late
+ * result makes no model (I5), and the worker retries what is left (logged here).
  */
 export function stopCanceled(deps: CoreDeps, canceled: EndedPipeline): ResultAsync<EndedPipeline, never> {
-  // Without a recorded id, a submission may still have been accepted just before the cancel.
-  const submitted = canceled.steps.some((step) => step.name === 'submit');
-  const trainingId: ResultAsync<string | null, DomainError> = canceled.trainerTrainingId
-    ? okAsync(canceled.trainerTrainingId)
-    : submitted
-      ? deps.trainer.findSubmission(canceled.id).map((found) => found?.trainerTrainingId ?? null)
-      : okAsync(null);
-  const stopTrainer = trainingId
-    .andThen((id) => (id === null ? okAsync(undefined) : deps.trainer.cancel(id)))
-    .orElse((error) => {
-      deps.log.record({ kind: 'trainer.cancel_failed', detail: { pipelineId: canceled.id, code: error.code } });
-      return okAsync(undefined);
-    });
-  return stopTrainer
-    .andThen(() => cleanupPackage(deps, canceled))
+  return cleanUpEnded(deps, canceled)
     .map(() => canceled)
     .orElse((error) => {
       deps.log.record({ kind: 'pipeline.cleanup_deferred', detail: { pipelineId: canceled.id, code: error.code } });
