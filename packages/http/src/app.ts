@@ -1,6 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type ConnectionError, type FastifyError, type FastifyInstance } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -11,7 +13,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { requireAdmin, requireOwner } from './auth.js';
 import type { HttpAppOptions } from './options.js';
-import { sendProblem, shellProblem, type Problem } from './problem.js';
+import { problem, sendProblem, shellProblem, type Problem, type ShellProblemCode } from './problem.js';
 import type { App, RouteContext } from './routes/context.js';
 import { adminRoutes } from './routes/admin.js';
 import { modelRoutes } from './routes/models.js';
@@ -24,6 +26,23 @@ import { webhookRoutes } from './routes/webhooks.js';
 /** JSON bodies are small (a trigger word); photos arrive as multipart, limited on their own. */
 const JSON_BODY_LIMIT = 64 * 1024;
 
+/**
+ * The core judges ids (one it cannot accept names nothing: `*.not_found`, whatever its length), so
+ * the router must not refuse them first. Node reads at most 16 KiB of request line and headers by
+ * default, so no real request carries a longer segment; one longer still is too large to read.
+ */
+const MAX_PARAM_LENGTH = 16 * 1024;
+
+/**
+ * A request too large to read at all: its body (413), its address (414) or its headers (431).
+ * One code, so a client need not know which limit it met; the HTTP status stays the precise one.
+ */
+const TOO_LARGE: ShellProblemCode = 'request.too_large';
+const tooLargeDetail = {
+  414: 'The address is too long.',
+  431: 'The request headers or address are too large.',
+} as const;
+
 function validationDetail(error: FastifyError): string {
   const issues = (error.validation ?? []).slice(0, 5).map((issue) => {
     const where = [error.validationContext, issue.instancePath.replace(/^\//, '').replaceAll('/', '.')].filter(Boolean).join('.');
@@ -32,13 +51,44 @@ function validationDetail(error: FastifyError): string {
   return `The request is not valid: ${issues.join('; ')}.`;
 }
 
-/** Errors thrown outside the use cases (parsing, validation, bugs), as problems that leak nothing. */
+/**
+ * Errors raised outside the use cases (routing, URL decoding, body parsing, validation, bugs), as
+ * problems with the shell's stable codes that leak nothing of the framework.
+ */
 function problemFor(error: FastifyError): Problem {
   if (hasZodFastifySchemaValidationErrors(error) || error.validation) return shellProblem('request.invalid', validationDetail(error));
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) return shellProblem('request.too_large');
+  if (error.code === 'FST_ERR_BAD_URL') return shellProblem('request.invalid', 'The address is not valid: it has a malformed percent-encoding.');
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) return shellProblem(TOO_LARGE);
+  // The router's FST_ERR_MAX_PARAM_LENGTH (414): only past MAX_PARAM_LENGTH.
+  if (error.statusCode === 414) return problem(414, TOO_LARGE, tooLargeDetail[414]);
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) return shellProblem('request.unsupported_media_type');
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return shellProblem('request.invalid');
   return shellProblem('internal');
+}
+
+/** The HTTP parser's refusals, before there is any request: its code, as a problem. */
+function clientErrorProblem(error: ConnectionError): Problem {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return problem(431, TOO_LARGE, tooLargeDetail[431]);
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return problem(408, 'request.invalid', 'The request did not arrive in time.');
+  return shellProblem('request.invalid', 'The request is not valid HTTP.');
+}
+
+/**
+ * Replaces Fastify's default `clientError` answer (plain JSON with its own fields). There is no
+ * reply object here: the response is written to the socket, which is then closed (as Node does).
+ */
+function answerClientError(error: ConnectionError, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const body = clientErrorProblem(error);
+    const json = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? 'Error'}\r\nConnection: close\r\n` +
+        `Content-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /**
@@ -49,7 +99,14 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app: App = Fastify({
     logger: options.logger ?? false,
     bodyLimit: JSON_BODY_LIMIT,
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Refusals before any route or error handler runs (a malformed %-escape, a too long id) answer
+    // like every other failure, with or without a token: there is no resource to protect yet.
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ code: error.code }, 'request refused before routing');
+      void sendProblem(reply, problemFor(error));
+    },
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -25,8 +25,8 @@ export type OwnerHook = (request: FastifyRequest, reply: FastifyReply) => Promis
 
 /**
  * An `onRequest` hook: the request must carry a bearer JWT signed with HS256 and our secret,
- * unexpired, whose `sub` is a valid owner id. It runs before the body is read, so nobody
- * unauthenticated can make us parse or store anything.
+ * with an `exp` (not yet past) and a `sub` that is a valid owner id. It runs before the body is
+ * read, so nobody unauthenticated can make us parse or store anything.
  */
 export function requireOwner(jwtSecret: string): OwnerHook {
   if (jwtSecret.length === 0) throw new Error('auth.jwtSecret must not be empty');
@@ -37,7 +37,8 @@ export function requireOwner(jwtSecret: string): OwnerHook {
     let subject: unknown;
     try {
       // Only HS256: `alg: none` and every other algorithm are refused by jose before any check.
-      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
+      // `exp` is required: a token without one would be valid forever.
+      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       subject = payload.sub;
     } catch (cause) {
       request.log.info({ reason: cause instanceof Error ? cause.name : 'unknown' }, 'bearer token refused');

@@ -77,7 +77,8 @@ export const trainingSchema = z
   })
   .meta({ id: 'Training' });
 
-export const idParams = z.object({ id: z.string().min(1).max(200) });
+// No length bounds: an id the core cannot accept names nothing (`*.not_found`), whatever its length.
+export const idParams = z.object({ id: z.string() });
 
 const problemContent = { content: { 'application/problem+json': { schema: problemSchema } } } as const;
 

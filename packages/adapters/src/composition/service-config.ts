@@ -25,14 +25,28 @@ const positiveInt = (fallback: number) =>
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+interface Bounds {
+  readonly min: number;
+  readonly max: number;
+  /** How a bound reads to people (`1 KiB`), when the number alone does not say it. */
+  readonly label?: (bound: number) => string;
+  /** Why a value below `min` or above `max` is refused. */
+  readonly below: string;
+  readonly above: string;
+}
+
 /** A positive whole number within [min, max]; the messages say why the bounds are there. */
-const boundedInt = (fallback: number, bounds: { min: number; below: string; max: number; above: string }) =>
-  positiveInt(fallback).pipe(
+const boundedInt = (fallback: number, bounds: Bounds) => {
+  const shown = (bound: number) => (bounds.label ? `${bound} (${bounds.label(bound)})` : String(bound));
+  return positiveInt(fallback).pipe(
     z
       .number()
-      .min(bounds.min, `must be at least ${bounds.min}: ${bounds.below}`)
-      .max(bounds.max, `must be at most ${bounds.max}: ${bounds.above}`),
+      .min(bounds.min, `must be at least ${shown(bounds.min)}: ${bounds.below}`)
+      .max(bounds.max, `must be at most ${shown(bounds.max)}: ${bounds.above}`),
   );
+};
+
+const bytes = (count: number) => (count >= MiB ? `${count / MiB} MiB` : `${count / KiB} KiB`);
 
 /** Bounds of the upload policy's variables (SPEC.md "Uploads": default 20 MiB and 256x256). */
 export const UPLOAD_LIMITS = {
@@ -42,9 +56,8 @@ export const UPLOAD_LIMITS = {
 
 const uploadSide = (fallback: number) =>
   boundedInt(fallback, {
-    min: UPLOAD_LIMITS.minSide.min,
+    ...UPLOAD_LIMITS.minSide,
     below: 'a photo has at least one pixel',
-    max: UPLOAD_LIMITS.minSide.max,
     above: 'a larger minimum would refuse nearly every photo',
   });
 
@@ -78,10 +91,10 @@ const EnvSchema = z.object({
   AUDIT_STUCK_AFTER_MINUTES: positiveInt(24 * 60),
   AUDIT_GRACE_MINUTES: positiveInt(60),
   UPLOAD_MAX_BYTES: boundedInt(20 * MiB, {
-    min: UPLOAD_LIMITS.maxBytes.min,
-    below: 'no photo is that small (1 KiB)',
-    max: UPLOAD_LIMITS.maxBytes.max,
-    above: 'each photo is held in memory while it is judged (256 MiB)',
+    ...UPLOAD_LIMITS.maxBytes,
+    label: bytes,
+    below: 'no photo fits in less',
+    above: 'each photo is held in memory while it is judged',
   }),
   UPLOAD_MIN_WIDTH: uploadSide(256),
   UPLOAD_MIN_HEIGHT: uploadSide(256),
@@ -143,7 +156,10 @@ function halfSetServices(env: Env): ConfigError[] {
   for (const [service, group] of Object.entries(SERVICE_VARIABLES) as [ExternalService, ServiceVariables][]) {
     const set = variablesOf(group).filter((name) => env[name] !== undefined);
     if (set.length === 0) continue;
-    const because = `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (${service}; unset them all for the embedded ${group.standIn})`;
+    const one = set.length === 1;
+    // Without the key, the person may have meant the stand-in: say how to get it.
+    const hint = env[group.key] === undefined ? `; unset ${one ? 'it' : 'them'} for the embedded ${group.standIn}` : '';
+    const because = `${set.join(', ')} ${one ? 'is' : 'are'} set (${service}${hint})`;
     for (const name of [group.key, ...group.required].filter((n) => env[n] === undefined)) {
       problems.push({ variable: name, message: `is required when ${because}` });
     }

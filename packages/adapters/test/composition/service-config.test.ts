@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeConfigErrors, parseEnv } from '../../src/composition/service-config.js';
+import { describeConfigErrors, parseEnv, UPLOAD_LIMITS } from '../../src/composition/service-config.js';
 
 const replicate = {
   REPLICATE_API_TOKEN: 'r8_token',
@@ -63,5 +63,78 @@ describe('service configuration from the environment', () => {
     expect(errors.map((e) => e.variable).sort()).toEqual(
       ['PUBLIC_BASE_URL', 'REPLICATE_DESTINATION_OWNER', 'REPLICATE_TRAINER', 'REPLICATE_WEBHOOK_SECRET'].sort(),
     );
+  });
+  it.each([
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000' }],
+    [{ S3_REGION: 'eu-west-1' }],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_REGION: 'eu-west-1', S3_FORCE_PATH_STYLE: 'true' }],
+    [{ S3_CHECKSUM_MODE: 'when_supported' }],
+    [{ S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' }],
+  ])('refuses S3 settings without S3_BUCKET (%o): an embedded store would ignore them', (partial) => {
+    const errors = parseEnv(partial)._unsafeUnwrapErr();
+    const missing = ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].filter((name) => !(name in partial));
+    expect(errors.map((e) => e.variable).sort()).toEqual(missing.sort());
+    const text = describeConfigErrors(errors);
+    for (const name of Object.keys(partial)) expect(text).toContain(name);
+    expect(text).toContain('S3_BUCKET is required when');
+  });
+
+  it.each([
+    [{ REPLICATE_BASE_URL: 'http://127.0.0.1:8080' }],
+    [{ REPLICATE_DESTINATION_STRATEGY: 'shared' }],
+    [{ REPLICATE_DESTINATION_STRATEGY: 'shared', REPLICATE_SHARED_MODEL: 'selfies' }],
+    [{ REPLICATE_TRAINER: 'ostris/flux-dev-lora-trainer:abc123' }],
+    [{ REPLICATE_WEBHOOK_SECRET: 'whsec_c2VjcmV0' }],
+    [{ PUBLIC_BASE_URL: 'https://selfies.example.com' }],
+  ])('refuses Replicate settings without REPLICATE_API_TOKEN (%o): the simulator would replace them', (partial) => {
+    const errors = parseEnv(partial)._unsafeUnwrapErr();
+    expect(errors.map((e) => e.variable)).toContain('REPLICATE_API_TOKEN');
+    const text = describeConfigErrors(errors);
+    for (const name of Object.keys(partial)) expect(text).toContain(name);
+  });
+
+  it('accepts the optional settings with their service, and refuses a shared model without the shared strategy', () => {
+    const s3 = { S3_BUCKET: 'selfies', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' };
+    const env = parseEnv({
+      ...s3,
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_REGION: 'eu-west-1',
+      ...replicate,
+      REPLICATE_BASE_URL: 'http://127.0.0.1:8080',
+      REPLICATE_DESTINATION_STRATEGY: 'shared',
+      REPLICATE_SHARED_MODEL: 'selfies',
+    })._unsafeUnwrap();
+    expect(env.S3_ENDPOINT).toBe('http://127.0.0.1:9000');
+    expect(env.REPLICATE_SHARED_MODEL).toBe('selfies');
+
+    const unshared = parseEnv({ ...s3, ...replicate, REPLICATE_SHARED_MODEL: 'selfies' })._unsafeUnwrapErr();
+    expect(unshared).toEqual([{ variable: 'REPLICATE_SHARED_MODEL', message: expect.stringContaining('REPLICATE_DESTINATION_STRATEGY is shared') as string }]);
+  });
+
+  it('reads the upload policy: documented defaults, and values within bounds', () => {
+    const defaults = parseEnv({})._unsafeUnwrap();
+    expect([defaults.UPLOAD_MAX_BYTES, defaults.UPLOAD_MIN_WIDTH, defaults.UPLOAD_MIN_HEIGHT]).toEqual([20 * 1024 * 1024, 256, 256]);
+    const set = parseEnv({ UPLOAD_MAX_BYTES: '5000000', UPLOAD_MIN_WIDTH: '512', UPLOAD_MIN_HEIGHT: '768' })._unsafeUnwrap();
+    expect([set.UPLOAD_MAX_BYTES, set.UPLOAD_MIN_WIDTH, set.UPLOAD_MIN_HEIGHT]).toEqual([5_000_000, 512, 768]);
+    const edges = parseEnv({ UPLOAD_MAX_BYTES: String(UPLOAD_LIMITS.maxBytes.max), UPLOAD_MIN_WIDTH: '1', UPLOAD_MIN_HEIGHT: String(UPLOAD_LIMITS.minSide.max) });
+    expect(edges.isOk()).toBe(true);
+  });
+
+  it.each([
+    ['UPLOAD_MAX_BYTES', '0', 'must be a positive whole number'],
+    ['UPLOAD_MAX_BYTES', '-5', 'must be a positive whole number'],
+    ['UPLOAD_MAX_BYTES', '20MiB', 'must be a positive whole number'],
+    ['UPLOAD_MAX_BYTES', '1023', 'must be at least 1024'],
+    ['UPLOAD_MAX_BYTES', String(256 * 1024 * 1024 + 1), 'must be at most 268435456'],
+    ['UPLOAD_MAX_BYTES', '1e12', 'must be at most'],
+    ['UPLOAD_MIN_WIDTH', '0', 'must be a positive whole number'],
+    ['UPLOAD_MIN_WIDTH', '8193', 'must be at most 8192'],
+    ['UPLOAD_MIN_HEIGHT', '0', 'must be a positive whole number'],
+    ['UPLOAD_MIN_HEIGHT', '12.5', 'must be a positive whole number'],
+    ['UPLOAD_MIN_HEIGHT', '100000', 'must be at most 8192'],
+  ])('refuses %s=%s, naming it', (variable, value, message) => {
+    const errors = parseEnv({ [variable]: value })._unsafeUnwrapErr();
+    expect(errors).toEqual([{ variable, message: expect.stringContaining(message) as string }]);
+    expect(describeConfigErrors(errors)).toContain(`${variable} ${message}`);
   });
 });

@@ -36,11 +36,18 @@ export function trainingRoutes(app: App, { deps, owner, options }: RouteContext)
         tags: ['trainings'],
         summary: "Start a training over all of the owner's stored photos; the work runs in the background",
         security: ownerSecurity,
+        // No length bounds here: the core judges both (one code for any length); the JSON body
+        // limit and Node's header limit bound what is read.
         headers: z.looseObject({
-          'idempotency-key': z.string().max(256).optional().describe('Repeating a request with the same key returns the same training'),
+          'idempotency-key': z
+            .string()
+            .optional()
+            .describe('1 to 128 printable ASCII characters. Repeating a request with the same key returns the same training'),
         }),
         // No body at all is as good as `{}`.
-        body: z.strictObject({ triggerWord: z.string().max(256).optional() }).nullish(),
+        body: z
+          .strictObject({ triggerWord: z.string().optional().describe('1 to 32 letters, digits, "_" or "-" (default "TOK")') })
+          .nullish(),
         response: { 202: trainingBody, ...problemResponses },
       },
     },

@@ -1,4 +1,4 @@
-import { startLocalS3, type Env } from '@selfie-lora/adapters';
+import { SERVICE_VARIABLES, startLocalS3, strayServiceVariables, type Env, type ExternalService } from '@selfie-lora/adapters';
 import { startReplicateSimulator } from '@selfie-lora/replicate-simulator';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { randomBytes } from 'node:crypto';
@@ -49,11 +49,32 @@ const LOUD = [
 ];
 
 /**
+ * A stand-in fills in every variable of its service, so one set without the service's key would
+ * be silently replaced: refused instead (parseEnv refuses it first; this guards any other caller).
+ */
+function refuseStrayVariables(env: Env): StartFailure | null {
+  for (const service of Object.keys(SERVICE_VARIABLES) as ExternalService[]) {
+    const stray = strayServiceVariables(env, service);
+    if (stray.length > 0) {
+      const { key, standIn } = SERVICE_VARIABLES[service];
+      return {
+        setting: stray.join(', '),
+        message: `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set without ${key}: set ${key} and the rest of ${service}'s variables to use that service, or unset ${stray.length === 1 ? 'it' : 'them'} for the embedded ${standIn}`,
+      };
+    }
+  }
+  return null;
+}
+
+/**
  * Starts an embedded stand-in for every service whose variables are unset (Postgres, S3,
  * Replicate) and fills them into the environment; services that are configured are used as they
- * are. Any failure stops what was already started and names the variable that would avoid it.
+ * are. A service's variable set without its key is refused before anything starts. Any failure
+ * stops what was already started and names the variable that would avoid it.
  */
 export function startEmbeddedServices(env: Env, options: EmbeddedOptions): ResultAsync<ResolvedServices, StartFailure> {
+  const stray = refuseStrayVariables(env);
+  if (stray !== null) return errAsync(stray);
   const stops: (() => Promise<void>)[] = [];
   const embedded: ResolvedServices['embedded'][number][] = [];
   const stopAll = async (): Promise<void> => {

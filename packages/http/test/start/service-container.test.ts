@@ -4,10 +4,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OwnerId, registerUpload } from '@selfie-lora/core';
+import { buildHttpApp } from '../../src/index.js';
 import { freePort } from '../../src/start/free-port.js';
+import { jpeg } from '../support/images.js';
+import { photoForm } from '../support/multipart.js';
+import { ADMIN_TOKEN, bearer, JWT_SECRET, tokenFor } from '../support/tokens.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/test-postgres.js';
 
 const WEBHOOK_SECRET = 'whsec_c2VydmljZS1jb250YWluZXItdGVzdC1zZWNyZXQ';
+
+async function* streamOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield await Promise.resolve(bytes);
+}
 
 describe('the composition root on real services (Postgres, s3rver, the Replicate simulator)', () => {
   let database: ScratchDatabase;
@@ -97,6 +106,45 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
     const failed = await createServiceContainer(withoutDatabase);
     expect(failed._unsafeUnwrapErr().setting).toBe('DATABASE_URL');
     expect(failed._unsafeUnwrapErr().message).toMatch(/^DATABASE_URL is not set/);
+  });
+
+  it('applies UPLOAD_MAX_BYTES and UPLOAD_MIN_* to the core and to the multipart limit', async () => {
+    const service = (
+      await createServiceContainer(environment({ S3_BUCKET: 'upload-policy-test', UPLOAD_MAX_BYTES: '20000', UPLOAD_MIN_WIDTH: '300', UPLOAD_MIN_HEIGHT: '320' }))
+    )._unsafeUnwrap();
+    const app = buildHttpApp({ deps: service.deps, auth: { jwtSecret: JWT_SECRET }, adminToken: ADMIN_TOKEN });
+    try {
+      expect(service.deps.config.uploadPolicy).toEqual({ maxBytes: 20_000, minWidth: 300, minHeight: 320 });
+      const big = await jpeg(1, { width: 512, height: 512, noisy: true });
+      const fits = await jpeg(2, { width: 320, height: 320 });
+      const narrow = await jpeg(3, { width: 299, height: 400 });
+      // Well within the default 20 MiB and 256x256: only the configured policy refuses these.
+      expect(big.byteLength).toBeGreaterThan(20_000);
+      expect(big.byteLength).toBeLessThan(20 * 1024 * 1024);
+      expect(fits.byteLength).toBeLessThan(20_000);
+      expect(narrow.byteLength).toBeLessThan(20_000);
+
+      const owner = OwnerId.parse('policy-owner')._unsafeUnwrap();
+      const direct = await registerUpload(service.deps, { ownerId: owner, body: streamOf(big) });
+      expect(direct._unsafeUnwrapErr().code).toBe('upload.too_large');
+
+      await app.ready();
+      const auth = bearer(await tokenFor('policy-owner'));
+      const post = (bytes: Uint8Array) => {
+        const form = photoForm(bytes);
+        return app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...auth, ...form.headers }, payload: form.payload });
+      };
+      const tooLarge = await post(big);
+      expect([tooLarge.statusCode, tooLarge.json<{ code: string }>().code]).toEqual([413, 'upload.too_large']);
+      const tooSmall = await post(narrow);
+      expect([tooSmall.statusCode, tooSmall.json<{ code: string }>().code]).toEqual([422, 'upload.too_small']);
+      const stored = await post(fits);
+      expect(stored.statusCode, stored.body).toBe(201);
+      expect(stored.json<{ upload: { width: number; byteSize: number } }>().upload).toMatchObject({ width: 320, byteSize: fits.byteLength });
+    } finally {
+      await app.close();
+      await service.close();
+    }
   });
 
   it('a dropped database after close proves nothing was left connected', async () => {

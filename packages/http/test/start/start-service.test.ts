@@ -1,8 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Env } from '@selfie-lora/adapters';
 import { configure } from '../../src/start/configure.js';
+import { startEmbeddedServices } from '../../src/start/embedded-services.js';
+import { openSharedServices } from '../../src/start/open-shared-services.js';
 import { freePort } from '../../src/start/free-port.js';
 import { startService } from '../../src/start/start-service.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/test-postgres.js';
@@ -18,6 +21,49 @@ describe("main's configuration step", () => {
     const failed = configure({ S3_BUCKET: 'photos' })._unsafeUnwrapErr();
     expect(failed).toContain('S3_ACCESS_KEY_ID is required when S3_BUCKET is set (S3)');
     expect(failed).toContain('S3_SECRET_ACCESS_KEY is required');
+  });
+
+  it.each([
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'S3_BUCKET'],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_REGION: 'eu-west-1', S3_FORCE_PATH_STYLE: 'true' }, 'S3_BUCKET'],
+    [{ REPLICATE_BASE_URL: 'http://127.0.0.1:8080' }, 'REPLICATE_API_TOKEN'],
+    [{ REPLICATE_DESTINATION_STRATEGY: 'shared' }, 'REPLICATE_API_TOKEN'],
+  ])('refuses %o without its service, naming both, instead of embedding a stand-in that ignores it', (partial, key) => {
+    const failed = configure(partial)._unsafeUnwrapErr();
+    expect(failed).toContain(`${key} is required when ${Object.keys(partial).join(', ')}`);
+  });
+
+  it('the worker and the audit refuse the same half-set service before opening anything', async () => {
+    const complaints: string[] = [];
+    const opened = await openSharedServices('the audit', { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', S3_ENDPOINT: 'http://127.0.0.1:9000' }, (text) =>
+      complaints.push(text),
+    );
+    expect(opened).toBeNull();
+    expect(complaints.join('\n')).toContain('S3_BUCKET is required when S3_ENDPOINT is set');
+  });
+});
+
+describe('startEmbeddedServices never replaces a configured variable with a stand-in', () => {
+  it.each([
+    ['S3_ENDPOINT', { S3_ENDPOINT: 'http://127.0.0.1:9000' }],
+    ['S3_REGION, S3_CHECKSUM_MODE', { S3_REGION: 'eu-west-1', S3_CHECKSUM_MODE: 'when_supported' as const }],
+    ['REPLICATE_BASE_URL', { REPLICATE_BASE_URL: 'http://127.0.0.1:8080' }],
+    ['REPLICATE_DESTINATION_STRATEGY', { REPLICATE_DESTINATION_STRATEGY: 'shared' as const }],
+  ])('refuses %s set without its service, before starting anything', async (named, stray) => {
+    // parseEnv refuses these; an Env made another way must not reach a stand-in either.
+    const env: Env = { ...configure({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' })._unsafeUnwrap(), ...stray };
+    const said: string[] = [];
+    const dataDirectory = await mkdtemp(join(tmpdir(), 'stray-variables-'));
+    try {
+      const failed = await startEmbeddedServices(env, { dataDirectory, serviceUrl: 'http://127.0.0.1:1', say: (line) => said.push(line) });
+      if (failed.isOk()) await failed.value.stop();
+      expect(failed._unsafeUnwrapErr().setting).toBe(named);
+      expect(failed._unsafeUnwrapErr().message).toContain(`${named} ${named.includes(',') ? 'are' : 'is'} set without`);
+      expect(said).toEqual([]);
+      expect(await readdir(dataDirectory)).toEqual([]);
+    } finally {
+      await rm(dataDirectory, { recursive: true, force: true });
+    }
   });
 });
 

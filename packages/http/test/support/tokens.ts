@@ -5,14 +5,14 @@ export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
-/** A valid HS256 token for `sub`, expiring in an hour unless told otherwise. */
+/** A valid HS256 token for `sub`, expiring in an hour unless told otherwise (`expiresAt: null`: no `exp` at all). */
 export async function tokenFor(
   sub: string | undefined,
-  options: { secret?: string; alg?: 'HS256' | 'HS384' | 'HS512'; expiresAt?: number; claims?: JWTPayload } = {},
+  options: { secret?: string; alg?: 'HS256' | 'HS384' | 'HS512'; expiresAt?: number | null; claims?: JWTPayload } = {},
 ): Promise<string> {
   const jwt = new SignJWT({ ...options.claims }).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' }).setIssuedAt();
   if (sub !== undefined) jwt.setSubject(sub);
-  jwt.setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 3600);
+  if (options.expiresAt !== null) jwt.setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 3600);
   return jwt.sign(key(options.secret ?? JWT_SECRET));
 }
 
