@@ -133,6 +133,8 @@ export async function startE2eService(): Promise<E2eService> {
           pollIntervalMs: POLL_INTERVAL_MS,
           idleDelayMs: 50,
           ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
+          // A crashed process renews nothing: its lease must run out.
+          ...(settings.abandoned === true ? { maxLeaseHoldMs: 0 } : {}),
           onError: (error) => console.error(`worker ${settings.id}:`, error),
         });
         if (settings.abandoned !== true) workers.add(worker);

@@ -18,6 +18,11 @@ export interface WorkerOptions {
   readonly pollIntervalMs: number;
   /** How long a claim holds; a worker that dies mid-step loses its pipelines after this long. Default 5 min. */
   readonly leaseMs?: number;
+  /**
+   * How long one claim may keep renewing its lease (default 30 min). A step hung past this (a
+   * call that never answers) stops renewing, so another worker can take the pipeline over.
+   */
+  readonly maxLeaseHoldMs?: number;
   /** Rest when nothing was due (default 500 ms); `wakeUp()` cuts it short. */
   readonly idleDelayMs?: number;
   /** Pipelines claimed, and advanced side by side, per round (default 4). */
@@ -45,6 +50,7 @@ type Outcome = { readonly kind: 'release' } | { readonly kind: 'defer'; readonly
 export function startWorker(options: WorkerOptions): Worker {
   const { deps, leases, workerId, pollIntervalMs } = options;
   const leaseMs = options.leaseMs ?? 300_000;
+  const maxLeaseHoldMs = options.maxLeaseHoldMs ?? 1_800_000;
   const idleDelayMs = options.idleDelayMs ?? 500;
   const batchSize = options.batchSize ?? 4;
   const report = (error: unknown) => {
@@ -122,6 +128,7 @@ export function startWorker(options: WorkerOptions): Worker {
   const keepLeased = (id: PipelineId) => {
     let inFlight: Promise<void> | null = null;
     let lost = false;
+    const holdUntil = later(maxLeaseHoldMs);
     const attempt = async () => {
       try {
         const held = await leases.renew({ workerId, id, until: later(leaseMs) });
@@ -138,6 +145,12 @@ export function startWorker(options: WorkerOptions): Worker {
     };
     const timer = setInterval(() => {
       if (inFlight !== null || lost) return;
+      if (deps.clock.now() >= holdUntil) {
+        // Hung, as far as anyone can tell: let the lease run out so another worker takes over.
+        lost = true;
+        report(new Error(`worker ${workerId}: a step on pipeline ${id} ran past ${maxLeaseHoldMs} ms; its lease is no longer renewed`));
+        return;
+      }
       inFlight = attempt().finally(() => {
         inFlight = null;
       });

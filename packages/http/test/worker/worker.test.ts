@@ -164,6 +164,41 @@ describe('background worker (in memory)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('stops renewing a step hung past maxLeaseHoldMs, so another worker takes the pipeline over', async () => {
+    const core = memoryCore();
+    const shortLeaseMs = 30;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let builds = 0;
+    // The first build hangs (a call that never answers); a later one goes through.
+    const hanging: Packager = {
+      build: (key, sources) => {
+        builds += 1;
+        const built = core.packager.build(key, sources);
+        return builds === 1 ? built.andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts)) : built;
+      },
+      readBack: (key) => core.packager.readBack(key),
+    };
+    const leases = leasesOver(core);
+    const errors: unknown[] = [];
+    const id = await startedTraining(core.deps, 'alice');
+    const options = { deps: { ...core.deps, packager: hanging }, leases, pollIntervalMs: POLL_MS, leaseMs: shortLeaseMs, idleDelayMs: 2 };
+    track(startWorker({ ...options, workerId: 'w1', maxLeaseHoldMs: 2 * shortLeaseMs, onError: (error) => errors.push(error) }));
+    try {
+      await eventually('packaging under way', () => builds === 1);
+      // Past the hold: w1 gives up renewing and reports it; once its lease ends, w2 takes over.
+      core.clock.advance(2 * shortLeaseMs);
+      await eventually('the hung step reported', () => errors.length === 1, 3_000);
+      expect(String(errors[0])).toContain('no longer renewed');
+      core.clock.advance(2 * shortLeaseMs);
+      track(startWorker({ ...options, workerId: 'w2' }));
+      await eventually('w2 packages again', () => builds === 2, 3_000);
+    } finally {
+      open();
+    }
+    await statusBecomes(core.deps, id, 'succeeded');
+  });
+
   it('reports a lease lost mid-step and finishes the step all the same', async () => {
     const core = memoryCore();
     const shortLeaseMs = 30;
