@@ -237,6 +237,35 @@ describe('GET /v1/admin/audit: the report', () => {
   });
 });
 
+describe('POST /v1/admin/audit/quarantine', () => {
+  it('requires the admin token, then quarantines exactly the implicated model, deletes nothing, and is idempotent', async () => {
+    const world = await trainedWorld();
+    const { h, model } = world;
+    await plantForeignPhoto(world);
+    const run = (headers: Record<string, string>) => h.app.inject({ method: 'POST', url: '/v1/admin/audit/quarantine', headers });
+    expectProblem(await run(h.alice), 401, 'auth.invalid_token');
+    expect((await listedModels(h, h.alice)).map((m) => m.id)).toEqual([model.id]);
+    const before = storedState(h.core);
+
+    const response = await run(adminAuth);
+    expect(response.statusCode, response.body).toBe(200);
+    const report = json<AuditReportJson>(response);
+    expect(kinds(report)).toEqual(['model.foreign_upload', 'model.provenance_mismatch']);
+    expect(report.quarantined).toEqual([model.id]);
+    expect(report.quarantineFailed).toEqual([]);
+    expect(await listedModels(h, h.alice)).toEqual([]);
+    // Only the model's status and reason changed: every other row and every object as before.
+    const after = storedState(h.core);
+    expect(after.objects).toEqual(before.objects);
+    expect(after.rows.uploads).toEqual(before.rows.uploads);
+    expect(after.rows.models).toMatchObject([{ id: model.id, status: 'quarantined', quarantineReason: 'audit: model.foreign_upload, model.provenance_mismatch' }]);
+
+    const again = json<AuditReportJson>(await run(adminAuth));
+    expect(kinds(again)).toEqual(kinds(report));
+    expect(again.quarantined).toEqual([]);
+  });
+});
+
 describe('GET /v1/admin/audit: a source that cannot be read completely', () => {
   it.each(['listTrainings', 'listVersions'] as const)('answers 503 trainer.unavailable when the trainer %s fails, changing nothing', async (op) => {
     const world = await trainedWorld();

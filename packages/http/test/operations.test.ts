@@ -116,6 +116,7 @@ describe('GET /openapi.json', () => {
         'GET /v1/models',
         'POST /v1/webhooks/replicate',
         'GET /v1/admin/audit',
+        'POST /v1/admin/audit/quarantine',
         'POST /v1/admin/models/{id}/quarantine',
         'POST /v1/admin/models/{id}/release',
         'GET /healthz',
@@ -135,6 +136,7 @@ describe('GET /openapi.json', () => {
     const document = json<{ paths: Record<string, Record<string, Operation>> }>(await h.app.inject({ method: 'GET', url: '/openapi.json' }));
     const admin = [
       document.paths['/v1/admin/audit']!.get!,
+      document.paths['/v1/admin/audit/quarantine']!.post!,
       document.paths['/v1/admin/models/{id}/quarantine']!.post!,
       document.paths['/v1/admin/models/{id}/release']!.post!,
     ];
@@ -144,9 +146,11 @@ describe('GET /openapi.json', () => {
     }
     // Owner routes are not behind the admin token.
     expect(document.paths['/v1/models']!.get!.security).toEqual([{ bearerAuth: [] }]);
-    const body = admin[1]!.requestBody!.content['application/json']!.schema;
+    const body = admin[2]!.requestBody!.content['application/json']!.schema;
     expect(body).toMatchObject({ type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } });
     expect(JSON.stringify(admin[0]!.responses['200'])).toContain('AuditReport');
-    expect(JSON.stringify(admin[1]!.responses['200'])).toContain('AdminModel');
+    expect(JSON.stringify(admin[1]!.responses['200'])).toContain('AuditReport');
+    expect(admin[1]!.requestBody).toBeUndefined();
+    expect(JSON.stringify(admin[2]!.responses['200'])).toContain('AdminModel');
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import {
   AUDIT_VIOLATION_KINDS,
   auditIntegrity,
@@ -51,6 +52,11 @@ const adminModelJson = (model: Model) => ({ ...modelJson(model), ownerId: model.
 
 /** Operator routes: the audit and the quarantine of one model, behind the admin token. */
 export function adminRoutes(app: App, { deps, admin, options }: RouteContext): void {
+  const runAudit = (reply: FastifyReply, quarantine: boolean) =>
+    auditIntegrity(deps, { policy: options.auditPolicy ?? defaultAuditPolicy, quarantine }).match(auditReportJson, (error) =>
+      domainErrorReply(reply, error),
+    );
+
   app.get(
     '/v1/admin/audit',
     {
@@ -62,10 +68,21 @@ export function adminRoutes(app: App, { deps, admin, options }: RouteContext): v
         response: { 200: auditReportSchema, ...problemResponses },
       },
     },
-    (_request, reply) =>
-      auditIntegrity(deps, { policy: options.auditPolicy ?? defaultAuditPolicy, quarantine: false }).match(auditReportJson, (error) =>
-        domainErrorReply(reply, error),
-      ),
+    (_request, reply) => runAudit(reply, false),
+  );
+
+  app.post(
+    '/v1/admin/audit/quarantine',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Runs the audit and quarantines every model a violation implicates (`npm run audit -- --quarantine`); deletes nothing',
+        security: adminSecurity,
+        response: { 200: auditReportSchema, ...problemResponses },
+      },
+    },
+    (_request, reply) => runAudit(reply, true),
   );
 
   app.post(
