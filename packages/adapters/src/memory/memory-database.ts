@@ -145,6 +145,8 @@ function repositoriesOver(tables: MemoryTables): Repositories {
           .filter((u) => u.ownerId === ownerId && (options?.includeDeleted === true || u.status === 'stored'))
           .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)),
       ),
+    // Transactions here run one at a time: nothing can change the rows before this one ends.
+    listStoredForTraining: (ownerId: OwnerId) => uploads.listByOwner(ownerId),
     insert: (upload: Upload) => {
       if (tables.uploads.has(upload.id)) return errAsync(conflict(`upload ${upload.id} exists`));
       const same = [...tables.uploads.values()].some(

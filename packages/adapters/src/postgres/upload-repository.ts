@@ -71,6 +71,13 @@ export function uploadRepository(session: SqlSession): Uploads {
         )
         .andThen((rows) => parseRows(uploadRow, rows, 'upload')),
 
+    // FOR SHARE: a concurrent delete (an UPDATE of these rows) waits for this transaction, then
+    // sees its pipeline; one that committed first leaves its row out (re-checked after the wait).
+    listStoredForTraining: (ownerId: OwnerId) =>
+      session
+        .read(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND status = 'stored' ORDER BY created_at, id COLLATE "C" FOR SHARE`, [ownerId])
+        .andThen((rows) => parseRows(uploadRow, rows, 'upload')),
+
     insert: (upload: Upload) =>
       session.write((sql) =>
         sql(`INSERT INTO uploads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`, values(upload))

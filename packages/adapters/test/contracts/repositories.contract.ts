@@ -134,6 +134,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         const ties = [tieA, tieB].sort((a, b) => (a.id < b.id ? -1 : 1));
         expect(await value((r) => r.uploads.listByOwner(owner))).toEqual([early, ...ties]);
         expect(await value((r) => r.uploads.listByOwner(owner, { includeDeleted: true }))).toEqual([early, ...ties, deleted]);
+        expect(await value((r) => r.uploads.listStoredForTraining(owner))).toEqual([early, ...ties]);
         expect(await value((r) => r.uploads.findStoredBySha256(owner, late.sha256))).toBeNull();
       });
 

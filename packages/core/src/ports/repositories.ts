@@ -21,6 +21,12 @@ export interface Uploads {
   /** The owner's stored (not deleted) upload with these bytes, if any. */
   findStoredBySha256(ownerId: OwnerId, sha256: Sha256): Stored<Upload | null>;
   listByOwner(ownerId: OwnerId, options?: { includeDeleted?: boolean }): Stored<readonly Upload[]>;
+  /**
+   * The owner's stored uploads, as `listByOwner`, held until the transaction ends: a delete
+   * running meanwhile either committed first (its photo is not listed) or waits, then finds
+   * the pipeline built from them and cancels it. For making a training set only.
+   */
+  listStoredForTraining(ownerId: OwnerId): Stored<readonly Upload[]>;
   insert(upload: Upload): Stored<Upload>;
   update(upload: Upload): Stored<Upload>;
 }

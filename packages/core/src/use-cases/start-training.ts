@@ -46,7 +46,7 @@ export function createOwnersPipeline(
     .andThen((active) =>
       active ? errAsync(domainError('training.already_active', `pipeline ${active.id} is ${active.status}`)) : okAsync(undefined),
     )
-    .andThen(() => repos.uploads.listByOwner(fields.ownerId))
+    .andThen(() => repos.uploads.listStoredForTraining(fields.ownerId))
     .andThen((uploads) => trainingSetFrom(fields.ownerId, uploads, deps.config.minPhotos))
     .andThen((trainingSet) =>
       repos.pipelines.insert(

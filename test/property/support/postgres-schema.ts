@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPostgresDatabase, type PostgresDatabase } from '@selfie-lora/adapters';
+
+/** The project's test server (SPEC: 127.0.0.1:5432, trust auth, database `test`); TEST_DATABASE_URL overrides it. */
+const SERVER_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A schema of its own on the test server, migrated through the real adapter, for one test file.
+ * (The cross-package tests may not import another package's test files, hence these few lines.)
+ */
+export interface PropertySchema {
+  readonly name: string;
+  /** The core's UnitOfWork over the schema: the real adapter, with the real pool and transactions. */
+  readonly db: PostgresDatabase;
+  /** A plain connection on the schema, for reading rows with SQL that owes nothing to the adapter. */
+  readonly sql: pg.Client;
+  /** Empties every table the core writes (the status edges stay), between runs of a property. */
+  reset(): Promise<void>;
+  /** Closes everything opened here and drops the schema with all it holds. */
+  drop(): Promise<void>;
+}
+
+async function onServer(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createPropertySchema(prefix: string): Promise<PropertySchema> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const opened = await createPostgresDatabase({ url: SERVER_URL, schema: name, poolSize: 12 });
+  if (opened.isErr()) throw new Error(`could not open schema ${name}: ${opened.error.code} ${opened.error.detail ?? ''}`);
+  const db = opened.value;
+  const sql = new pg.Client({ connectionString: SERVER_URL, options: `-c search_path=${name}` });
+  try {
+    await sql.connect();
+  } catch (error) {
+    await db.close();
+    await onServer(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    throw error;
+  }
+  return {
+    name,
+    db,
+    sql,
+    reset: async () => {
+      // DELETE over a few rows is far quicker than TRUNCATE. The schema's triggers refuse deleting
+      // a training set's items; the replica role (LOCAL: this transaction only) turns them off.
+      await sql.query(`BEGIN;
+        SET LOCAL session_replication_role = replica;
+        DELETE FROM models; DELETE FROM pipeline_items; DELETE FROM pipeline_schedule; DELETE FROM pipelines;
+        DELETE FROM uploads; DELETE FROM webhook_deliveries;
+        COMMIT`);
+    },
+    drop: async () => {
+      try {
+        await db.close();
+        await sql.end();
+      } finally {
+        await onServer(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+      }
+    },
+  };
+}
