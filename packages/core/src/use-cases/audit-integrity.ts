@@ -69,13 +69,18 @@ function ownerTable<T>(ownerId: OwnerId, table: Table, read: ResultAsync<readonl
 
 function readRows(repos: Repositories): ResultAsync<Rows, PersistenceError> {
   return repos.owners.listKnown().andThen((owners) =>
-    // One owner at a time: queries share the transaction's connection.
+    // One owner at a time, one table after the other: queries share the transaction's connection.
+    // Each statement may see later commits (read committed), so rows are read in the reverse of
+    // the order they are written: a model seen means its pipeline is read as succeeded, and a
+    // pipeline seen means its photos are read too. Never a fresh model beside a stale pipeline.
     inBatches(owners, 1, (ownerId) =>
-      ResultAsync.combine([
-        ownerTable(ownerId, 'uploads', repos.uploads.listByOwner(ownerId, { includeDeleted: true })),
-        ownerTable(ownerId, 'pipelines', repos.pipelines.listByOwner(ownerId)),
-        ownerTable(ownerId, 'models', repos.models.listByOwner(ownerId)),
-      ] as const),
+      ownerTable(ownerId, 'models', repos.models.listByOwner(ownerId)).andThen((models) =>
+        ownerTable(ownerId, 'pipelines', repos.pipelines.listByOwner(ownerId)).andThen((pipelines) =>
+          ownerTable(ownerId, 'uploads', repos.uploads.listByOwner(ownerId, { includeDeleted: true })).map(
+            (uploads) => [uploads, pipelines, models] as const,
+          ),
+        ),
+      ),
     ).map((perOwner) => ({
       owners,
       uploads: perOwner.flatMap(([uploads]) => uploads.rows),
