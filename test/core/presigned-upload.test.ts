@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MemoryCore } from '@selfie-lora/adapters';
 import {
   completeUpload,
@@ -17,8 +17,9 @@ import { alice, bob, errorCode, expectUnchanged, memoryCore, storedState } from 
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-async function slotFor(core: MemoryCore, ownerId: OwnerId = alice): Promise<UploadSlot> {
-  return (await createUploadSlot(core.deps, { ownerId }))._unsafeUnwrap();
+/** A slot for a photo of `byteSize` bytes (the client declares the size up front). */
+async function slotFor(core: MemoryCore, byteSize: number, ownerId: OwnerId = alice): Promise<UploadSlot> {
+  return (await createUploadSlot(core.deps, { ownerId, byteSize }))._unsafeUnwrap();
 }
 
 /** PUTs through the signed URL as a client would; the memory store checks the signature. */
@@ -34,10 +35,10 @@ describe('createUploadSlot', () => {
   it('gives a new id and a 15-minute signed PUT URL for the owner-scoped staging key, recording nothing', async () => {
     const core = memoryCore();
     const before = storedState(core);
-    const slot = await slotFor(core);
-    const other = await slotFor(core);
+    const slot = await slotFor(core, 1234);
+    const other = await slotFor(core, 1234);
     expect(other.uploadId).not.toBe(slot.uploadId);
-    expect(slot).toMatchObject({ method: 'PUT', maxBytes: defaultUploadPolicy.maxBytes });
+    expect(slot).toMatchObject({ method: 'PUT', byteSize: 1234, maxBytes: defaultUploadPolicy.maxBytes });
     expect(UPLOAD_SLOT_TTL_SECONDS).toBe(15 * 60);
     expect(slot.expiresAt.getTime() - core.clock.now().getTime()).toBe(15 * 60 * 1000);
     expect(decodeURIComponent(slot.url)).toContain(stagingKey(alice, slot.uploadId));
@@ -45,10 +46,42 @@ describe('createUploadSlot', () => {
     expectUnchanged(core, before);
   });
 
+  it('signs the URL for exactly the declared length: the store refuses a body of any other length', async () => {
+    const core = memoryCore();
+    const sign = vi.spyOn(core.store, 'signedPutUrl');
+    const slot = await slotFor(core, 1000);
+    expect(sign).toHaveBeenCalledWith(stagingKey(alice, slot.uploadId), UPLOAD_SLOT_TTL_SECONDS, { contentLength: 1000 });
+    expect(core.store.putSigned(slot.url, new Uint8Array(1001))._unsafeUnwrapErr()).toBe('wrong_length');
+    expect(core.store.putSigned(slot.url, new Uint8Array(999))._unsafeUnwrapErr()).toBe('wrong_length');
+    expect(core.store.keys()).toEqual([]);
+    expect(core.store.putSigned(slot.url, new Uint8Array(1000)).isOk()).toBe(true);
+  });
+
+  it('accepts a declared size of exactly maxBytes', async () => {
+    const core = memoryCore({ uploadPolicy: { ...defaultUploadPolicy, maxBytes: 5000 } });
+    expect((await slotFor(core, 5000)).byteSize).toBe(5000);
+  });
+
+  it.each<[string, number, string]>([
+    ['one byte over maxBytes', 5001, 'upload.too_large'],
+    ['far over maxBytes (S3 would take 5 GB in one PUT)', 5 * 1024 ** 3, 'upload.too_large'],
+    ['an empty file', 0, 'upload.corrupt'],
+    ['a negative size', -1, 'upload.corrupt'],
+    ['a fractional size', 1.5, 'upload.corrupt'],
+    ['no number at all', Number.NaN, 'upload.corrupt'],
+  ])('refuses a declared size that is %s (%s) with %s, signing nothing and recording nothing', async (_, byteSize, code) => {
+    const core = memoryCore({ uploadPolicy: { ...defaultUploadPolicy, maxBytes: 5000 } });
+    const before = storedState(core);
+    const sign = vi.spyOn(core.store, 'signedPutUrl');
+    expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice, byteSize }))).toBe(code);
+    expect(sign).not.toHaveBeenCalled();
+    expectUnchanged(core, before);
+  });
+
   it('a storage fault while signing answers storage.unavailable', async () => {
     const core = memoryCore();
     core.store.faults.failNext('sign');
-    expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice }))).toBe('storage.unavailable');
+    expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice, byteSize: 1234 }))).toBe('storage.unavailable');
   });
 });
 
@@ -56,7 +89,7 @@ describe('completeUpload: accepted', () => {
   it('stores the PUT bytes under the final key with the facts of the bytes, and removes the staging object', async () => {
     const core = memoryCore();
     const bytes = await photo(41, { format: 'png', width: 320, height: 300 });
-    const slot = await slotFor(core);
+    const slot = await slotFor(core, bytes.byteLength);
     putThrough(core, slot, bytes);
     expect(core.store.keys()).toEqual([stagingKey(alice, slot.uploadId)]);
 
@@ -79,8 +112,9 @@ describe('completeUpload: accepted', () => {
 
   it('completing twice returns the same upload and changes nothing the second time', async () => {
     const core = memoryCore();
-    const slot = await slotFor(core);
-    putThrough(core, slot, await photo(42));
+    const bytes = await photo(42);
+    const slot = await slotFor(core, bytes.byteLength);
+    putThrough(core, slot, bytes);
     const first = (await complete(core, slot.uploadId))._unsafeUnwrap();
     const before = storedState(core);
     const again = (await complete(core, slot.uploadId))._unsafeUnwrap();
@@ -90,11 +124,14 @@ describe('completeUpload: accepted', () => {
 
   it('bytes PUT again through a used URL do not replace a completed upload', async () => {
     const core = memoryCore();
-    const slot = await slotFor(core);
     const original = await photo(43);
+    const slot = await slotFor(core, original.byteLength);
     putThrough(core, slot, original);
     const first = (await complete(core, slot.uploadId))._unsafeUnwrap();
-    putThrough(core, slot, await photo(44));
+    // Other bytes of the signed length (the URL takes no other length).
+    const other = Uint8Array.from(original);
+    other[other.byteLength - 10] = other[other.byteLength - 10]! ^ 0xff;
+    putThrough(core, slot, other);
     expect((await complete(core, slot.uploadId))._unsafeUnwrap()).toEqual({ upload: first.upload, duplicate: true });
     expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(sha256(original));
   });
@@ -102,7 +139,7 @@ describe('completeUpload: accepted', () => {
   it('two completes of the same id racing make one upload and keep its bytes', async () => {
     const core = memoryCore();
     const bytes = await photo(45);
-    const slot = await slotFor(core);
+    const slot = await slotFor(core, bytes.byteLength);
     putThrough(core, slot, bytes);
     const results = (await Promise.all([complete(core, slot.uploadId), complete(core, slot.uploadId)])).map((r) => r._unsafeUnwrap());
     expect(results.map((r) => r.upload.id)).toEqual([slot.uploadId, slot.uploadId]);
@@ -114,12 +151,12 @@ describe('completeUpload: accepted', () => {
   it('bytes the owner already stored return the existing upload, and the staging object is deleted', async () => {
     const core = memoryCore();
     const bytes = await photo(46);
-    const firstSlot = await slotFor(core);
+    const firstSlot = await slotFor(core, bytes.byteLength);
     putThrough(core, firstSlot, bytes);
     const first = (await complete(core, firstSlot.uploadId))._unsafeUnwrap();
     const before = storedState(core);
 
-    const slot = await slotFor(core);
+    const slot = await slotFor(core, bytes.byteLength);
     putThrough(core, slot, bytes);
     const again = (await complete(core, slot.uploadId))._unsafeUnwrap();
     expect(again).toEqual({ upload: first.upload, duplicate: true });
@@ -130,7 +167,7 @@ describe('completeUpload: accepted', () => {
 describe('completeUpload: refused', () => {
   it('without a PUT answers upload.not_found, telling the person to upload first', async () => {
     const core = memoryCore();
-    const slot = await slotFor(core);
+    const slot = await slotFor(core, 1234);
     const error = (await complete(core, slot.uploadId))._unsafeUnwrapErr();
     expect(error.code).toBe('upload.not_found');
     expect(error.message).toMatch(/upload the file/i);
@@ -148,35 +185,48 @@ describe('completeUpload: refused', () => {
       code: 'upload.corrupt',
       bytes: async () => (await photo(51, { width: 512, height: 512 })).slice(0, 600),
     },
-    { name: 'an empty object', code: 'upload.corrupt', bytes: () => Promise.resolve(new Uint8Array(0)) },
     { name: 'a photo below the minimum size', code: 'upload.too_small', bytes: () => photo(52, { width: 100, height: 100 }) },
   ];
 
   it.each(refusals)('refuses $name with $code: no row, no final object, staging deleted', async ({ code, bytes }) => {
     const core = memoryCore();
     const before = storedState(core);
-    const slot = await slotFor(core);
-    putThrough(core, slot, await bytes());
+    const body = await bytes();
+    const slot = await slotFor(core, body.byteLength);
+    putThrough(core, slot, body);
     expect(errorCode(await complete(core, slot.uploadId))).toBe(code);
     expectUnchanged(core, before);
   });
 
-  it('refuses an object over the size limit (a signed PUT cannot always cap it) and deletes it', async () => {
+  // A store that does not check the signed length (s3rver) takes any body; the declared size is
+  // recorded nowhere, so completion judges the staged bytes themselves.
+  it('refuses an object over the size limit staged past the signed length, and deletes it', async () => {
     const bytes = await photo(53);
     const core = memoryCore({ uploadPolicy: { ...defaultUploadPolicy, maxBytes: bytes.byteLength - 1 } });
     const before = storedState(core);
-    const slot = await slotFor(core);
-    // The memory store enforces the signed limit, so stage the object as S3 would have taken it.
-    expect(core.store.putSigned(slot.url, bytes)._unsafeUnwrapErr()).toBe('too_large');
+    const slot = await slotFor(core, bytes.byteLength - 1);
+    // The memory store enforces the signed length, so stage the object as s3rver would take it.
+    expect(core.store.putSigned(slot.url, bytes)._unsafeUnwrapErr()).toBe('wrong_length');
     core.store.setBytes(stagingKey(alice, slot.uploadId), bytes);
     expect(errorCode(await complete(core, slot.uploadId))).toBe('upload.too_large');
     expectUnchanged(core, before);
   });
 
+  it('refuses an empty object staged past the signed length with upload.corrupt, and deletes it', async () => {
+    const core = memoryCore();
+    const before = storedState(core);
+    const slot = await slotFor(core, 1234);
+    expect(core.store.putSigned(slot.url, new Uint8Array(0))._unsafeUnwrapErr()).toBe('wrong_length');
+    core.store.setBytes(stagingKey(alice, slot.uploadId), new Uint8Array(0));
+    expect(errorCode(await complete(core, slot.uploadId))).toBe('upload.corrupt');
+    expectUnchanged(core, before);
+  });
+
   it('a storage fault keeps the staging object, so completing again succeeds without a new PUT', async () => {
     const core = memoryCore();
-    const slot = await slotFor(core);
-    putThrough(core, slot, await photo(54));
+    const bytes = await photo(54);
+    const slot = await slotFor(core, bytes.byteLength);
+    putThrough(core, slot, bytes);
     core.store.faults.failNext('read');
     expect(errorCode(await complete(core, slot.uploadId))).toBe('storage.unavailable');
     expect(core.store.keys()).toEqual([stagingKey(alice, slot.uploadId)]);
@@ -187,8 +237,9 @@ describe('completeUpload: refused', () => {
 describe('completeUpload: owners stay apart', () => {
   it("another owner cannot complete alice's slot nor see the upload, before or after she completes it", async () => {
     const core = memoryCore();
-    const slot = await slotFor(core, alice);
-    putThrough(core, slot, await photo(61));
+    const bytes = await photo(61);
+    const slot = await slotFor(core, bytes.byteLength, alice);
+    putThrough(core, slot, bytes);
     const staged = storedState(core);
     expect(errorCode(await complete(core, slot.uploadId, bob))).toBe('upload.not_found');
     expectUnchanged(core, staged);
@@ -202,8 +253,9 @@ describe('completeUpload: owners stay apart', () => {
 
   it("a slot's URL only writes under its own owner's staging key", async () => {
     const core = memoryCore();
-    const slot = await slotFor(core, bob);
-    putThrough(core, slot, await photo(62));
+    const bytes = await photo(62);
+    const slot = await slotFor(core, bytes.byteLength, bob);
+    putThrough(core, slot, bytes);
     expect(core.store.keys()).toEqual([stagingKey(bob, slot.uploadId)]);
     expect(errorCode(await complete(core, slot.uploadId, alice))).toBe('upload.not_found');
     expect((await complete(core, slot.uploadId, bob))._unsafeUnwrap().upload.ownerId).toBe(bob);
@@ -213,40 +265,45 @@ describe('completeUpload: owners stay apart', () => {
 describe('the memory store refuses a bad signed PUT URL and stores nothing', () => {
   it('an expired URL', async () => {
     const core = memoryCore();
-    const slot = await slotFor(core);
+    const bytes = await photo(71);
+    const slot = await slotFor(core, bytes.byteLength);
     core.clock.advance((UPLOAD_SLOT_TTL_SECONDS + 1) * 1000);
-    expect(core.store.putSigned(slot.url, await photo(71))._unsafeUnwrapErr()).toBe('expired');
+    expect(core.store.putSigned(slot.url, bytes)._unsafeUnwrapErr()).toBe('expired');
     expect(core.store.keys()).toEqual([]);
   });
 
   it('a URL still valid at its last second', async () => {
     const core = memoryCore();
-    const slot = await slotFor(core);
+    const bytes = await photo(72);
+    const slot = await slotFor(core, bytes.byteLength);
     core.clock.advance(UPLOAD_SLOT_TTL_SECONDS * 1000);
-    expect(core.store.putSigned(slot.url, await photo(72)).isOk()).toBe(true);
+    expect(core.store.putSigned(slot.url, bytes).isOk()).toBe(true);
   });
 
   it.each<[string, (url: string, slot: UploadSlot) => string]>([
     ['another key', (url, slot) => url.replace(encodeURIComponent(stagingKey(alice, slot.uploadId)), encodeURIComponent(stagingKey(bob, slot.uploadId)))],
     ['a later expiry', (url) => url.replace(/expires=(\d+)/, (_, e: string) => `expires=${Number(e) + 3600}`)],
-    ['a larger size limit', (url) => url.replace(/max=(\d+)/, (_, m: string) => `max=${Number(m) * 2}`)],
+    ['a larger length', (url) => url.replace(/length=(\d+)/, (_, n: string) => `length=${Number(n) * 2}`)],
     ['a changed signature', (url) => url.replace(/signature=([0-9a-f])/, (_, c: string) => `signature=${c === '0' ? '1' : '0'}`)],
   ])('a URL tampered to %s', async (_, tamper) => {
     const core = memoryCore();
-    const slot = await slotFor(core);
+    const slot = await slotFor(core, 5000);
     const tampered = tamper(slot.url, slot);
     expect(tampered).not.toBe(slot.url);
-    expect(core.store.putSigned(tampered, await photo(73))._unsafeUnwrapErr()).toBe('bad_signature');
+    // A body of the length the (tampered) URL names: only the signature can refuse it.
+    const length = Number(/length=(\d+)/.exec(tampered)?.[1]);
+    expect(core.store.putSigned(tampered, new Uint8Array(length))._unsafeUnwrapErr()).toBe('bad_signature');
     expect(core.store.keys()).toEqual([]);
   });
 
   it('a GET URL cannot be used to PUT, nor a PUT URL to GET', async () => {
     const core = memoryCore();
-    const slot = await slotFor(core);
+    const bytes = await photo(74);
+    const slot = await slotFor(core, bytes.byteLength);
     const key = stagingKey(alice, slot.uploadId);
     const getUrl = (await core.store.signedGetUrl(key, 900))._unsafeUnwrap();
-    expect(core.store.putSigned(getUrl, await photo(74)).isErr()).toBe(true);
-    putThrough(core, slot, await photo(74));
+    expect(core.store.putSigned(getUrl, bytes).isErr()).toBe(true);
+    putThrough(core, slot, bytes);
     expect(core.store.fetchSigned(slot.url).isErr()).toBe(true);
   });
 });

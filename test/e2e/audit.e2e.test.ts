@@ -170,12 +170,23 @@ async function ivansOrdinaryLife(): Promise<{ model: ModelJson }> {
   expect(model.trainingSet.map((item) => item.uploadId)).toContain(first.uploads[0]!.id);
   expect((await who.request('DELETE', `/v1/uploads/${first.uploads[0]!.id}`)).status).toBe(200);
 
-  const slot = await who.request<{ upload: { id: string; url: string } }>('POST', '/v1/uploads/presigned');
+  const direct = await nextPhoto();
+  const slot = await who.request<{ upload: { id: string; url: string; byteSize: number; maxBytes: number } }>('POST', '/v1/uploads/presigned', {
+    json: { byteSize: direct.byteLength },
+  });
   expect(slot.status).toBe(201);
-  const put = await fetch(slot.body.upload.url, { method: 'PUT', body: await nextPhoto() });
+  expect(slot.body.upload.byteSize).toBe(direct.byteLength);
+  // The length is signed into the URL (real S3 refuses another; s3rver checks no signature).
+  expect(new URL(slot.body.upload.url).searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
+  const put = await fetch(slot.body.upload.url, { method: 'PUT', body: direct });
   expect(put.status).toBe(200);
   expect((await who.request('POST', `/v1/uploads/${slot.body.upload.id}/complete`)).status).toBe(201);
-  expect((await who.request('POST', '/v1/uploads/presigned')).status).toBe(201); // never used
+  // A photo declared over the limit gets no URL at all; a request without a size, none either.
+  const tooLarge = await who.request<{ code: string }>('POST', '/v1/uploads/presigned', { json: { byteSize: slot.body.upload.maxBytes + 1 } });
+  expect([tooLarge.status, tooLarge.body.code]).toEqual([413, 'upload.too_large']);
+  const undeclared = await who.request<{ code: string }>('POST', '/v1/uploads/presigned');
+  expect([undeclared.status, undeclared.body.code]).toEqual([400, 'request.invalid']);
+  expect((await who.request('POST', '/v1/uploads/presigned', { json: { byteSize: direct.byteLength } })).status).toBe(201); // never used
   return { model };
 }
 

@@ -131,6 +131,26 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);
   });
 
+  it('documents the presigned upload: a required byteSize in the JSON body, and the slot signed for it', async () => {
+    const h = await harness();
+    const document = json<{ paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } }>(
+      await h.app.inject({ method: 'GET', url: '/openapi.json' }),
+    );
+    const presigned = document.paths['/v1/uploads/presigned']!.post!;
+    expect(presigned.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(presigned.requestBody!.content)).toEqual(['application/json']);
+    expect(presigned.requestBody!.content['application/json']!.schema).toMatchObject({
+      type: 'object',
+      required: ['byteSize'],
+      additionalProperties: false,
+      properties: { byteSize: { type: 'integer', exclusiveMinimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+    });
+    expect(JSON.stringify(presigned.responses['201'])).toContain('UploadSlot');
+    const slot = document.components.schemas['UploadSlot'] as { required: string[]; properties: Record<string, unknown> };
+    expect(slot.required).toEqual(expect.arrayContaining(['id', 'url', 'method', 'expiresAt', 'byteSize', 'maxBytes']));
+    expect(slot.properties).toMatchObject({ byteSize: { type: 'integer' }, maxBytes: { type: 'integer' } });
+  });
+
   it('documents the admin routes behind the admin token, and the quarantine body', async () => {
     const h = await harness();
     const document = json<{ paths: Record<string, Record<string, Operation>> }>(await h.app.inject({ method: 'GET', url: '/openapi.json' }));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OwnerId, stagingKey, UploadId, uploadKey } from '@selfie-lora/core';
 import { jpeg } from './support/images.js';
 import { expectProblem, harness, json, postPhoto, storedState, type Harness } from './support/harness.js';
@@ -8,6 +8,7 @@ interface SlotJson {
   url: string;
   method: string;
   expiresAt: string;
+  byteSize: number;
   maxBytes: number;
 }
 
@@ -25,12 +26,21 @@ interface UploadJson {
 const owner = (id: string) => OwnerId.parse(id)._unsafeUnwrap();
 const uploadId = (id: string) => UploadId.parse(id)._unsafeUnwrap();
 
-async function presign(h: Harness, auth: Record<string, string>) {
-  return h.app.inject({ method: 'POST', url: '/v1/uploads/presigned', headers: auth });
+/** POST /v1/uploads/presigned with `body` as JSON (a string is sent as it is; undefined sends none). */
+async function presign(h: Harness, auth: Record<string, string>, body?: unknown, headers: Record<string, string> = {}) {
+  if (body === undefined) return h.app.inject({ method: 'POST', url: '/v1/uploads/presigned', headers: { ...auth, ...headers } });
+  return h.app.inject({
+    method: 'POST',
+    url: '/v1/uploads/presigned',
+    headers: { ...auth, 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
-async function slot(h: Harness, auth: Record<string, string>): Promise<SlotJson> {
-  const response = await presign(h, auth);
+/** A slot for `bytes` (or a photo of that many bytes): its size is declared up front. */
+async function slot(h: Harness, auth: Record<string, string>, bytes: Uint8Array | number): Promise<SlotJson> {
+  const byteSize = typeof bytes === 'number' ? bytes : bytes.byteLength;
+  const response = await presign(h, auth, { byteSize });
   expect(response.statusCode, response.body).toBe(201);
   return json<{ upload: SlotJson }>(response).upload;
 }
@@ -45,22 +55,80 @@ async function complete(h: Harness, auth: Record<string, string>, id: string) {
 }
 
 describe('POST /v1/uploads/presigned', () => {
-  it('answers 201 with exactly the slot shape: a signed PUT URL valid for 15 minutes, and stores nothing', async () => {
+  it('answers 201 with exactly the slot shape: a PUT URL signed for the declared size, valid for 15 minutes, and stores nothing', async () => {
     const h = await harness();
     const before = storedState(h.core);
-    const response = await presign(h, h.alice);
+    const response = await presign(h, h.alice, { byteSize: 123_456 });
     expect(response.statusCode, response.body).toBe(201);
     const { upload } = json<{ upload: SlotJson }>(response);
-    expect(Object.keys(upload).sort()).toEqual(['expiresAt', 'id', 'maxBytes', 'method', 'url']);
+    expect(Object.keys(upload).sort()).toEqual(['byteSize', 'expiresAt', 'id', 'maxBytes', 'method', 'url']);
     expect(upload.method).toBe('PUT');
+    expect(upload.byteSize).toBe(123_456);
     expect(upload.maxBytes).toBe(h.core.deps.config.uploadPolicy.maxBytes);
     expect(Date.parse(upload.expiresAt) - h.core.clock.now().getTime()).toBe(15 * 60 * 1000);
     expect(decodeURIComponent(upload.url)).toContain(stagingKey(owner('alice'), uploadId(upload.id)));
     expect(storedState(h.core)).toEqual(before);
   });
 
+  it('signs the URL for exactly the declared size: a PUT of any other length is refused', async () => {
+    const h = await harness();
+    const bytes = await jpeg(30);
+    const target = await slot(h, h.alice, bytes);
+    expect(h.core.store.putSigned(target.url, Uint8Array.of(...bytes, 0))._unsafeUnwrapErr()).toBe('wrong_length');
+    expect(h.core.store.putSigned(target.url, bytes.subarray(1))._unsafeUnwrapErr()).toBe('wrong_length');
+    expect(h.core.store.keys()).toEqual([]);
+    put(h, target, bytes);
+    expect((await complete(h, h.alice, target.id)).statusCode).toBe(201);
+  });
+
+  it('accepts a declared size of exactly maxBytes, and answers 413 upload.too_large one byte over, signing nothing', async () => {
+    const h = await harness({ config: { uploadPolicy: { maxBytes: 32 * 1024, minWidth: 256, minHeight: 256 } } });
+    expect((await slot(h, h.alice, 32 * 1024)).byteSize).toBe(32 * 1024);
+    const before = storedState(h.core);
+    const sign = vi.spyOn(h.core.store, 'signedPutUrl');
+    // One byte over, and what a single S3 PUT would otherwise take (5 GB).
+    for (const byteSize of [32 * 1024 + 1, 5 * 1024 ** 3]) {
+      const response = await presign(h, h.alice, { byteSize });
+      expectProblem(response, 413, 'upload.too_large');
+      expect(json(response)).not.toHaveProperty('upload');
+    }
+    expect(sign).not.toHaveBeenCalled();
+    expect(storedState(h.core)).toEqual(before);
+  });
+
+  it('answers 400 request.invalid without a body or with a byteSize that is not a positive safe integer, signing nothing', async () => {
+    const h = await harness();
+    const sign = vi.spyOn(h.core.store, 'signedPutUrl');
+    const refusals: { body: unknown; headers?: Record<string, string> }[] = [
+      { body: undefined },
+      { body: '' },
+      { body: '{"byteSize": ' },
+      { body: 'null' },
+      { body: {} },
+      { body: { byteSize: 0 } },
+      { body: { byteSize: -1 } },
+      { body: { byteSize: 1.5 } },
+      { body: { byteSize: '1234' } },
+      { body: { byteSize: null } },
+      { body: { byteSize: 2 ** 53 } },
+      { body: '{"byteSize": 1e400}' },
+      // A misspelt or extra field is refused rather than ignored, as on the other JSON routes.
+      { body: { byteSize: 1234, contentType: 'image/jpeg' } },
+      { body: { bytesize: 1234 } },
+      { body: 'byteSize=1234', headers: { 'content-type': 'text/plain' } },
+    ];
+    for (const { body, headers } of refusals) {
+      const response = await presign(h, h.alice, body, headers);
+      expect(response.statusCode, `${JSON.stringify(body)}: ${response.body}`).toBe(400);
+      expectProblem(response, 400, 'request.invalid');
+    }
+    expect(sign).not.toHaveBeenCalled();
+    expect(h.core.store.keys()).toEqual([]);
+  });
+
   it('refuses an unauthenticated request', async () => {
     const h = await harness();
+    expectProblem(await presign(h, {}, { byteSize: 1234 }), 401, 'auth.missing_token');
     expectProblem(await presign(h, {}), 401, 'auth.missing_token');
   });
 });
@@ -69,7 +137,7 @@ describe('POST /v1/uploads/:id/complete', () => {
   it('answers 201 with the upload judged from the PUT bytes, then 200 with the same upload when repeated', async () => {
     const h = await harness();
     const bytes = await jpeg(31, { width: 300, height: 280 });
-    const target = await slot(h, h.alice);
+    const target = await slot(h, h.alice, bytes);
     put(h, target, bytes);
 
     const response = await complete(h, h.alice, target.id);
@@ -91,7 +159,7 @@ describe('POST /v1/uploads/:id/complete', () => {
     const bytes = await jpeg(32);
     const existing = json<{ upload: UploadJson }>(await postPhoto(h, h.alice, bytes)).upload;
     const before = storedState(h.core);
-    const target = await slot(h, h.alice);
+    const target = await slot(h, h.alice, bytes);
     put(h, target, bytes);
     const response = await complete(h, h.alice, target.id);
     expect(response.statusCode).toBe(200);
@@ -101,7 +169,7 @@ describe('POST /v1/uploads/:id/complete', () => {
 
   it('answers 404 upload.not_found, telling the person to upload first, when nothing was PUT', async () => {
     const h = await harness();
-    const target = await slot(h, h.alice);
+    const target = await slot(h, h.alice, 1234);
     const response = await complete(h, h.alice, target.id);
     expectProblem(response, 404, 'upload.not_found');
     expect(json<{ detail: string }>(response).detail).toMatch(/upload the file/i);
@@ -117,20 +185,23 @@ describe('POST /v1/uploads/:id/complete', () => {
       it(`${testCase.name}: ${testCase.status} ${testCase.code}`, async () => {
         const h = await harness();
         const before = storedState(h.core);
-        const target = await slot(h, h.alice);
-        put(h, target, await testCase.bytes());
+        const bytes = await testCase.bytes();
+        const target = await slot(h, h.alice, bytes);
+        put(h, target, bytes);
         expectProblem(await complete(h, h.alice, target.id), testCase.status, testCase.code);
         expect(storedState(h.core)).toEqual(before);
       });
     }
 
-    it('an object over the limit: 413 upload.too_large', async () => {
+    it('an object over the limit, staged past the signed length: 413 upload.too_large', async () => {
       const h = await harness({ config: { uploadPolicy: { maxBytes: 32 * 1024, minWidth: 256, minHeight: 256 } } });
       const before = storedState(h.core);
-      const target = await slot(h, h.alice);
+      const target = await slot(h, h.alice, 32 * 1024);
       expect(target.maxBytes).toBe(32 * 1024);
       const big = await jpeg(35, { width: 512, height: 512, noisy: true });
-      // Staged as S3 would take it: a presigned PUT cannot cap the size, so completion must.
+      expect(big.byteLength).toBeGreaterThan(32 * 1024);
+      // Staged as a store that checks no signature (s3rver) would take it: the declared size is
+      // recorded nowhere, so completion judges the bytes against the limit itself.
       h.core.store.setBytes(stagingKey(owner('alice'), uploadId(target.id)), big);
       expectProblem(await complete(h, h.alice, target.id), 413, 'upload.too_large');
       expect(storedState(h.core)).toEqual(before);
@@ -139,8 +210,9 @@ describe('POST /v1/uploads/:id/complete', () => {
 
   it("answers 404 to another owner completing or probing alice's id, before and after she completes it", async () => {
     const h = await harness();
-    const target = await slot(h, h.alice);
-    put(h, target, await jpeg(36));
+    const bytes = await jpeg(36);
+    const target = await slot(h, h.alice, bytes);
+    put(h, target, bytes);
     const staged = storedState(h.core);
     expectProblem(await complete(h, h.bob, target.id), 404, 'upload.not_found');
     expect(storedState(h.core)).toEqual(staged);
@@ -155,8 +227,9 @@ describe('POST /v1/uploads/:id/complete', () => {
   it('answers 404 for an id that cannot be one, and 401 without a token', async () => {
     const h = await harness();
     expectProblem(await complete(h, h.alice, '..%2F..%2Fsecret'), 404, 'upload.not_found');
-    const target = await slot(h, h.alice);
-    put(h, target, await jpeg(37));
+    const bytes = await jpeg(37);
+    const target = await slot(h, h.alice, bytes);
+    put(h, target, bytes);
     expectProblem(await complete(h, {}, target.id), 401, 'auth.missing_token');
     expect(h.core.db.snapshot().uploads).toEqual([]);
   });

@@ -123,24 +123,34 @@ export class MemoryObjectStore implements ObjectStore {
     return okAsync(`memory://objects/${encodeURIComponent(key)}?expires=${expires}&signature=${signature}`);
   }
 
-  /** A URL only `putSigned` accepts (never `fetchSigned`): method, key, expiry and size limit are signed. */
-  signedPutUrl(key: string, ttlSeconds: number, options: { readonly maxBytes: number }): ResultAsync<string, StoreError> {
+  /**
+   * A URL only `putSigned` accepts (never `fetchSigned`): method, key, expiry and the exact
+   * content length are signed, as S3 signs the Content-Length header.
+   */
+  signedPutUrl(key: string, ttlSeconds: number, options: { readonly contentLength: number }): ResultAsync<string, StoreError> {
+    const { contentLength } = options;
+    if (!Number.isSafeInteger(contentLength) || contentLength < 0) {
+      return errAsync(domainError('storage.unavailable', `invalid content length ${contentLength}`));
+    }
     const fault = this.unavailable('sign');
     if (fault) return errAsync(fault);
     const expires = Math.floor(this.clock.now().getTime() / 1000) + ttlSeconds;
-    const signature = this.sign(`PUT\n${key}\n${expires}\n${options.maxBytes}`);
-    return okAsync(`memory://objects/${encodeURIComponent(key)}?method=PUT&expires=${expires}&max=${options.maxBytes}&signature=${signature}`);
+    const signature = this.sign(`PUT\n${key}\n${expires}\n${contentLength}`);
+    return okAsync(`memory://objects/${encodeURIComponent(key)}?method=PUT&expires=${expires}&length=${contentLength}&signature=${signature}`);
   }
 
-  /** What a client PUTting through a signed URL gets: stored, or why not (then nothing is stored). */
-  putSigned(url: string, bytes: Uint8Array): Result<void, 'malformed' | 'bad_signature' | 'expired' | 'too_large'> {
-    const match = /^memory:\/\/objects\/([^?]+)\?method=PUT&expires=(\d+)&max=(\d+)&signature=([0-9a-f]{64})$/.exec(url);
+  /**
+   * What a client PUTting through a signed URL gets: stored, or why not (then nothing is stored).
+   * A body of any length but the signed one is refused, as S3 refuses it (there: a signature mismatch).
+   */
+  putSigned(url: string, bytes: Uint8Array): Result<void, 'malformed' | 'bad_signature' | 'expired' | 'wrong_length'> {
+    const match = /^memory:\/\/objects\/([^?]+)\?method=PUT&expires=(\d+)&length=(\d+)&signature=([0-9a-f]{64})$/.exec(url);
     if (!match) return err('malformed');
-    const [, encodedKey = '', expiresText = '', maxText = '', signature = ''] = match;
+    const [, encodedKey = '', expiresText = '', lengthText = '', signature = ''] = match;
     const key = decodeURIComponent(encodedKey);
-    if (!this.verify(`PUT\n${key}\n${expiresText}\n${maxText}`, signature)) return err('bad_signature');
+    if (!this.verify(`PUT\n${key}\n${expiresText}\n${lengthText}`, signature)) return err('bad_signature');
     if (this.clock.now().getTime() / 1000 > Number(expiresText)) return err('expired');
-    if (bytes.byteLength > Number(maxText)) return err('too_large');
+    if (bytes.byteLength !== Number(lengthText)) return err('wrong_length');
     this.write(key, Uint8Array.from(bytes));
     return ok(undefined);
   }

@@ -102,12 +102,19 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * A time-limited PUT URL for direct uploads (the port's form). A presigned PUT cannot cap its
-   * size, so `maxBytes` is not enforced here: the upload counts only after the object is read back
-   * server side. With `contentLength` the length is signed, so real S3 refuses a body of any other
-   * size, and a length over `maxBytes` is refused before signing.
+   * A time-limited PUT URL for direct uploads. The port's form gives `contentLength`: the length
+   * is then a signed header (`X-Amz-SignedHeaders` names `content-length`), so S3 refuses a body
+   * of any other size, and nothing larger than the declared (and judged) size can be staged. With
+   * `maxBytes` too, a length over it is refused before signing (`storage.too_large`). Without a
+   * length nothing caps the size (a presigned PUT carries no maximum): whatever arrives counts
+   * only once it is read back server side. s3rver checks no presigned signature at all, so only
+   * real S3 enforces the signed length.
    */
-  signedPutUrl(key: string, ttlSeconds: number, options?: { readonly maxBytes?: number }): ResultAsync<string, StoreError>;
+  signedPutUrl(
+    key: string,
+    ttlSeconds: number,
+    options?: { readonly contentLength?: number; readonly maxBytes?: undefined },
+  ): ResultAsync<string, StoreError>;
   signedPutUrl(
     key: string,
     ttlSeconds: number,

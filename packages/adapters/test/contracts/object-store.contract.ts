@@ -23,6 +23,12 @@ export interface ObjectStoreSubject {
   download(url: string): Promise<Uint8Array | null>;
   /** PUTs bytes through a signed URL as a client would: whether the store accepted them. */
   upload(url: string, bytes: Uint8Array): Promise<boolean>;
+  /**
+   * Whether the URL's signature binds a PUT to exactly `contentLength` bytes, as the store would
+   * check it: the memory store's signed `length`; for S3, the signed Content-Length header,
+   * recomputed as S3 does.
+   */
+  signedFor(url: string, contentLength: number): Promise<boolean>;
   close(): Promise<void>;
   /** "Now" as the store stamps objects: its clock for the fake, the wall clock for a server. */
   now(): Date;
@@ -60,7 +66,15 @@ async function* breaksOff(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  * What every ObjectStore must do, whatever holds the bytes. Run against the in-memory fake and
  * the S3 adapter, so the fake the core's tests rely on cannot drift from the real store.
  */
-export function objectStoreContract(name: string, start: () => Promise<ObjectStoreSubject>): void {
+export function objectStoreContract(
+  name: string,
+  start: () => Promise<ObjectStoreSubject>,
+  /**
+   * Whether the server behind the store checks presigned signatures, so that a PUT of another
+   * length than the signed one is refused: the memory store and real S3 do; s3rver checks none.
+   */
+  options: { readonly checksSignatures: boolean },
+): void {
   describe(`ObjectStore contract: ${name}`, { timeout: 30_000 }, () => {
     let subject: ObjectStoreSubject;
     let store: ObjectStore;
@@ -216,7 +230,7 @@ export function objectStoreContract(name: string, start: () => Promise<ObjectSto
     it('gives a signed PUT URL through which a client stores bytes under exactly that key', async () => {
       const bytes = await texturedPhoto(22, { width: 120, height: 90 });
       const key = freshKey('direct');
-      const url = (await store.signedPutUrl(key, 900, { maxBytes: MiB }))._unsafeUnwrap();
+      const url = (await store.signedPutUrl(key, 900, { contentLength: bytes.byteLength }))._unsafeUnwrap();
       expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
 
       expect(await subject.upload(url, bytes)).toBe(true);
@@ -225,6 +239,44 @@ export function objectStoreContract(name: string, start: () => Promise<ObjectSto
       expect(sha256Of(await collect((await store.read(key))._unsafeUnwrap()!))).toBe(sha256Of(bytes));
       // Signing for one key put nothing under another.
       expect((await store.inspect(freshKey('direct')))._unsafeUnwrap()).toEqual({ exists: false });
+    });
+
+    it('signs the declared length into a PUT URL: its signature covers exactly that many bytes', async () => {
+      const bytes = await texturedPhoto(23, { width: 100, height: 90 });
+      const key = freshKey('sized');
+      const url = (await store.signedPutUrl(key, 900, { contentLength: bytes.byteLength }))._unsafeUnwrap();
+      expect(await subject.signedFor(url, bytes.byteLength)).toBe(true);
+      expect(await subject.signedFor(url, bytes.byteLength + 1)).toBe(false);
+      expect(await subject.signedFor(url, bytes.byteLength - 1)).toBe(false);
+      // Another length signs another URL.
+      const other = (await store.signedPutUrl(key, 900, { contentLength: bytes.byteLength + 1 }))._unsafeUnwrap();
+      expect(await subject.signedFor(other, bytes.byteLength + 1)).toBe(true);
+      expect(await subject.signedFor(other, bytes.byteLength)).toBe(false);
+
+      expect(await subject.upload(url, bytes)).toBe(true);
+      const facts = (await store.inspect(key))._unsafeUnwrap();
+      expect(facts.exists && [facts.byteSize, facts.sha256]).toEqual([bytes.byteLength, sha256Of(bytes)]);
+    });
+
+    it.runIf(options.checksSignatures)('refuses a PUT of any other length than the signed one, storing nothing', async () => {
+      const bytes = pattern(5000, 4);
+      const key = freshKey('wrong-length');
+      const url = (await store.signedPutUrl(key, 900, { contentLength: 4999 }))._unsafeUnwrap();
+      expect(await subject.upload(url, bytes)).toBe(false);
+      expect(await subject.upload(url, bytes.subarray(0, 4998))).toBe(false);
+      expect(await subject.upload(url, new Uint8Array(0))).toBe(false);
+      expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
+
+      expect(await subject.upload(url, bytes.subarray(0, 4999))).toBe(true);
+      const facts = (await store.inspect(key))._unsafeUnwrap();
+      expect(facts.exists && facts.byteSize).toBe(4999);
+    });
+
+    it('refuses to sign a PUT for a length that is not a byte count', async () => {
+      for (const contentLength of [-1, 1.5, Number.NaN, 2 ** 53]) {
+        const refused = await store.signedPutUrl(freshKey('bad-length'), 900, { contentLength });
+        expect(refused.isErr() && refused.error.code, String(contentLength)).toBe('storage.unavailable');
+      }
     });
 
     describe('list', () => {

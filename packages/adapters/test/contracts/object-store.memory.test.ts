@@ -10,10 +10,17 @@ objectStoreContract('in memory', () => {
     store,
     download: (url: string) => Promise.resolve(store.fetchSigned(url).unwrapOr(null)),
     upload: (url: string, bytes: Uint8Array) => Promise.resolve(store.putSigned(url, bytes).isOk()),
+    // The signed length travels in the URL under the HMAC: the URL names it, and a URL naming
+    // another length (and a body of that length) is refused as a bad signature.
+    signedFor: (url: string, contentLength: number) => {
+      if (new URL(url).searchParams.get('length') !== String(contentLength)) return Promise.resolve(false);
+      const forged = url.replace(/length=\d+/, `length=${contentLength + 1}`);
+      return Promise.resolve(store.putSigned(forged, new Uint8Array(contentLength + 1)).match(() => false, (refusal) => refusal === 'bad_signature'));
+    },
     close: () => Promise.resolve(),
     now: () => clock.now(),
   });
-});
+}, { checksSignatures: true });
 
 describe('MemoryObjectStore lastModified', () => {
   const start = new Date('2030-01-01T00:00:00Z');
@@ -30,7 +37,7 @@ describe('MemoryObjectStore lastModified', () => {
     (await store.put('k', stream(new Uint8Array(3)), { maxBytes: 3 }))._unsafeUnwrap();
     clock.advance(60_000);
     expect(await modified(store, 'k')).toBe('2030-01-01T00:00:00.000Z');
-    const url = (await store.signedPutUrl('k', 60, { maxBytes: 3 }))._unsafeUnwrap();
+    const url = (await store.signedPutUrl('k', 60, { contentLength: 2 }))._unsafeUnwrap();
     expect(store.putSigned(url, new Uint8Array(2)).isOk()).toBe(true);
     expect(await modified(store, 'k')).toBe('2030-01-01T00:01:00.000Z');
     clock.advance(60_000);

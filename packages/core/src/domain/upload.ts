@@ -62,6 +62,22 @@ export function stagingKey(ownerId: OwnerId, uploadId: UploadId): string {
   return `staging/${ownerRef(ownerId)}/${uploadId}`;
 }
 
+/**
+ * The size a client declares before a direct upload, judged as the bytes would be: over the
+ * limit is `upload.too_large`, nothing is `upload.corrupt` (an empty file), so a slot is only
+ * ever signed for a length the policy accepts. A declared size that is not a byte count is
+ * `upload.corrupt` too (the shell refuses it first).
+ */
+export function checkDeclaredSize(
+  policy: UploadPolicy,
+  byteSize: number,
+): Result<number, DomainError<'upload.too_large' | 'upload.corrupt'>> {
+  if (!Number.isSafeInteger(byteSize) || byteSize < 0) return err(domainError('upload.corrupt', `declared size ${byteSize} is not a byte count`));
+  if (byteSize > policy.maxBytes) return err(domainError('upload.too_large', `declared ${byteSize} > ${policy.maxBytes} bytes`));
+  if (byteSize === 0) return err(domainError('upload.corrupt', 'declared an empty file'));
+  return ok(byteSize);
+}
+
 export function checkImage(
   policy: UploadPolicy,
   byteSize: number,

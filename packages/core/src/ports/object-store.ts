@@ -38,8 +38,11 @@ export interface ObjectStore {
   /** A time-limited GET URL (never a public one), for the trainer to fetch a package. */
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError>;
   /**
-   * A time-limited PUT URL for a client to upload straight into storage. `maxBytes` is enforced
-   * where the store can; whatever arrives is still measured server side before it counts.
+   * A time-limited PUT URL for a client to upload straight into storage, signed for exactly
+   * `contentLength` bytes (the size the client declared, already judged against the upload
+   * policy): a store that checks signatures refuses a body of any other length, so nothing larger
+   * can be staged. Whatever arrives is still measured server side before it counts. A length that
+   * is not a byte count (negative, fractional, unsafe) is refused, `storage.unavailable`.
    */
-  signedPutUrl(key: string, ttlSeconds: number, options: { readonly maxBytes: number }): ResultAsync<string, StoreError>;
+  signedPutUrl(key: string, ttlSeconds: number, options: { readonly contentLength: number }): ResultAsync<string, StoreError>;
 }

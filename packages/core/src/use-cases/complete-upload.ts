@@ -27,8 +27,10 @@ function completeFromStaging(
   uploadId: UploadId,
 ): ResultAsync<RegisteredUpload, CompleteUploadError> {
   const key = stagingKey(ownerId, uploadId);
-  // One read: the final put stops at the size limit (`upload.too_large`), which a signed PUT
-  // cannot always enforce, so an oversized object is never copied whole.
+  // One read: the final put stops at the size limit (`upload.too_large`), so an oversized object
+  // is never copied whole. The slot's URL is signed for the declared length, which S3 enforces;
+  // that length is recorded nowhere (a slot records nothing), so this limit is the guard against
+  // a store that does not check the signed length.
   return deps.objects
     .read(key)
     .andThen((body): ResultAsync<RegisteredUpload, CompleteUploadError> =>

@@ -1,27 +1,39 @@
 import type { ResultAsync } from 'neverthrow';
+import type { DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type UploadId } from '../domain/ids.js';
-import { stagingKey, UPLOAD_SLOT_TTL_SECONDS } from '../domain/upload.js';
+import { checkDeclaredSize, stagingKey, UPLOAD_SLOT_TTL_SECONDS } from '../domain/upload.js';
 import type { StoreError } from '../ports/object-store.js';
 import type { CoreDeps } from './core-deps.js';
 
 export interface UploadSlot {
   readonly uploadId: UploadId;
-  /** Time-limited signed URL of the owner's staging key for this id. */
+  /** Time-limited signed URL of the owner's staging key for this id, for exactly `byteSize` bytes. */
   readonly url: string;
   readonly method: 'PUT';
   readonly expiresAt: Date;
+  /** The size the client declared: the PUT must carry exactly this many bytes. */
+  readonly byteSize: number;
   readonly maxBytes: number;
 }
 
+export type CreateUploadSlotError = StoreError | DomainError<'upload.too_large' | 'upload.corrupt'>;
+
 /**
- * The direct way in, first half: a new upload id and a signed PUT URL for its owner-scoped
- * staging key. Nothing is recorded: the upload exists only once `completeUpload` has judged it.
+ * The direct way in, first half: the client declares its photo's size, which is judged against
+ * the upload policy before anything is signed; then a new upload id and a PUT URL of its
+ * owner-scoped staging key, signed for exactly that length. Nothing is recorded (so the declared
+ * size is not either): the upload exists only once `completeUpload` has judged the bytes.
  */
-export function createUploadSlot(deps: CoreDeps, input: { readonly ownerId: OwnerId }): ResultAsync<UploadSlot, StoreError> {
-  const uploadId = trusted<UploadId>(deps.ids.next());
+export function createUploadSlot(
+  deps: CoreDeps,
+  input: { readonly ownerId: OwnerId; readonly byteSize: number },
+): ResultAsync<UploadSlot, CreateUploadSlotError> {
   const { maxBytes } = deps.config.uploadPolicy;
-  const expiresAt = new Date(deps.clock.now().getTime() + UPLOAD_SLOT_TTL_SECONDS * 1000);
-  return deps.objects
-    .signedPutUrl(stagingKey(input.ownerId, uploadId), UPLOAD_SLOT_TTL_SECONDS, { maxBytes })
-    .map((url) => ({ uploadId, url, method: 'PUT' as const, expiresAt, maxBytes }));
+  return checkDeclaredSize(deps.config.uploadPolicy, input.byteSize).asyncAndThen((byteSize) => {
+    const uploadId = trusted<UploadId>(deps.ids.next());
+    const expiresAt = new Date(deps.clock.now().getTime() + UPLOAD_SLOT_TTL_SECONDS * 1000);
+    return deps.objects
+      .signedPutUrl(stagingKey(input.ownerId, uploadId), UPLOAD_SLOT_TTL_SECONDS, { contentLength: byteSize })
+      .map((url) => ({ uploadId, url, method: 'PUT' as const, expiresAt, byteSize, maxBytes }));
+  });
 }

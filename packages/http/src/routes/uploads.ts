@@ -17,12 +17,26 @@ const uploadSlotSchema = z
     url: z.string().describe('Time-limited signed URL: PUT the raw photo bytes here'),
     method: z.literal('PUT'),
     expiresAt: z.iso.datetime({ offset: true }).describe('The URL is refused after this instant'),
-    maxBytes: z.number().int().describe('Largest photo accepted; larger ones are refused at completion'),
+    byteSize: z.number().int().describe('The declared size: the URL is signed for a PUT of exactly this many bytes'),
+    maxBytes: z.number().int().describe('Largest photo accepted'),
   })
   .meta({ id: 'UploadSlot' });
 
+// The photo's size, declared before anything is signed: the core judges it against the upload
+// policy, and the URL is signed for exactly that Content-Length.
+const uploadSlotRequest = z.strictObject({
+  byteSize: z.number().int().positive().describe('Size in bytes of the photo to be PUT: a positive integer, at most maxBytes'),
+});
+
 function uploadSlotJson(slot: UploadSlot): z.infer<typeof uploadSlotSchema> {
-  return { id: slot.uploadId, url: slot.url, method: slot.method, expiresAt: slot.expiresAt.toISOString(), maxBytes: slot.maxBytes };
+  return {
+    id: slot.uploadId,
+    url: slot.url,
+    method: slot.method,
+    expiresAt: slot.expiresAt.toISOString(),
+    byteSize: slot.byteSize,
+    maxBytes: slot.maxBytes,
+  };
 }
 
 export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
@@ -65,13 +79,14 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
       onRequest: owner,
       schema: {
         tags: ['uploads'],
-        summary: 'Start a direct upload: a signed URL to PUT one photo to, then POST /v1/uploads/{id}/complete',
+        summary: 'Start a direct upload: declare the photo\'s size, get a URL to PUT exactly that many bytes to, then POST /v1/uploads/{id}/complete',
         security: ownerSecurity,
+        body: uploadSlotRequest,
         response: { 201: z.object({ upload: uploadSlotSchema }).describe('Where to PUT the photo; nothing is stored yet'), ...problemResponses },
       },
     },
     (request, reply) =>
-      createUploadSlot(deps, { ownerId: ownerOf(request) }).match(
+      createUploadSlot(deps, { ownerId: ownerOf(request), byteSize: request.body.byteSize }).match(
         (slot) => {
           reply.code(201);
           return { upload: uploadSlotJson(slot) };
