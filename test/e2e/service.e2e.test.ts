@@ -258,10 +258,12 @@ describe('end to end over real HTTP, Postgres, s3rver and the Replicate simulato
       listVersions: (destination) => real.listVersions(destination),
       listTrainings: () => real.listTrainings(),
     };
-    service.startWorker({ id: 'e2e-doomed', deps: { ...service.container.deps, trainer: crashing }, leaseMs: 1_000, abandoned: true });
+    const doomed = service.startWorker({ id: 'e2e-doomed', deps: { ...service.container.deps, trainer: crashing }, leaseMs: 1_000, abandoned: true });
     const accepted = await waitFor('the trainer to accept the doomed worker submission', () =>
       service.simulator.control.trainings().slice(before)[0],
     );
+    // The process dies: it claims nothing more (its submission never answers; its lease runs out).
+    await doomed.stop();
     expect((await owner.training(id)).status).toBe('submitting');
     expect(trainerIdOf(await owner.training(id))).toBeUndefined();
 

@@ -20,7 +20,7 @@ export interface WorkerSettings {
   readonly id: string;
   readonly deps?: CoreDeps;
   readonly leaseMs?: number;
-  /** A worker the test crashes: never stopped, not even on close (its step never returns). */
+  /** A worker the test crashes: it renews nothing, so a step of its that never returns is abandoned at once. */
   readonly abandoned?: boolean;
 }
 
@@ -137,7 +137,7 @@ export async function startE2eService(): Promise<E2eService> {
           ...(settings.abandoned === true ? { maxLeaseHoldMs: 0 } : {}),
           onError: (error) => console.error(`worker ${settings.id}:`, error),
         });
-        if (settings.abandoned !== true) workers.add(worker);
+        workers.add(worker);
         newest = worker;
         return {
           wakeUp: () => worker.wakeUp(),

@@ -20,18 +20,27 @@ export interface WorkerOptions {
   readonly leaseMs?: number;
   /**
    * How long one claim may keep renewing its lease (default 30 min). A step hung past this (a
-   * call that never answers) stops renewing, so another worker can take the pipeline over.
+   * call that never answers) is abandoned: its lease is no longer renewed, so once it runs out
+   * this worker or another takes the pipeline over; its slot is freed at once, `stop` no longer
+   * waits for it, and if it ever answers it runs no further step and hands nothing back (its
+   * write is revision-checked, so it is refused if the pipeline moved on meanwhile).
    */
   readonly maxLeaseHoldMs?: number;
-  /** Rest when nothing was due (default 500 ms); `wakeUp()` cuts it short. */
+  /** Rest when nothing was due, or every slot is busy (default 500 ms); `wakeUp()` and a pipeline handed back cut it short. */
   readonly idleDelayMs?: number;
-  /** Pipelines claimed, and advanced side by side, per round (default 4). */
+  /**
+   * Pipelines advanced side by side (default 4). Each is claimed into a slot of its own and its
+   * slot is refilled as soon as it is handed back, so one slow or hung step holds up only its own.
+   */
   readonly batchSize?: number;
   readonly onError?: (error: unknown) => void;
 }
 
 export interface Worker {
-  /** Lets the steps in progress finish, gives their leases back, and resolves. */
+  /**
+   * Lets the steps in progress finish, gives their leases back, and resolves. A step that hangs
+   * keeps it waiting until it has run past `maxLeaseHoldMs` and is abandoned, not for ever.
+   */
   stop(): Promise<void>;
   /** Ends the idle rest early: there is new work (called after a 202). */
   wakeUp(): void;
@@ -42,10 +51,22 @@ const MAX_STEPS_PER_CLAIM = 16;
 
 type Outcome = { readonly kind: 'release' } | { readonly kind: 'defer'; readonly until: Date };
 
+interface HeldLease {
+  /**
+   * True once the lease is no longer this claim's: a renewal answered false (given back or taken
+   * by another worker), or the step ran past `maxLeaseHoldMs` and was abandoned.
+   */
+  lost(): boolean;
+  /** Stops renewing; resolves once no renewal is in flight. */
+  letGo(): Promise<void>;
+}
+
 /**
- * The background worker: claims due pipelines, advances each while it progresses, then hands it
- * back due when it next has something to do. Never throws out of its loop; every failure goes to
- * `onError` and the pipeline comes round again.
+ * The background worker: claims due pipelines into up to `batchSize` slots, advances each while it
+ * progresses and holds its lease, then hands it back due when it next has something to do. Slots
+ * are independent: a pipeline handed back frees its slot for the next claim at once, whatever the
+ * others are doing. Never throws out of its loop; every failure goes to `onError` and the
+ * pipeline comes round again.
  */
 export function startWorker(options: WorkerOptions): Worker {
   const { deps, leases, workerId, pollIntervalMs } = options;
@@ -109,9 +130,11 @@ export function startWorker(options: WorkerOptions): Worker {
     return { kind: 'defer', until: later(pollIntervalMs) };
   };
 
-  // Advances one pipeline until it waits, ends clean, or the worker stops; says how to hand it back.
-  const work = async (id: PipelineId): Promise<Outcome> => {
-    for (let step = 0; step < MAX_STEPS_PER_CLAIM && !stopping; step += 1) {
+  // Advances one pipeline until it waits, ends clean, the worker stops, or the lease is lost; says
+  // how to hand it back. A step in flight when the lease is lost finishes (its write is
+  // revision-checked), but none starts after it: the pipeline may be another worker's now.
+  const work = async (id: PipelineId, lease: HeldLease): Promise<Outcome> => {
+    for (let step = 0; step < MAX_STEPS_PER_CLAIM && !stopping && !lease.lost(); step += 1) {
       const outcome = await advancePipeline(deps, id).match(
         ({ pipeline, progressed }): Outcome | 'again' => (progressed ? 'again' : waiting(pipeline)),
         failed,
@@ -122,10 +145,12 @@ export function startWorker(options: WorkerOptions): Worker {
   };
 
   // Keeps the lease of a pipeline in `work` from running out under a long step: renews it every
-  // leaseMs / 3. A lost lease is reported and the step goes on (its write is revision-checked).
-  // The timer is unref'd, and `stop` awaits the work, so it never keeps the process alive; the
-  // renew in flight is awaited, so none lands after the pipeline is handed back.
-  const keepLeased = (id: PipelineId) => {
+  // leaseMs / 3. A lost lease is reported; the step in flight goes on (its write is
+  // revision-checked) and `work` starts no other. A step past maxLeaseHoldMs is abandoned:
+  // renewing stops and `abandon` frees its slot. The timer is unref'd, and `stop` awaits the
+  // work, so it never keeps the process alive; the renew in flight is awaited, so none lands
+  // after the pipeline is handed back.
+  const keepLeased = (id: PipelineId, abandon: () => void): HeldLease => {
     let inFlight: Promise<void> | null = null;
     let lost = false;
     const holdUntil = later(maxLeaseHoldMs);
@@ -146,9 +171,11 @@ export function startWorker(options: WorkerOptions): Worker {
     const timer = setInterval(() => {
       if (inFlight !== null || lost) return;
       if (deps.clock.now() >= holdUntil) {
-        // Hung, as far as anyone can tell: let the lease run out so another worker takes over.
+        // Hung, as far as anyone can tell: let the lease run out so a worker (this one too) takes over.
         lost = true;
+        clearInterval(timer);
         report(new Error(`worker ${workerId}: a step on pipeline ${id} ran past ${maxLeaseHoldMs} ms; its lease is no longer renewed`));
+        abandon();
         return;
       }
       inFlight = attempt().finally(() => {
@@ -156,9 +183,12 @@ export function startWorker(options: WorkerOptions): Worker {
       });
     }, Math.max(1, Math.floor(leaseMs / 3)));
     timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await inFlight;
+    return {
+      lost: () => lost,
+      letGo: async () => {
+        clearInterval(timer);
+        await inFlight;
+      },
     };
   };
 
@@ -169,40 +199,79 @@ export function startWorker(options: WorkerOptions): Worker {
       report,
     );
 
-  const advanceAll = (ids: readonly PipelineId[]): Promise<number> =>
-    Promise.all(
-      ids.map(async (id) => {
-        let outcome: Outcome;
-        const letGo = keepLeased(id);
-        try {
-          outcome = await work(id);
-        } catch (cause) {
-          // A port that threw instead of answering: do not lose the loop over it.
-          report(cause);
-          outcome = { kind: 'defer', until: later(pollIntervalMs) };
-        } finally {
-          await letGo();
-        }
-        await handBack(id, outcome);
-      }),
-    ).then(() => ids.length);
+  // The pipelines this worker is advancing, each with its slot: resolved when the pipeline has
+  // been handed back, or abandoned past maxLeaseHoldMs.
+  const slots = new Map<PipelineId, Promise<void>>();
 
-  const round = async (): Promise<number> =>
-    await leases.claim({ workerId, limit: batchSize, leaseMs, now: deps.clock.now() }).match(advanceAll, (error) => {
-      report(error);
-      return Promise.resolve(0);
-    });
+  const advance = (id: PipelineId): void => {
+    let resolveSlot = () => {};
+    slots.set(
+      id,
+      new Promise<void>((resolve) => {
+        resolveSlot = resolve;
+      }),
+    );
+    let freed = false;
+    const freeSlot = () => {
+      if (freed) return;
+      freed = true;
+      slots.delete(id);
+      resolveSlot();
+      // The loop may be resting with every slot busy: there is room now.
+      wakeUp();
+    };
+    const lease = keepLeased(id, freeSlot);
+    void (async () => {
+      let outcome: Outcome;
+      try {
+        outcome = await work(id, lease);
+      } catch (cause) {
+        // A port that threw instead of answering: do not lose the loop over it.
+        report(cause);
+        outcome = { kind: 'defer', until: later(pollIntervalMs) };
+      } finally {
+        await lease.letGo();
+      }
+      // A lost lease is not given back: another worker may hold it now, or, once abandoned, this
+      // worker under a newer claim (a give-back names the worker, not the claim). It runs out.
+      if (!lease.lost()) await handBack(id, outcome);
+    })()
+      .catch(report)
+      .finally(freeSlot);
+  };
+
+  // Claims into the free slots; answers how many pipelines the claim returned.
+  const claimInto = async (free: number): Promise<number> => {
+    const ids = await leases.claim({ workerId, limit: free, leaseMs, now: deps.clock.now() }).match(
+      (claimed) => claimed,
+      (error): readonly PipelineId[] => {
+        report(error);
+        return [];
+      },
+    );
+    for (const id of ids) {
+      // Already being advanced here (never twice at once): its lease had run out under a long
+      // step (renewals failing) and this claim renewed it, for the run in progress to keep and
+      // hand back. A run that lost its lease meanwhile hands nothing back; this claim runs out.
+      if (!slots.has(id)) advance(id);
+    }
+    return ids.length;
+  };
 
   const loop = (async () => {
     while (!stopping) {
+      const free = batchSize - slots.size;
       let claimed = 0;
       try {
-        claimed = await round();
+        if (free > 0) claimed = await claimInto(free);
       } catch (cause) {
         report(cause);
       }
-      if (claimed === 0 && !stopping) await sleep(idleDelayMs);
+      // Every slot busy, or fewer pipelines due than free slots: rest until a slot frees, a
+      // wakeUp(), or the idle delay.
+      if ((free <= 0 || claimed < free) && !stopping) await sleep(idleDelayMs);
     }
+    await Promise.all(slots.values());
   })();
 
   return {

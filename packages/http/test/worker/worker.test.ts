@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { okAsync, ResultAsync } from 'neverthrow';
 import { MemoryPipelineLeases } from '@selfie-lora/adapters';
-import type { CoreDeps, DomainError, Packager, PipelineLeases } from '@selfie-lora/core';
+import type { CoreDeps, Packager, PipelineId, PipelineLeases } from '@selfie-lora/core';
 import { startWorker, type Worker } from '../../src/worker/index.js';
 import {
   CountingLeases,
@@ -199,24 +199,33 @@ describe('background worker (in memory)', () => {
     await statusBecomes(core.deps, id, 'succeeded');
   });
 
-  it('reports a lease lost mid-step and finishes the step all the same', async () => {
+  it('reports a lease lost mid-step, finishes that step, and runs no other under it', async () => {
     const core = memoryCore();
     const shortLeaseMs = 30;
     let open = () => {};
     const gate = new Promise<void>((resolve) => (open = resolve));
     let building = false;
+    let readBacks = 0;
+    // w1's packager: packaging waits for the test; verifying the package (the next step) is counted.
     const slow: Packager = {
       build: (key, sources) => {
         building = true;
         return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
       },
-      readBack: (key) => core.packager.readBack(key),
+      readBack: (key) => {
+        readBacks += 1;
+        return core.packager.readBack(key);
+      },
     };
     const inner = new MemoryPipelineLeases(core.db);
     let renewals = 0;
+    let claims = 0;
     // As if another worker had taken the lease over: every renewal answers false.
     const losing: PipelineLeases = {
-      claim: (request) => inner.claim(request),
+      claim: (request) => {
+        claims += 1;
+        return inner.claim(request);
+      },
       defer: (request) => inner.defer(request),
       release: (request) => inner.release(request),
       renew: () => {
@@ -226,17 +235,16 @@ describe('background worker (in memory)', () => {
     };
     const errors: unknown[] = [];
     const id = await startedTraining(core.deps, 'alice');
-    track(
-      startWorker({
-        deps: { ...core.deps, packager: slow },
-        leases: losing,
-        workerId: 'w1',
-        pollIntervalMs: POLL_MS,
-        leaseMs: shortLeaseMs,
-        idleDelayMs: 2,
-        onError: (error) => errors.push(error),
-      }),
-    );
+    const w1 = startWorker({
+      deps: { ...core.deps, packager: slow },
+      leases: losing,
+      workerId: 'w1',
+      pollIntervalMs: POLL_MS,
+      leaseMs: shortLeaseMs,
+      idleDelayMs: 2,
+      onError: (error) => errors.push(error),
+    });
+    track(w1);
     try {
       await eventually('packaging under way', () => building);
       await eventually('the lost lease reported', () => errors.length === 1, 3_000);
@@ -245,9 +253,185 @@ describe('background worker (in memory)', () => {
     } finally {
       open();
     }
+    // The step in flight finished and was saved...
+    await eventually('the packaging step saved', async () => (await pipelineOf(core.deps, id)).status !== 'packaging', 3_000);
+    const seen = claims;
+    await eventually('w1 came round a few more times', () => claims >= seen + 5, 3_000);
+    // ...and nothing ran after it under the lost lease: no verification, no submission.
+    expect((await pipelineOf(core.deps, id)).status).toBe('verifying_package');
+    expect(readBacks).toBe(0);
+    expect(core.trainer.trainings.size).toBe(0);
+    // Nor was the lease given back: it is not w1's to give (it only runs out).
+    expect((await inner.claim({ workerId: 'w3', limit: 10, leaseMs: shortLeaseMs, now: core.clock.now() }))._unsafeUnwrap()).toEqual([]);
+    await w1.stop();
+    // Once that lease has run out, another worker carries on.
+    core.clock.advance(shortLeaseMs);
+    track(workerOver(core.deps, inner, 'w2', errors));
     await statusBecomes(core.deps, id, 'succeeded');
-    // Later claims may lose theirs too (every renewal here answers false); nothing else went wrong.
-    expect(errors.every((error) => (error as DomainError).code === 'persistence.conflict')).toBe(true);
+    expect(readBacks).toBe(0);
+    expect(core.trainer.trainings.size).toBe(1);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('a hung step holds up only its own slot: a pipeline started later is advanced by the same worker', async () => {
+    const core = memoryCore();
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let builds = 0;
+    // The first build hangs until the end of the test; later ones go through.
+    const hangsFirst: Packager = {
+      build: (key, sources) => {
+        builds += 1;
+        return builds === 1 ? ResultAsync.fromSafePromise(gate).andThen(() => core.packager.build(key, sources)) : core.packager.build(key, sources);
+      },
+      readBack: (key) => core.packager.readBack(key),
+    };
+    const errors: unknown[] = [];
+    const alice = await startedTraining(core.deps, 'alice');
+    track(
+      startWorker({
+        deps: { ...core.deps, packager: hangsFirst },
+        leases: leasesOver(core),
+        workerId: 'w1',
+        pollIntervalMs: POLL_MS,
+        leaseMs: LEASE_MS,
+        idleDelayMs: 2,
+        batchSize: 2,
+        onError: (error) => errors.push(error),
+      }),
+    );
+    try {
+      await eventually('packaging under way', () => builds === 1);
+      const bob = await startedTraining(core.deps, 'bob');
+      await eventually('bob succeeded', async () => (await pipelineOf(core.deps, bob)).status === 'succeeded', 3_000);
+      expect((await pipelineOf(core.deps, alice)).status).toBe('packaging');
+      expect(builds).toBe(2);
+    } finally {
+      open();
+    }
+    await statusBecomes(core.deps, alice, 'succeeded');
+    expect(core.trainer.trainings.size).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  it('with one slot, a step hung past maxLeaseHoldMs gives it up: the worker goes on, stop() does not wait, the late write is refused', async () => {
+    const core = memoryCore();
+    const shortLeaseMs = 30;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let builds = 0;
+    let lateBuilt = false;
+    // The first build hangs until the test lets it write its ZIP, long after; later ones go through.
+    const hangsFirst: Packager = {
+      build: (key, sources) => {
+        builds += 1;
+        if (builds > 1) return core.packager.build(key, sources);
+        return ResultAsync.fromSafePromise(gate)
+          .andThen(() => core.packager.build(key, sources))
+          .map((facts) => {
+            lateBuilt = true;
+            return facts;
+          });
+      },
+      readBack: (key) => core.packager.readBack(key),
+    };
+    const leases = leasesOver(core);
+    const errors: unknown[] = [];
+    const alice = await startedTraining(core.deps, 'alice');
+    const w1 = startWorker({
+      deps: { ...core.deps, packager: hangsFirst },
+      leases,
+      workerId: 'w1',
+      pollIntervalMs: POLL_MS,
+      leaseMs: shortLeaseMs,
+      maxLeaseHoldMs: 2 * shortLeaseMs,
+      idleDelayMs: 2,
+      batchSize: 1,
+      onError: (error) => errors.push(error),
+    });
+    track(w1);
+    try {
+      await eventually('packaging under way', () => builds === 1);
+      const bob = await startedTraining(core.deps, 'bob');
+      // The only slot is taken: w1 keeps the hung step's lease and claims nothing meanwhile.
+      const claims = leases.claims;
+      const renewed = leases.renewedUntil.length;
+      await eventually('a few renewals', () => leases.renewedUntil.length >= renewed + 3, 3_000);
+      expect(leases.claims).toBe(claims);
+      expect((await pipelineOf(core.deps, bob)).status).toBe('queued');
+      // Past the hold: the hung step is abandoned and its slot freed; the lease runs out.
+      core.clock.advance(2 * shortLeaseMs);
+      await eventually('the hung step reported', () => errors.length === 1, 3_000);
+      expect(String(errors[0])).toContain('no longer renewed');
+      // The same worker advances bob, and takes alice over (packaging her again), while the first build still hangs.
+      await eventually('bob succeeded', async () => (await pipelineOf(core.deps, bob)).status === 'succeeded', 3_000);
+      await eventually('alice succeeded', async () => (await pipelineOf(core.deps, alice)).status === 'succeeded', 3_000);
+      // The hung build, bob's, and alice's again.
+      expect(builds).toBe(3);
+      // stop() waits for no abandoned step.
+      await w1.stop();
+      expect(lateBuilt).toBe(false);
+    } finally {
+      open();
+    }
+    // The hung build answers at last and writes its ZIP: its step's write is refused (alice moved
+    // on), and the ZIP it left for an ended pipeline is deleted again. Nothing submitted twice.
+    await eventually('the hung build answers', () => lateBuilt, 3_000);
+    await eventually('its ZIP deleted again', () => zipsIn(core.store.keys()).length === 0, 3_000);
+    expect((await pipelineOf(core.deps, alice)).status).toBe('succeeded');
+    expect(core.trainer.trainings.size).toBe(2);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('never advances one pipeline twice at once, even when a claim returns one it is advancing', async () => {
+    const core = memoryCore();
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let builds = 0;
+    const slow: Packager = {
+      build: (key, sources) => {
+        builds += 1;
+        return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
+      },
+      readBack: (key) => core.packager.readBack(key),
+    };
+    const inner = new MemoryPipelineLeases(core.db);
+    // Claims that also answer every pipeline this worker holds, as one made after its lease ran out would.
+    const held = new Set<PipelineId>();
+    let claims = 0;
+    const echoing: PipelineLeases = {
+      claim: (request) =>
+        inner.claim(request).map((ids) => {
+          claims += 1;
+          const all = [...new Set([...ids, ...held])];
+          for (const id of all) held.add(id);
+          return all;
+        }),
+      defer: (request) => {
+        held.delete(request.id);
+        return inner.defer(request);
+      },
+      release: (request) => {
+        held.delete(request.id);
+        return inner.release(request);
+      },
+      renew: (request) => inner.renew(request),
+    };
+    const errors: unknown[] = [];
+    const id = await startedTraining(core.deps, 'alice');
+    track(startWorker({ deps: { ...core.deps, packager: slow }, leases: echoing, workerId: 'w1', pollIntervalMs: POLL_MS, leaseMs: LEASE_MS, idleDelayMs: 2, onError: (e) => errors.push(e) }));
+    try {
+      await eventually('packaging under way', () => builds > 0);
+      const seen = claims;
+      await eventually('alice claimed again a few times', () => claims >= seen + 5, 3_000);
+      expect(builds).toBe(1);
+    } finally {
+      open();
+    }
+    await statusBecomes(core.deps, id, 'succeeded');
+    expect(builds).toBe(1);
+    expect(core.trainer.trainings.size).toBe(1);
+    expect(errors).toEqual([]);
   });
 
   it('two workers over one core never run a step twice: one submission per pipeline', async () => {
