@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  advancePipeline,
   auditIntegrity,
+  cancelTraining,
   destinationFor,
   destinationRef,
   getTraining,
@@ -8,15 +10,29 @@ import {
   ModelId,
   quarantineModel,
   releaseModel,
+  runPipeline,
   uploadKey,
   type AuditPolicy,
   type AuditViolation,
+  type CoreDeps,
   type Model,
   type PipelineId,
   type UnitOfWork,
 } from '@selfie-lora/core';
 import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
-import { advanceTo, alice, bob, errorCode, owner, startedPipeline, storedState, trainingFor, uploadPhotos } from '../support/memory-core-fixtures.js';
+import {
+  advanceTo,
+  alice,
+  bob,
+  errorCode,
+  owner,
+  packageKeys,
+  startedPipeline,
+  storedPipeline,
+  storedState,
+  trainingFor,
+  uploadPhotos,
+} from '../support/memory-core-fixtures.js';
 
 // The audit use case over the in-memory adapters: every source is read, broken states planted out
 // of band (tamper, plantVersion, setBytes) are reported, and only --quarantine changes anything.
@@ -59,10 +75,81 @@ describe('auditIntegrity over the in-memory adapters', () => {
     const destination = destinationFor(c.deps.config.destinationStrategy, stranger);
     const version = c.trainer.plantVersion(destination);
     c.trainer.plantTraining({ destination, webhook: WEBHOOK, status: 'succeeded', outputVersion: version });
+    // Within the grace it may be a result not recorded yet; past it, it is the incident.
+    expect((await audit(c)).violations).toEqual([]);
+    c.clock.advance(policy.graceMs);
     const report = await audit(c);
     expect(kinds(report.violations)).toEqual(['training.unknown', 'version.unrecorded']);
     // Carol has no row at all, so only the trainer's training names her destination.
     expect(report.violations.find((v) => v.kind === 'version.unrecorded')).toMatchObject({ version, destination: destinationRef(destination), ownerId: null });
+  });
+
+  it('our own submission whose answer was refused, found and canceled by clean-up, is not an unknown training', async () => {
+    const { c } = await trainedWorld();
+    const erin = owner('erin');
+    const { pipeline } = await startedPipeline(c, erin, [11, 12, 13]);
+    await advanceTo(c, pipeline.id, 'submitting');
+    // The trainer accepts it but answers for another destination: refused, so no id is recorded.
+    const t = c.trainer;
+    const trainer: CoreDeps['trainer'] = {
+      submit: (submission) => t.submit(submission).map((report) => ({ ...report, destination: { owner: 'selfie-lora', name: 'elsewhere' } })),
+      findSubmission: (id) => t.findSubmission(id),
+      get: (id) => t.get(id),
+      cancel: (id) => t.cancel(id),
+      listVersions: (destination) => t.listVersions(destination),
+      listTrainings: () => t.listTrainings(),
+    };
+    const refusing: CoreDeps = { ...c.deps, trainer };
+    const ended = (await runPipeline(refusing, pipeline.id))._unsafeUnwrap();
+    expect(ended).toMatchObject({ status: 'failed', trainerTrainingId: null, failure: { code: 'trainer.destination_mismatch' } });
+    expect(trainingFor(c, pipeline.id)).toMatchObject({ status: 'canceled', webhook: WEBHOOK });
+    c.clock.advance(policy.graceMs + 1);
+    // Every hour the trainer still lists it; it is ours, so the audit stays clean.
+    expect((await audit(c)).violations).toEqual([]);
+  });
+
+  it('a result the worker has not applied yet is pending, not an unrecorded version', async () => {
+    const { c } = await trainedWorld();
+    const { pipeline } = await startedPipeline(c, owner('erin'), [11, 12, 13]);
+    await advanceTo(c, pipeline.id, 'training');
+    c.trainer.finish(trainingFor(c, pipeline.id).id, 'succeeded');
+    // The rows still say training (no webhook, no poll yet), past the grace: the version is its result.
+    c.clock.advance(policy.graceMs + 1);
+    const pending = await audit(c, true);
+    expect(pending.violations).toEqual([]);
+    expect(pending.scanned).toMatchObject({ versions: 2, pipelines: 2, models: 1 });
+    await advanceTo(c, pipeline.id, 'succeeded');
+    expect((await audit(c)).violations).toEqual([]);
+  });
+
+  it('an ended pipeline whose training the trainer will not cancel is reported stuck once the clean-up is owed too long', async () => {
+    const { c } = await trainedWorld();
+    const erin = owner('erin');
+    const { pipeline } = await startedPipeline(c, erin, [11, 12, 13]);
+    await advanceTo(c, pipeline.id, 'training');
+    c.trainer.faults.failNext('cancel', 1_000);
+    const canceled = (await cancelTraining(c.deps, { ownerId: erin, pipelineId: pipeline.id }))._unsafeUnwrap();
+    expect(trainingFor(c, pipeline.id).status).toBe('starting');
+    expect(packageKeys(c)).toEqual([]);
+    // The worker keeps coming back and keeps failing; the record does not move.
+    for (const hours of [1, 11, 13]) {
+      c.clock.advance(hours * 3_600_000);
+      expect(errorCode(await advancePipeline(c.deps, pipeline.id))).toBe('trainer.unavailable');
+    }
+    expect(storedPipeline(c, pipeline.id).updatedAt).toEqual(canceled.updatedAt);
+    const report = await audit(c);
+    expect(report.violations).toEqual([
+      {
+        kind: 'pipeline.stuck',
+        ownerId: erin,
+        pipelineId: pipeline.id,
+        status: 'canceled',
+        updatedAt: canceled.updatedAt,
+        stuckForMs: 25 * 3_600_000,
+        owes: ['trainer_stop', 'package_delete'],
+      },
+    ]);
+    expect(report.quarantined).toEqual([]);
   });
 
   it('quarantines exactly the implicated model, hides it from its owner, deletes nothing, and is reversible', async () => {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { AUDIT_VIOLATION_KINDS, implicatedModel, type AuditViolation } from '../src/domain/audit-violation.js';
-import { destinationsToAudit, findViolations, type AuditPolicy, type AuditSnapshot } from '../src/domain/audit-findings.js';
+import {
+  destinationsToAudit,
+  findViolations,
+  type AuditedObject,
+  type AuditedTraining,
+  type AuditedVersion,
+  type AuditPolicy,
+  type AuditSnapshot,
+} from '../src/domain/audit-findings.js';
 import { destinationFor, destinationRef, type DestinationStrategy } from '../src/domain/destination.js';
 import type { Model } from '../src/domain/model.js';
 import { packageKey } from '../src/domain/training-package.js';
@@ -13,7 +21,7 @@ import {
 } from '../src/domain/training-pipeline.js';
 import { domainError } from '../src/domain/errors.js';
 import { stagingKey, uploadKey, type Upload } from '../src/domain/upload.js';
-import { alice, bob, modelId, ownerId, shaOf, uploadId } from './support/ids.js';
+import { alice, bob, modelId, ownerId, pipelineId, shaOf, uploadId } from './support/ids.js';
 import { ACCOUNT, aPipeline, succeededReport } from './support/pipeline-builder.js';
 import { minutesAfterStart } from './support/time.js';
 import { anUpload } from './support/upload-builder.js';
@@ -60,6 +68,7 @@ function cleanWorld(): World {
           status: 'succeeded',
           outputVersion: succeeded.modelVersion,
           createdAt: longAgo,
+          pipelineId: succeeded.id,
         },
       ],
       versions: [{ destination: succeeded.destination, version: succeeded.modelVersion, createdAt: longAgo }],
@@ -75,6 +84,29 @@ function only(violations: AuditViolation[], kind: AuditViolation['kind']): Audit
 
 function withModel(world: World, change: Partial<Model>): AuditSnapshot {
   return { ...world.snapshot, models: [{ ...world.model, ...change }] };
+}
+
+/** The clean world plus one pipeline of Bob's (its photos stored), and what else storage and the trainer list. */
+function withBobs(
+  world: World,
+  pipeline: TrainingPipeline,
+  photos: readonly Upload[],
+  listed: { trainings?: AuditedTraining[]; versions?: AuditedVersion[]; objects?: AuditedObject[] } = {},
+): AuditSnapshot {
+  const uploads = [...world.snapshot.uploads, ...photos];
+  return {
+    ...world.snapshot,
+    uploads,
+    objects: [...uploads.map((u) => ({ key: uploadKey(u.ownerId, u.id), byteSize: u.byteSize, lastModified: longAgo })), ...(listed.objects ?? [])],
+    pipelines: [...world.snapshot.pipelines, pipeline],
+    trainings: [...world.snapshot.trainings, ...(listed.trainings ?? [])],
+    versions: [...world.snapshot.versions, ...(listed.versions ?? [])],
+  };
+}
+
+/** A training the trainer lists at Bob's destination, reporting to our webhook, made long ago. */
+function listedTraining(fields: Partial<AuditedTraining> & Pick<AuditedTraining, 'trainerTrainingId'>): AuditedTraining {
+  return { destination: destinationFor(perOwner, bob), webhook: policy.webhookUrl, status: 'processing', outputVersion: null, createdAt: longAgo, pipelineId: null, ...fields };
 }
 
 describe('findViolations', () => {
@@ -104,7 +136,7 @@ describe('findViolations', () => {
         pipelines: [...world.snapshot.pipelines, packageDeleted(failed, minutesAfterStart(9))],
         trainings: [
           ...world.snapshot.trainings,
-          { trainerTrainingId: 'trn-bob', destination: failed.destination, webhook: policy.webhookUrl, status: 'succeeded', outputVersion: version, createdAt: longAgo },
+          { trainerTrainingId: 'trn-bob', destination: failed.destination, webhook: policy.webhookUrl, status: 'succeeded', outputVersion: version, createdAt: longAgo, pipelineId: failed.id },
         ],
         versions: [...world.snapshot.versions, { destination: failed.destination, version, createdAt: longAgo }],
       };
@@ -182,6 +214,25 @@ describe('findViolations', () => {
       const at = (updatedAt: Date) => findViolations({ ...world.snapshot, uploads, objects, pipelines: [...world.snapshot.pipelines, { ...queued, updatedAt }] }, policy);
       expect(at(new Date(now.getTime() - policy.stuckAfterMs + 1))).toEqual([]);
       expect(only(at(new Date(now.getTime() - policy.stuckAfterMs - 1)), 'pipeline.stuck')).toMatchObject([{ ownerId: bob, pipelineId: 'p-bob', status: 'queued', stuckForMs: policy.stuckAfterMs + 1 }]);
+      expect(at(new Date(now.getTime() - policy.stuckAfterMs - 1))[0]).not.toHaveProperty('owes');
+    });
+
+    it('pipeline.stuck: an ended pipeline whose clean-up is still owed past the threshold, saying what it owes', () => {
+      // The worker retries a clean-up that keeps failing (a trainer that will not cancel) forever;
+      // the clean-up is recorded done only once both parts are, so updatedAt stays at the ending.
+      const builder = aPipeline().ownedBy(bob).withId('p-bob');
+      const ours = failPipeline(builder.training('trn-bob'), domainError('training.retries_exhausted'), minutesAfterStart(8));
+      const theirs = failPipeline(builder.training('trn-bob'), domainError('trainer.training_failed'), minutesAfterStart(8));
+      const at = (pipeline: TrainingPipeline, updatedAt: Date) => findViolations(withBobs(cleanWorld(), { ...pipeline, updatedAt }, builder.uploads()), policy);
+      const past = new Date(now.getTime() - policy.stuckAfterMs - 1);
+      expect(only(at(ours, past), 'pipeline.stuck')).toEqual([
+        { kind: 'pipeline.stuck', ownerId: bob, pipelineId: 'p-bob', status: 'failed', updatedAt: past, stuckForMs: policy.stuckAfterMs + 1, owes: ['trainer_stop', 'package_delete'] },
+      ]);
+      // The trainer ended the training itself: only the package is owed.
+      expect(only(at(theirs, past), 'pipeline.stuck')).toMatchObject([{ status: 'failed', owes: ['package_delete'] }]);
+      expect(at(ours, new Date(now.getTime() - policy.stuckAfterMs + 1))).toEqual([]);
+      // Cleaned up: nothing owed, however long ago it ended.
+      expect(at(packageDeleted(ours, past), past)).toEqual([]);
     });
   });
 
@@ -225,7 +276,7 @@ describe('findViolations', () => {
         uploads,
         objects: uploads.map((u) => ({ key: uploadKey(u.ownerId, u.id), byteSize: u.byteSize, lastModified: longAgo })),
         pipelines: [...world.snapshot.pipelines, training],
-        trainings: [...world.snapshot.trainings, { trainerTrainingId: 'trn-bob', destination: training.destination, webhook: policy.webhookUrl, status: 'processing', outputVersion: null, createdAt: longAgo }],
+        trainings: [...world.snapshot.trainings, { trainerTrainingId: 'trn-bob', destination: training.destination, webhook: policy.webhookUrl, status: 'processing', outputVersion: null, createdAt: longAgo, pipelineId: training.id }],
       };
       expect(only(findViolations(withTraining, policy), 'row.object_missing')).toMatchObject([{ row: { type: 'package', pipelineId: 'p-bob' } }]);
     });
@@ -245,6 +296,7 @@ describe('findViolations', () => {
       status: 'processing',
       outputVersion: null,
       createdAt: longAgo,
+      pipelineId: null,
     });
 
     it('finds a training reporting to our webhook that no pipeline submitted', () => {
@@ -258,6 +310,86 @@ describe('findViolations', () => {
       expect(findViolations({ ...world.snapshot, trainings: [...world.snapshot.trainings, stranger('https://other.example/hook')] }, policy)).toEqual([]);
       const snapshot = { ...world.snapshot, trainings: [...world.snapshot.trainings, stranger(policy.webhookUrl)] };
       expect(findViolations(snapshot, { ...policy, webhookUrl: null })).toEqual([]);
+    });
+  });
+
+  describe('trainer findings: our own submissions, results not applied yet, the grace', () => {
+    const bobs = () => aPipeline().ownedBy(bob).withId('p-bob');
+    /** Bob's submission was accepted but its answer refused: no id recorded; clean-up finds it by the pipeline's id and cancels it. */
+    const refused = () => packageDeleted(failPipeline(bobs().submitting(), domainError('trainer.destination_mismatch'), minutesAfterStart(8)), minutesAfterStart(9));
+    const recent = <P extends TrainingPipeline>(pipeline: P): P => ({ ...pipeline, updatedAt: new Date(now.getTime() - 2 * HOUR) });
+    const packageOf = (pipeline: TrainingPipeline & { package: { key: string } }): AuditedObject => ({ key: pipeline.package.key, byteSize: 1, lastModified: longAgo });
+
+    it('a training a recorded pipeline submitted without recording its id is ours, whatever its status', () => {
+      const failed = refused();
+      expect(failed).toMatchObject({ status: 'failed', trainerTrainingId: null });
+      for (const status of ['starting', 'processing', 'failed', 'canceled'] as const) {
+        const training = listedTraining({ trainerTrainingId: 'trn-lost', status, pipelineId: failed.id });
+        expect(findViolations(withBobs(cleanWorld(), failed, bobs().uploads(), { trainings: [training] }), policy)).toEqual([]);
+      }
+      // Had it written a version anyway, that version is still reported, naming both.
+      const version = `${destinationRef(failed.destination)}:abc123`;
+      const trainings = [listedTraining({ trainerTrainingId: 'trn-lost', status: 'succeeded', outputVersion: version, pipelineId: failed.id })];
+      const versions = [{ destination: failed.destination, version, createdAt: longAgo }];
+      expect(only(findViolations(withBobs(cleanWorld(), failed, bobs().uploads(), { trainings, versions }), policy), 'version.unrecorded')).toMatchObject([
+        { ownerId: bob, version, trainerTrainingId: 'trn-lost', pipelineId: 'p-bob' },
+      ]);
+    });
+
+    it('still reports a training to our webhook that names no recorded pipeline, or names one but another destination', () => {
+      const failed = refused();
+      for (const change of [{ pipelineId: null }, { pipelineId: pipelineId('p-ghost') }, { pipelineId: failed.id, destination: destinationFor(perOwner, alice) }]) {
+        const training = listedTraining({ trainerTrainingId: 'trn-x', status: 'canceled', ...change });
+        const found = findViolations(withBobs(cleanWorld(), failed, bobs().uploads(), { trainings: [training] }), policy);
+        expect(only(found, 'training.unknown')).toMatchObject([{ trainerTrainingId: 'trn-x', status: 'canceled' }]);
+      }
+    });
+
+    it('a version written by the training of a pipeline still active is pending, not unrecorded: its result is not applied yet', () => {
+      const training = recent(bobs().training('trn-bob'));
+      const submitting = recent(bobs().submitting());
+      const version = `${destinationRef(training.destination)}:abc123`;
+      const versions = [{ destination: training.destination, version, createdAt: longAgo }];
+      const result = (named: TrainingPipeline | null) =>
+        listedTraining({ trainerTrainingId: 'trn-bob', status: 'succeeded', outputVersion: version, pipelineId: named?.id ?? null });
+      // By the training id the pipeline recorded; by the pipeline its input names (the id not recorded yet).
+      expect(findViolations(withBobs(cleanWorld(), training, bobs().uploads(), { trainings: [result(null)], versions, objects: [packageOf(training)] }), policy)).toEqual([]);
+      expect(findViolations(withBobs(cleanWorld(), submitting, bobs().uploads(), { trainings: [result(submitting)], versions, objects: [packageOf(submitting)] }), policy)).toEqual([]);
+      // Its pipeline ended without it: the incident.
+      const ended = packageDeleted(failPipeline(training, domainError('training.retries_exhausted'), minutesAfterStart(8)), minutesAfterStart(9));
+      expect(only(findViolations(withBobs(cleanWorld(), ended, bobs().uploads(), { trainings: [result(null)], versions }), policy), 'version.unrecorded')).toMatchObject([
+        { version, trainerTrainingId: 'trn-bob', pipelineId: 'p-bob' },
+      ]);
+      // At another destination than its pipeline's, it is no result of that pipeline.
+      const elsewhere = destinationFor(perOwner, alice);
+      const stray = `${destinationRef(elsewhere)}:abc123`;
+      const strayTraining = listedTraining({ trainerTrainingId: 'trn-bob', status: 'succeeded', outputVersion: stray });
+      const found = findViolations(
+        withBobs(cleanWorld(), training, bobs().uploads(), { trainings: [strayTraining], versions: [{ destination: elsewhere, version: stray, createdAt: longAgo }], objects: [packageOf(training)] }),
+        policy,
+      );
+      expect(only(found, 'version.unrecorded')).toMatchObject([{ version: stray, pipelineId: 'p-bob' }]);
+    });
+
+    it('does not judge versions and trainings younger than the grace; of unknown age, or older, they are judged', () => {
+      const world = cleanWorld();
+      const destination = destinationFor(perOwner, bob);
+      const at = (createdAt: Date | null) =>
+        findViolations(
+          {
+            ...world.snapshot,
+            versions: [...world.snapshot.versions, { destination, version: `${destinationRef(destination)}:f00`, createdAt }],
+            trainings: [...world.snapshot.trainings, listedTraining({ trainerTrainingId: 'trn-new', createdAt })],
+          },
+          policy,
+        )
+          .map((v) => v.kind)
+          .sort();
+      expect(at(new Date(now.getTime() - policy.graceMs + 1))).toEqual([]);
+      // Made after the audit began: the rows were read before the trainer was listed.
+      expect(at(new Date(now.getTime() + 1000))).toEqual([]);
+      expect(at(new Date(now.getTime() - policy.graceMs))).toEqual(['training.unknown', 'version.unrecorded']);
+      expect(at(null)).toEqual(['training.unknown', 'version.unrecorded']);
     });
   });
 
@@ -279,8 +411,8 @@ describe('destinationsToAudit', () => {
     const strangerDestination = destinationFor(perOwner, stranger);
     const pipeline = aPipeline().ownedBy(alice).queued();
     const found = destinationsToAudit(perOwner, [alice, bob], [pipeline], [
-      { trainerTrainingId: 't1', destination: null, webhook: null, status: 'succeeded', outputVersion: `${destinationRef(strangerDestination)}:abc`, createdAt: null },
-      { trainerTrainingId: 't2', destination: { owner: 'not-us', name: 'x' }, webhook: null, status: 'succeeded', outputVersion: null, createdAt: null },
+      { trainerTrainingId: 't1', destination: null, webhook: null, status: 'succeeded', outputVersion: `${destinationRef(strangerDestination)}:abc`, createdAt: null, pipelineId: null },
+      { trainerTrainingId: 't2', destination: { owner: 'not-us', name: 'x' }, webhook: null, status: 'succeeded', outputVersion: null, createdAt: null, pipelineId: null },
     ]);
     expect(found.map(destinationRef).sort()).toEqual(
       [destinationFor(perOwner, alice), destinationFor(perOwner, bob), strangerDestination].map(destinationRef).sort(),

@@ -18,7 +18,7 @@ function options(...args: string[]): AuditOptions {
 const run = (h: Harness, args: string[] = [], policy: AuditPolicy = auditPolicy) => runAuditCommand(h.core.deps, policy, options(...args));
 
 /** Alice's model gets one of Bob's photos, and a stranger with no rows gets a version: three violations. */
-async function brokenWorld(): Promise<TrainedWorld & { version: string }> {
+async function brokenWorld(): Promise<TrainedWorld & { version: string; plantedAt: string }> {
   const world = await trainedWorld();
   const { h, model } = world;
   const bobsUpload = h.core.db.snapshot().uploads.find((u) => u.ownerId === bob)!;
@@ -27,9 +27,12 @@ async function brokenWorld(): Promise<TrainedWorld & { version: string }> {
     tables.models.set(model.id, { ...stored, trainingSet: [...stored.trainingSet, { uploadId: bobsUpload.id, sha256: bobsUpload.sha256 }] });
   });
   const destination = destinationFor(h.core.deps.config.destinationStrategy, owner('carol-never-uploaded'));
+  const plantedAt = h.core.clock.now().toISOString();
   const version = h.core.trainer.plantVersion(destination);
   h.core.trainer.plantTraining({ destination, webhook: WEBHOOK_URL, status: 'succeeded', outputVersion: version });
-  return { ...world, version };
+  // Past the grace, so the trainer's side is judged too (younger, it may not be recorded yet).
+  h.core.clock.advance(auditPolicy.graceMs);
+  return { ...world, version, plantedAt };
 }
 
 /** The table's data rows: every line after the header up to the first blank line. */
@@ -119,13 +122,13 @@ describe('runAuditCommand', () => {
   });
 
   it('with --json prints exactly the report GET /v1/admin/audit answers', async () => {
-    const { h } = await brokenWorld();
+    const { h, plantedAt } = await brokenWorld();
     const result = await run(h, ['--json']);
     expect(result.exitCode).toBe(1);
     const printed = JSON.parse(result.output) as AuditReportJson;
     expect(printed).toEqual(await audit(h));
     expect(kinds(printed)).toEqual(['model.foreign_upload', 'model.provenance_mismatch', 'training.unknown', 'version.unrecorded']);
-    expect(printed.violations.find((v) => v.kind === 'version.unrecorded')!.createdAt).toBe(h.core.clock.now().toISOString());
+    expect(printed.violations.find((v) => v.kind === 'version.unrecorded')!.createdAt).toBe(plantedAt);
 
     const clean = await trainedWorld();
     const cleanRun = await run(clean.h, ['--json']);
@@ -224,14 +227,15 @@ describe('runAuditCommand', () => {
     expect((await run(h)).exitCode).toBe(0);
   });
 
-  it('--grace-minutes decides how old an object must be to be judged; the policy\'s webhook URL still applies', async () => {
+  it('--grace-minutes decides how old an object or a trainer\'s training must be to be judged; the policy\'s webhook URL still applies', async () => {
     const { h } = await trainedWorld();
+    h.core.trainer.plantTraining({ destination: null, webhook: WEBHOOK_URL, status: 'starting' });
+    h.core.clock.advance(30 * 60_000);
     const ghost = uploadKey(bob, 'ghost' as never);
     h.core.store.setBytes(ghost, new Uint8Array([1, 2, 3]), { lastModified: new Date(h.core.clock.now().getTime() - 30 * 60_000) });
-    h.core.trainer.plantTraining({ destination: null, webhook: WEBHOOK_URL, status: 'starting' });
 
     const young = JSON.parse((await run(h, ['--json', '--grace-minutes', '60'])).output) as AuditReportJson;
-    expect(kinds(young)).toEqual(['training.unknown']);
+    expect(kinds(young)).toEqual([]);
     const judged = JSON.parse((await run(h, ['--json', '--grace-minutes', '29'])).output) as AuditReportJson;
     expect(kinds(judged)).toEqual(['object.orphan', 'training.unknown']);
     expect(judged.violations.find((v) => v.kind === 'object.orphan')).toMatchObject({ key: ghost, reason: 'no_upload_row', ownerId: bob });

@@ -101,6 +101,8 @@ describe('auditReportText', () => {
     const stuck: AuditViolation = { kind: 'pipeline.stuck', ownerId, pipelineId, status: 'training', updatedAt: at, stuckForMs: 3_600_000 };
     const twice = auditReportText({ ...report, skipped: [], violations: [stuck, { ...stuck, pipelineId: PipelineId.parse('pipeline-2')._unsafeUnwrap() }], quarantined: [], quarantineFailed: [] });
     expect(twice.split('\n').filter((line) => line.startsWith('  pipeline.stuck: '))).toHaveLength(1);
+    const owing = auditReportText({ ...report, skipped: [], violations: [{ ...stuck, status: 'failed', owes: ['trainer_stop', 'package_delete'] }], quarantined: [], quarantineFailed: [] });
+    expect(owing).toContain('failed since 2026-02-03T04:05:06.789Z (60 min); owes trainer_stop, package_delete');
     expect(twice).toContain('2 violation(s):');
     expect(twice).not.toContain('Quarantined');
     expect(twice).not.toContain('Could not quarantine');

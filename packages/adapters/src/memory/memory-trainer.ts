@@ -40,6 +40,8 @@ export interface MemoryTraining {
 /** A training no pipeline of ours submitted (made out of band), for audit tests. */
 export interface PlantedTraining {
   readonly id: string;
+  /** The pipeline its input names, as a training made from a pipeline's package URL would. */
+  readonly pipelineId: PipelineId | null;
   readonly destination: Destination | null;
   readonly webhook: string | null;
   status: TrainerReport['status'];
@@ -213,6 +215,7 @@ export class MemoryTrainer implements Trainer, TrainerInventory {
       status: training.status,
       outputVersion: training.outputVersion,
       createdAt: training.createdAt,
+      pipelineId: training.pipelineId,
     };
   }
 
@@ -229,10 +232,12 @@ export class MemoryTrainer implements Trainer, TrainerInventory {
   /**
    * Test-only: a training no pipeline submitted, as an operator or a leaked token could start.
    * It is listed, and `get`/`cancel` know it; its output version is not added to any
-   * destination (plant that with `plantVersion` when the test wants it there).
+   * destination (plant that with `plantVersion` when the test wants it there). `pipelineId`
+   * makes it name a pipeline, as one started from that pipeline's package URL would (default none).
    */
   plantTraining(fields: {
     readonly destination: Destination | null;
+    readonly pipelineId?: PipelineId | null;
     readonly webhook?: string | null;
     readonly status?: TrainerReport['status'];
     readonly outputVersion?: string | null;
@@ -245,6 +250,7 @@ export class MemoryTrainer implements Trainer, TrainerInventory {
     this.counter += 1;
     const training: PlantedTraining = {
       id: `mem-planted-${this.counter}`,
+      pipelineId: fields.pipelineId ?? null,
       destination: fields.destination,
       webhook: fields.webhook ?? null,
       status,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   domainError,
   parseVersion,
+  PipelineId,
   type Destination,
   type DomainError,
   type TrainerReport,
@@ -114,6 +115,27 @@ export function toTrainerVersion(destination: Destination, version: VersionJson)
   return { version: `${destination.owner}/${destination.name}:${version.id}`, createdAt: version.created_at };
 }
 
+/** The path of a package key, `trainings/<ownerRef>/<pipelineId>/training.zip`, at the end of a URL path. */
+const packagePath = /\/trainings\/[^/]+\/([^/]+)\/training\.zip$/;
+
+/**
+ * The pipeline a training was submitted for: the pipeline id of the package key its input URL
+ * points at (a signed GET URL of that key), or null when its input is no package of a pipeline.
+ * `findSubmission` recognises a pipeline's submission by it, and the audit's listing reports it.
+ */
+export function submittedFor(training: Pick<TrainingJson, 'input'>): PipelineId | null {
+  const input = training.input?.['input_images'];
+  if (typeof input !== 'string') return null;
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(input).pathname);
+  } catch {
+    return null;
+  }
+  const id = packagePath.exec(path)?.[1];
+  return id === undefined ? null : PipelineId.parse(id).unwrapOr(null);
+}
+
 /** A listed training as the inventory reports it; the same checks as any report of it. */
 export function toTrainerTraining(training: ListedTrainingJson): Result<TrainerTraining, InvalidResponse> {
   return toTrainerReport(training).map((report) => ({
@@ -123,5 +145,6 @@ export function toTrainerTraining(training: ListedTrainingJson): Result<TrainerT
     status: report.status,
     outputVersion: report.outputVersion,
     createdAt: training.created_at,
+    pipelineId: submittedFor(training),
   }));
 }

@@ -20,6 +20,7 @@ import {
   listedTrainingPageSchema,
   modelSchema,
   parseWith,
+  submittedFor,
   toTrainerReport,
   toTrainerTraining,
   toTrainerVersion,
@@ -28,7 +29,6 @@ import {
   trainingSchema,
   versionPageSchema,
   type InvalidResponse,
-  type TrainingJson,
 } from './replicate-schemas.js';
 
 export type WebhookEventType = 'start' | 'output' | 'logs' | 'completed';
@@ -82,17 +82,6 @@ function urlSetting(name: string, value: string): URL {
     return new URL(value);
   } catch {
     throw new TypeError(`ReplicateTrainer: ${name} must be an absolute URL, got "${value}"`);
-  }
-}
-
-/** True when the training's input URL path holds `/<pipelineId>/` (package keys do). */
-function isInputOf(training: TrainingJson, pipelineId: PipelineId): boolean {
-  const input = training.input?.['input_images'];
-  if (typeof input !== 'string') return false;
-  try {
-    return decodeURIComponent(new URL(input).pathname).includes(`/${pipelineId}/`);
-  } catch {
-    return false;
   }
 }
 
@@ -201,7 +190,7 @@ export class ReplicateTrainer implements Trainer, TrainerInventory {
       parseWith(trainingPageSchema, page, 'training list')
         .asyncAndThen((parsed): ResultAsync<TrainerReport | null, TrainerError> => {
           // Most recent first: the latest training of this pipeline is the one to adopt.
-          const found = parsed.results.find((training) => isInputOf(training, pipelineId));
+          const found = parsed.results.find((training) => submittedFor(training) === pipelineId);
           if (found) return toTrainerReport(found).asyncAndThen((report) => okAsync(report));
           if (!parsed.next || pagesLeft <= 1) return okAsync(null);
           return this.nextPage(parsed.next, 'training list').andThen((next) => search(next, pagesLeft - 1));

@@ -208,6 +208,17 @@ export function trainerContract(name: string, start: () => Promise<TrainerSubjec
         expect(await listed('unknowntraining0000000000')).toBeUndefined();
       });
 
+      it('listTrainings: names the pipeline each training was submitted for, as findSubmission recognises it, whatever its status', async () => {
+        const sent = await submission([40]);
+        const other = await submission([41]);
+        const canceled = (await trainer.submit(sent))._unsafeUnwrap().trainerTrainingId;
+        const running = (await trainer.submit(other))._unsafeUnwrap().trainerTrainingId;
+        (await trainer.cancel(canceled))._unsafeUnwrap();
+        expect(await listed(canceled)).toMatchObject({ status: 'canceled', pipelineId: sent.pipelineId });
+        expect((await trainer.findSubmission(sent.pipelineId))._unsafeUnwrap()?.trainerTrainingId).toBe(canceled);
+        expect((await listed(running))?.pipelineId).toBe(other.pipelineId);
+      });
+
       it('listTrainings: a training no pipeline submitted is listed with the destination and webhook it names', async () => {
         const mine = (await trainer.submit(await submission([38])))._unsafeUnwrap().trainerTrainingId;
         const foreign = await subject.plantTraining(otherDestination, 'https://collector.example/hook');
@@ -217,6 +228,8 @@ export function trainerContract(name: string, start: () => Promise<TrainerSubjec
           destination: otherDestination,
           webhook: 'https://collector.example/hook',
           outputVersion: null,
+          // Its input is no package of a pipeline: it names none.
+          pipelineId: null,
         });
       });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { trusted, type PipelineId } from '@selfie-lora/core';
 import { MemoryObjectStore } from '../../src/memory/memory-object-store.js';
 import { MemoryTrainer } from '../../src/memory/memory-trainer.js';
 import { ManualClock } from '../../src/memory/manual-clock.js';
@@ -43,8 +44,8 @@ describe('MemoryTrainer test helpers', () => {
     const done = trainer.plantTraining({ destination, webhook: 'https://collector.example/hook', status: 'succeeded', outputVersion: version });
     const running = trainer.plantTraining({ destination: null });
     expect((await trainer.listTrainings())._unsafeUnwrap()).toEqual([
-      { trainerTrainingId: running.trainerTrainingId, destination: null, webhook: null, status: 'starting', outputVersion: null, createdAt: null },
-      { trainerTrainingId: done.trainerTrainingId, destination, webhook: 'https://collector.example/hook', status: 'succeeded', outputVersion: version, createdAt: null },
+      { trainerTrainingId: running.trainerTrainingId, destination: null, webhook: null, status: 'starting', outputVersion: null, createdAt: null, pipelineId: null },
+      { trainerTrainingId: done.trainerTrainingId, destination, webhook: 'https://collector.example/hook', status: 'succeeded', outputVersion: version, createdAt: null, pipelineId: null },
     ]);
     expect((await trainer.get(done.trainerTrainingId))._unsafeUnwrap()).toEqual({
       trainerTrainingId: done.trainerTrainingId,
@@ -58,6 +59,14 @@ describe('MemoryTrainer test helpers', () => {
     expect(trainer.trainings.size).toBe(0);
     // Its version is not at the destination unless the test plants it too.
     expect((await trainer.listVersions(destination))._unsafeUnwrap()).toEqual([]);
+  });
+
+  it('plantTraining may name a pipeline, as a training made from its package URL does', async () => {
+    const trainer = new MemoryTrainer(new MemoryObjectStore(new ManualClock()));
+    const pipelineId = trusted<PipelineId>('pipeline-named');
+    const planted = trainer.plantTraining({ destination, pipelineId });
+    expect(planted.pipelineId).toBe(pipelineId);
+    expect((await trainer.listTrainings())._unsafeUnwrap()).toMatchObject([{ trainerTrainingId: planted.trainerTrainingId, pipelineId }]);
   });
 
   it('plantTraining refuses what the real adapter could never report', () => {

@@ -60,6 +60,8 @@ describe('ReplicateTrainer inventory: whole listings across pages', () => {
       status: 'starting',
       outputVersion: null,
       createdAt: NOW,
+      // Read from its input URL (`trainings/<ownerRef>/pipe-4/training.zip`), as findSubmission reads it.
+      pipelineId: 'pipe-4',
     });
   });
 

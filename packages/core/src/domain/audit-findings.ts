@@ -4,15 +4,16 @@ import type { ModelId, OwnerId, PipelineId, UploadId } from './ids.js';
 import type { Model } from './model.js';
 import { ownerRef } from './owner-ref.js';
 import { checkWrittenPackage, packageKey } from './training-package.js';
-import { isActive, needsCleanup, type TrainingPipeline } from './training-pipeline.js';
+import { isActive, needsCleanup, owesTrainerStop, type TerminalPipeline, type TrainingPipeline } from './training-pipeline.js';
 import { UPLOAD_SLOT_TTL_SECONDS, uploadKey, type Upload } from './upload.js';
 
 export interface AuditPolicy {
-  /** An unfinished pipeline not updated for longer than this is reported stuck. */
+  /** A pipeline unfinished, or ended but still owing clean-up, not updated for longer than this is reported stuck. */
   readonly stuckAfterMs: number;
   /**
-   * Objects and rows younger than this are not judged: a write in flight has its object before
-   * its row (uploads) or its row before its object (packages) for a moment.
+   * Objects, rows, trainer versions and trainings younger than this are not judged: a write in
+   * flight has its object before its row (uploads) or its row before its object (packages) for a
+   * moment, and a trainer's result or accepted submission is recorded a moment after it exists.
    */
   readonly graceMs: number;
   /** Our webhook URL: a training reporting to it must be one we submitted. Null skips that check. */
@@ -34,6 +35,8 @@ export interface AuditedTraining {
   readonly status: string;
   readonly outputVersion: string | null;
   readonly createdAt: Date | null;
+  /** The pipeline the training says it was submitted for (its input's package key), or null. */
+  readonly pipelineId: PipelineId | null;
 }
 
 export interface AuditedVersion {
@@ -155,10 +158,22 @@ function pipelineFindings(pipeline: TrainingPipeline, snapshot: AuditSnapshot, p
     );
   }
   const stuckForMs = snapshot.now.getTime() - pipeline.updatedAt.getTime();
-  if (isActive(pipeline) && stuckForMs > policy.stuckAfterMs) {
-    found.push({ kind: 'pipeline.stuck', ownerId, pipelineId, status: pipeline.status, updatedAt: pipeline.updatedAt, stuckForMs });
+  // An ended pipeline is stuck too while its clean-up stays owed: the worker keeps retrying it
+  // (a trainer that will not cancel) and nothing else would show that it never gets done.
+  const owes = isActive(pipeline) ? null : owedCleanup(pipeline);
+  if ((isActive(pipeline) || owes !== null) && stuckForMs > policy.stuckAfterMs) {
+    found.push({ kind: 'pipeline.stuck', ownerId, pipelineId, status: pipeline.status, updatedAt: pipeline.updatedAt, stuckForMs, ...(owes === null ? {} : { owes }) });
   }
   return found;
+}
+
+type OwedCleanup = NonNullable<Extract<AuditViolation, { kind: 'pipeline.stuck' }>['owes']>;
+
+/** What an ended pipeline's clean-up still has to do, or null when nothing is owed. */
+function owedCleanup(pipeline: TerminalPipeline): OwedCleanup | null {
+  if (!needsCleanup(pipeline)) return null;
+  // The package key is deleted first, but only recorded once the trainer stop is done too.
+  return owesTrainerStop(pipeline) ? ['trainer_stop', 'package_delete'] : ['package_delete'];
 }
 
 type OrphanReason = Extract<AuditViolation, { kind: 'object.orphan' }>['reason'];
@@ -218,13 +233,30 @@ function storageFindings(snapshot: AuditSnapshot, policy: AuditPolicy, index: In
   return found;
 }
 
+/**
+ * The recorded pipeline a listed training belongs to: the one that recorded its id, else the one
+ * it names (a submission accepted whose id was never recorded: a refused or lost answer, a race
+ * with a cancel), provided it names no other destination than that pipeline's.
+ */
+function pipelineOf(training: AuditedTraining, index: Index): TrainingPipeline | undefined {
+  const recorded = index.pipelineByTrainingId.get(training.trainerTrainingId);
+  if (recorded !== undefined || training.pipelineId === null) return recorded;
+  const named = index.pipelineById.get(training.pipelineId);
+  return named !== undefined && (training.destination === null || sameDestination(training.destination, named.destination)) ? named : undefined;
+}
+
 function trainerFindings(snapshot: AuditSnapshot, policy: AuditPolicy, index: Index): AuditViolation[] {
   const found: AuditViolation[] = [];
+  // The rows were read before the trainer: what it made within the grace (a result, an accepted
+  // submission) may not be recorded yet. Of unknown age, it is judged.
+  const young = (createdAt: Date | null) => createdAt !== null && snapshot.now.getTime() - createdAt.getTime() < policy.graceMs;
   const recorded = new Set(snapshot.pipelines.flatMap((pipeline) => (pipeline.status === 'succeeded' ? [pipeline.modelVersion] : [])));
   for (const listed of snapshot.versions) {
-    if (recorded.has(listed.version)) continue;
+    if (recorded.has(listed.version) || young(listed.createdAt)) continue;
     const training = snapshot.trainings.find((candidate) => candidate.outputVersion === listed.version) ?? null;
-    const pipeline = training === null ? undefined : index.pipelineByTrainingId.get(training.trainerTrainingId);
+    const pipeline = training === null ? undefined : pipelineOf(training, index);
+    // Pending: the result of a training whose pipeline is still waiting for it, at its destination.
+    if (pipeline !== undefined && isActive(pipeline) && sameDestination(pipeline.destination, listed.destination)) continue;
     const destination = destinationRef(listed.destination);
     found.push({
       kind: 'version.unrecorded',
@@ -238,7 +270,8 @@ function trainerFindings(snapshot: AuditSnapshot, policy: AuditPolicy, index: In
   }
   if (policy.webhookUrl !== null) {
     for (const training of snapshot.trainings) {
-      if (training.webhook !== policy.webhookUrl || index.pipelineByTrainingId.has(training.trainerTrainingId)) continue;
+      // Ours whatever its status: a training of a recorded pipeline (clean-up cancels the ones it no longer wants).
+      if (training.webhook !== policy.webhookUrl || pipelineOf(training, index) !== undefined || young(training.createdAt)) continue;
       const destination = training.destination === null ? null : destinationRef(training.destination);
       found.push({
         kind: 'training.unknown',

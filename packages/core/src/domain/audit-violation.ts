@@ -6,7 +6,11 @@ import type { PipelineStatus } from './training-pipeline.js';
  * and the evidence an operator needs to act. Kinds are stable: scripts match on them.
  */
 export type AuditViolation =
-  /** The incident: a version at a destination of ours that no succeeded pipeline produced. */
+  /**
+   * The incident: a version at a destination of ours that no succeeded pipeline produced. Not
+   * judged within the grace, nor while it is the result of a training whose pipeline is still
+   * active at that destination (the worker has yet to apply it).
+   */
   | {
       readonly kind: 'version.unrecorded';
       readonly ownerId: OwnerId | null;
@@ -50,6 +54,10 @@ export type AuditViolation =
       readonly modelId: ModelId | null;
       readonly detail: string;
     }
+  /**
+   * An unfinished pipeline not updated for longer than the threshold; or an ended one whose
+   * clean-up has been owed that long (the worker keeps failing at it), with what it owes.
+   */
   | {
       readonly kind: 'pipeline.stuck';
       readonly ownerId: OwnerId;
@@ -57,6 +65,12 @@ export type AuditViolation =
       readonly status: PipelineStatus;
       readonly updatedAt: Date;
       readonly stuckForMs: number;
+      /**
+       * Only for an ended pipeline: the clean-up it still owes. `trainer_stop`: its training may
+       * still run at the trainer and must be canceled; `package_delete`: its package key is not
+       * recorded as deleted (the worker deletes it first, and records both once both are done).
+       */
+      readonly owes?: readonly ('trainer_stop' | 'package_delete')[];
     }
   | {
       readonly kind: 'object.orphan';
@@ -88,7 +102,7 @@ export type AuditViolation =
       readonly table: 'uploads' | 'pipelines' | 'models';
       readonly detail: string;
     }
-  /** A training at the trainer that reports to our webhook, yet no pipeline submitted it. */
+  /** A training at the trainer that reports to our webhook, yet no recorded pipeline submitted it or is named by it. */
   | {
       readonly kind: 'training.unknown';
       readonly ownerId: OwnerId | null;
@@ -109,7 +123,7 @@ export const AUDIT_VIOLATION_KINDS: Readonly<Record<AuditViolationKind, string>>
   'model.foreign_upload': 'a model with photos that are not its owner\'s uploads',
   'model.provenance_mismatch': 'a model whose version or photos differ from what its pipeline recorded',
   'pipeline.manifest_mismatch': 'a verified package manifest that does not hold exactly the training set',
-  'pipeline.stuck': 'a pipeline in an unfinished state for longer than the threshold',
+  'pipeline.stuck': 'a pipeline unfinished, or owing clean-up after it ended, for longer than the threshold',
   'object.orphan': 'an object in storage that no row accounts for',
   'row.object_missing': 'a row whose object is not in storage',
   'row.object_size_differs': 'a stored upload whose object has another size than recorded',

@@ -44,6 +44,12 @@ export interface TrainerTraining {
   readonly status: TrainerReport['status'];
   readonly outputVersion: string | null;
   readonly createdAt: Date | null;
+  /**
+   * The pipeline it was submitted for, read from it the way `findSubmission` recognises a
+   * pipeline's submission (the pipeline id in its input's package key); null when it names none.
+   * Said by the training, not proven: the audit matches it against recorded pipelines.
+   */
+  readonly pipelineId: PipelineId | null;
 }
 
 /**

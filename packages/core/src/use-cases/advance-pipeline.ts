@@ -32,7 +32,9 @@ export interface Advance {
  * (`owesTrainerStop`), then deletes its package (the trainer has consumed it, and it holds the
  * owner's photos). A trainer that cannot be reached now does not hold up deleting the photos,
  * but the clean-up is recorded as done (`packageDeletedAt`) only once both are, so the pipeline
- * stays unfinished and the worker comes back to stop the training.
+ * stays unfinished and the worker comes back to stop the training. Nothing bounds those returns:
+ * a clean-up owed for longer than the audit's `stuckAfterMs` is reported as `pipeline.stuck`
+ * (with what it `owes`), which is how an operator learns of a trainer that will not cancel.
  */
 export function cleanUpEnded(deps: CoreDeps, pipeline: TrainingPipeline): ResultAsync<Advance, DomainError> {
   if (isActive(pipeline) || !needsCleanup(pipeline)) return okAsync({ pipeline, progressed: false });

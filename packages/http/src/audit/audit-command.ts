@@ -9,7 +9,7 @@ export const AUDIT_USAGE = `Usage: npm run audit -- [--json] [--quarantine] [--s
 Reconciles the database with object storage and the trainer and reports every integrity violation.
   --json                   print the report as JSON (the shape GET /v1/admin/audit answers)
   --quarantine             quarantine every model a violation implicates (never deletes anything)
-  --stuck-after-minutes N  report unfinished pipelines not updated for N minutes (default: AUDIT_STUCK_AFTER_MINUTES, 1440)
+  --stuck-after-minutes N  report pipelines unfinished, or owing clean-up, not updated for N minutes (default: AUDIT_STUCK_AFTER_MINUTES, 1440)
   --grace-minutes N        skip objects and rows younger than N minutes (default: AUDIT_GRACE_MINUTES, 60)
 Exit status: 0 no violations, 1 violations found, 2 the audit could not run.`;
 

@@ -34,7 +34,7 @@ function rowOf(v: AuditViolation): Row {
     case 'pipeline.manifest_mismatch':
       return { ...base, subject: `pipeline ${v.pipelineId}`, evidence: `${v.detail}; model ${v.modelId ?? 'none'}` };
     case 'pipeline.stuck':
-      return { ...base, subject: `pipeline ${v.pipelineId}`, evidence: `${v.status} since ${v.updatedAt.toISOString()} (${Math.round(v.stuckForMs / 60_000)} min)` };
+      return { ...base, subject: `pipeline ${v.pipelineId}`, evidence: `${v.status} since ${v.updatedAt.toISOString()} (${Math.round(v.stuckForMs / 60_000)} min)${v.owes ? `; owes ${v.owes.join(', ')}` : ''}` };
     case 'object.orphan':
       return { ...base, subject: v.key, evidence: `${v.reason}; ${v.byteSize} bytes, modified ${v.lastModified.toISOString()}` };
     case 'row.object_missing':
