@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   advancePipeline,
+  defaultRetryPolicy,
   deleteUpload,
   listModels,
   listUploads,
@@ -189,6 +190,8 @@ describe('deleteUpload', () => {
     expect(core.store.keys()).not.toContain(uploadKey(alice, uploads[0]!.id));
     expect(packageKeys(core)).toHaveLength(1);
 
+    // Once the clean-up's backoff is over (pipeline-cleanup.test.ts).
+    core.clock.advance(defaultRetryPolicy.baseDelayMs);
     const advance = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap();
     expect(advance.pipeline.status).toBe('canceled');
     expect(packageKeys(core)).toEqual([]);

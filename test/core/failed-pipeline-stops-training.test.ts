@@ -65,13 +65,13 @@ function trainerDeps(
 }
 
 /** Polls a training pipeline with every `get` failing until the retry bound ends it. */
-async function exhaustPolls(core: MemoryCore, id: PipelineId): Promise<ReturnType<typeof advancePipeline>> {
+async function exhaustPolls(core: MemoryCore, id: PipelineId, deps: CoreDeps = core.deps): Promise<ReturnType<typeof advancePipeline>> {
   core.trainer.faults.failNext('get', defaultRetryPolicy.maxAttempts);
   for (let attempt = 1; attempt < defaultRetryPolicy.maxAttempts; attempt += 1) {
-    expect((await advancePipeline(core.deps, id))._unsafeUnwrap().pipeline.status).toBe('training');
+    expect((await advancePipeline(deps, id))._unsafeUnwrap().pipeline.status).toBe('training');
     core.clock.advance(defaultRetryPolicy.maxDelayMs);
   }
-  return advancePipeline(core.deps, id);
+  return advancePipeline(deps, id);
 }
 
 describe('a pipeline failing after submission for a reason of ours stops its training at the trainer', () => {
@@ -184,12 +184,46 @@ describe('when the trainer cannot cancel', () => {
     expect(packageKeys(core)).toEqual([]);
     expect(await unfinished(core)).toEqual([pipeline.id]);
 
+    // Once the clean-up's backoff is over (pipeline-cleanup.test.ts).
+    core.clock.advance(defaultRetryPolicy.baseDelayMs);
     const cleaned = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap();
     expect(cleaned.progressed).toBe(true);
     expect(running(core)).toEqual([]);
     expect('packageDeletedAt' in cleaned.pipeline && cleaned.pipeline.packageDeletedAt).toEqual(core.clock.now());
     expect(await unfinished(core)).toEqual([]);
     expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
+  });
+
+  it('a trainer that keeps failing to cancel is asked again only once each backoff is over, further out each time', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    const { deps, cancels } = trainerDeps(core);
+    const failures = 4;
+    core.trainer.faults.failNext('cancel', failures);
+    expect(errorCode(await exhaustPolls(core, pipeline.id, deps))).toBe('trainer.unavailable');
+    expect(cancels).toHaveLength(1);
+
+    let previousDelay = 0;
+    for (let failure = 1; failure <= failures; failure += 1) {
+      const stored = storedPipeline(core, pipeline.id);
+      expect(stored).toMatchObject({ status: 'failed', packageDeletedAt: null, retry: { attempt: failure } });
+      const delay = stored.retry.notBefore!.getTime() - core.clock.now().getTime();
+      expect(delay).toBeGreaterThan(previousDelay);
+      previousDelay = delay;
+
+      core.clock.advance(delay - 1);
+      expect((await advancePipeline(deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
+      expect(cancels).toHaveLength(failure);
+      core.clock.advance(1);
+      const retried = await advancePipeline(deps, pipeline.id);
+      expect(cancels).toHaveLength(failure + 1);
+      if (failure < failures) expect(errorCode(retried)).toBe('trainer.unavailable');
+      else expect(retried._unsafeUnwrap().progressed).toBe(true);
+    }
+    expect(running(core)).toEqual([]);
+    expect(storedPipeline(core, pipeline.id).retry).toEqual({ attempt: 0, notBefore: null });
+    expect(await unfinished(core)).toEqual([]);
   });
 
   it('a cancel the trainer refuses outright is logged and not repeated', async () => {

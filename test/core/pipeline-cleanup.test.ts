@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import {
   advancePipeline,
   cancelTraining,
+  CLEANUP_MAX_DELAY_MS,
+  defaultRetryPolicy,
+  packageDeleted,
   packageKey,
   runPipeline,
+  transientError,
   type PipelineId,
+  type TerminalPipeline,
   type TrainingPipeline,
 } from '@selfie-lora/core';
-import { ResultAsync } from 'neverthrow';
-import type { CoreDeps, Packager } from '@selfie-lora/core';
+import { errAsync, ResultAsync } from 'neverthrow';
+import type { CoreDeps, ObjectStore, Packager } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters';
 import {
   advanceTo,
@@ -72,6 +77,31 @@ function slowPackager(core: MemoryCore): CoreDeps {
   return { ...core.deps, packager };
 }
 
+/** Deps whose object store deletes through `remove` (given the real delete). */
+function storeDeleting(core: MemoryCore, remove: (key: string, del: ObjectStore['delete']) => ReturnType<ObjectStore['delete']>): CoreDeps {
+  const store = core.deps.objects;
+  const objects: ObjectStore = {
+    put: (key, body, options) => store.put(key, body, options),
+    inspect: (key) => store.inspect(key),
+    read: (key) => store.read(key),
+    delete: (key) => remove(key, (k) => store.delete(k)),
+    list: (prefix) => store.list(prefix),
+    signedGetUrl: (key, ttlSeconds) => store.signedGetUrl(key, ttlSeconds),
+    signedPutUrl: (key, ttlSeconds, options) => store.signedPutUrl(key, ttlSeconds, options),
+  };
+  return { ...core.deps, objects };
+}
+
+/** Deps whose object store records the keys it is asked to delete. */
+function countingDeletes(core: MemoryCore): { deps: CoreDeps; deletes: string[] } {
+  const deletes: string[] = [];
+  const deps = storeDeleting(core, (key, del) => {
+    deletes.push(key);
+    return del(key);
+  });
+  return { deps, deletes };
+}
+
 describe('the package ZIP is deleted once the pipeline ends', () => {
   it.each(Object.keys(endings))('when %s', async (ending) => {
     const core = memoryCore();
@@ -102,6 +132,8 @@ describe('the package ZIP is deleted once the pipeline ends', () => {
     expect(packageKeys(core)).toEqual([packageKey(alice, pipeline.id)]);
     expect(await unfinished(core)).toEqual([pipeline.id]);
 
+    // Once its backoff is over (see below).
+    core.clock.advance(defaultRetryPolicy.baseDelayMs);
     const cleaned = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap();
     expect(cleaned.progressed).toBe(true);
     expect(packageKeys(core)).toEqual([]);
@@ -140,5 +172,82 @@ describe('the package ZIP is deleted once the pipeline ends', () => {
     if (!owed.includes(pipeline.id)) expect(packageKeys(core)).toEqual([]);
     else (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap();
     expect(packageKeys(core)).toEqual([]);
+  });
+});
+
+// With the trainer or the store refusing (Replicate answering 429), a clean-up retried every poll
+// interval, for ever, by every such pipeline, would only make the refusals last.
+describe('a clean-up that keeps failing backs off', () => {
+  it('each failure pushes the next try further out, up to the cap; nothing is asked before it; a success clears it', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
+    const { deps, deletes } = countingDeletes(core);
+    const failures = 14;
+    core.store.faults.failNext('delete', failures);
+    expect(errorCode(await runPipeline(deps, pipeline.id))).toBe('storage.unavailable');
+    const endedAt = storedPipeline(core, pipeline.id).updatedAt;
+
+    const delays: number[] = [];
+    for (let failure = 1; failure <= failures; failure += 1) {
+      const stored = storedPipeline(core, pipeline.id);
+      expect(stored).toMatchObject({ status: 'succeeded', retry: { attempt: failure } });
+      // A retry is not progress: the audit still measures the owed clean-up from the end.
+      expect(stored.updatedAt).toEqual(endedAt);
+      const delay = stored.retry.notBefore!.getTime() - core.clock.now().getTime();
+      delays.push(delay);
+      expect(await unfinished(core)).toEqual([pipeline.id]);
+
+      const asked = deletes.length;
+      core.clock.advance(delay - 1);
+      const early = (await advancePipeline(deps, pipeline.id))._unsafeUnwrap();
+      expect(early.progressed).toBe(false);
+      expect(deletes).toHaveLength(asked);
+
+      core.clock.advance(1);
+      const retried = await advancePipeline(deps, pipeline.id);
+      expect(deletes).toHaveLength(asked + 1);
+      if (failure < failures) expect(errorCode(retried)).toBe('storage.unavailable');
+      else expect(retried._unsafeUnwrap().progressed).toBe(true);
+    }
+
+    // Exponential from the steps' base delay, capped at an hour: never given up.
+    expect(delays[0]).toBe(defaultRetryPolicy.baseDelayMs);
+    delays.slice(1).forEach((delay, i) => expect(delay).toBe(Math.min(CLEANUP_MAX_DELAY_MS, 2 * delays[i]!)));
+    expect(delays.at(-1)).toBe(CLEANUP_MAX_DELAY_MS);
+    expect(CLEANUP_MAX_DELAY_MS).toBeGreaterThan(defaultRetryPolicy.maxDelayMs);
+
+    const cleaned = storedPipeline(core, pipeline.id);
+    expect(cleaned.retry).toEqual({ attempt: 0, notBefore: null });
+    expect('packageDeletedAt' in cleaned && cleaned.packageDeletedAt).toEqual(core.clock.now());
+    expect(packageKeys(core)).toEqual([]);
+    expect(await unfinished(core)).toEqual([]);
+    expect(core.log.kinds().filter((kind) => kind === 'pipeline.cleanup_retry')).toHaveLength(failures);
+  });
+
+  it('a backoff write that loses a race is dropped: the other write stands, and the failure still comes back', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
+    core.store.faults.failNext('delete');
+    expect(errorCode(await runPipeline(core.deps, pipeline.id))).toBe('storage.unavailable');
+    core.clock.advance(defaultRetryPolicy.baseDelayMs);
+
+    // Another worker finishes the clean-up while this one's delete is failing.
+    const otherWorker = () =>
+      core.deps.uow.transaction((repos) =>
+        repos.pipelines.getById(pipeline.id).andThen((p) => repos.pipelines.update(packageDeleted(p as TerminalPipeline, core.clock.now()))),
+      );
+    const deps = storeDeleting(core, () =>
+      otherWorker()
+        .mapErr((error) => transientError('storage.unavailable', `the other worker's write failed: ${error.code}`))
+        .andThen(() => errAsync(transientError('storage.unavailable', 'raced'))),
+    );
+    expect(errorCode(await advancePipeline(deps, pipeline.id))).toBe('storage.unavailable');
+    const stored = storedPipeline(core, pipeline.id);
+    expect('packageDeletedAt' in stored && stored.packageDeletedAt).toEqual(core.clock.now());
+    expect(stored.retry).toEqual({ attempt: 0, notBefore: null });
   });
 });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { domainError, errorMessages } from '../src/domain/errors.js';
 import {
   cancelPipeline,
+  CLEANUP_MAX_DELAY_MS,
+  cleanupRetryLater,
   currentStep,
   failPipeline,
   needsCleanup,
@@ -15,6 +17,7 @@ import {
   type ActiveStatus,
   type EndedPipeline,
   type RetryPolicy,
+  type TerminalPipeline,
 } from '../src/domain/training-pipeline.js';
 import { verifyUploads } from '../src/domain/upload-verification.js';
 import { alice, modelId } from './support/ids.js';
@@ -175,5 +178,31 @@ describe('needsCleanup', () => {
 
   it.each(['queued', 'verifying_uploads'] as const)('does not hold for a pipeline ended in %s, before any package', (status) => {
     expect(needsCleanup(failPipeline(at(status), domainError('verify.object_missing'), endedAt))).toBe(false);
+  });
+});
+
+describe('cleanupRetryLater', () => {
+  const steps: RetryPolicy = { maxAttempts: 5, baseDelayMs: 2_000, maxDelayMs: 60_000 };
+
+  it('backs off from the steps\' base delay past their cap, up to an hour, never giving up; updatedAt stays', () => {
+    let p: TerminalPipeline = cancelPipeline(at('training'), 'training.canceled_by_owner', endedAt);
+    const delays: number[] = [];
+    for (let failure = 1; failure <= 2_000; failure += 1) {
+      const now = new Date(endedAt.getTime() + failure * 1_000);
+      p = cleanupRetryLater(p, steps, now);
+      expect(p).toMatchObject({ status: 'canceled', retry: { attempt: failure }, updatedAt: endedAt });
+      delays.push(p.retry.notBefore!.getTime() - now.getTime());
+    }
+    expect(delays.slice(0, 13)).toEqual([2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024, 2_048, 3_600, 3_600].map((s) => s * 1_000));
+    // Far past any exponent a double holds: still the cap, still a date.
+    expect(new Set(delays.slice(12))).toEqual(new Set([CLEANUP_MAX_DELAY_MS]));
+    expect(needsCleanup(p)).toBe(true);
+    expect(packageDeleted(p, endedAt).retry).toEqual({ attempt: 0, notBefore: null });
+  });
+
+  it('keeps a step cap longer than an hour', () => {
+    const ended = cancelPipeline(at('training'), 'training.canceled_by_owner', endedAt);
+    const slow: RetryPolicy = { maxAttempts: 5, baseDelayMs: 2 * CLEANUP_MAX_DELAY_MS, maxDelayMs: 3 * CLEANUP_MAX_DELAY_MS };
+    expect(cleanupRetryLater(ended, slow, endedAt).retry.notBefore).toEqual(new Date(endedAt.getTime() + 2 * CLEANUP_MAX_DELAY_MS));
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import {
+  cleanupRetryLater,
   domainError,
   markDeleted,
   OwnerId,
@@ -194,7 +195,10 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         const inPackaging = await save(packaging(await save(verifying(p)), uploads));
         const ended = await save(failed(inPackaging));
         expect(ended).toMatchObject({ status: 'failed', package: null, trainerTrainingId: null, packageDeletedAt: null });
-        await save(cleanedUp(ended));
+        // A failed clean-up's backoff is written on the ended row (same status, next revision).
+        const backedOff = await save(cleanupRetryLater(ended, { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 10_000 }, at(7.5)));
+        expect(backedOff).toMatchObject({ status: 'failed', retry: { attempt: 1, notBefore: new Date(at(7.5).getTime() + 1_000) } });
+        expect((await save(cleanedUp(backedOff))).retry).toEqual({ attempt: 0, notBefore: null });
 
         const { p: early } = await insertQueued(anOwner());
         expect((await save(canceled(early))).failure.code).toBe('training.canceled_by_owner');

@@ -362,12 +362,37 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 2_000, maxDelayMs: 60_000 };
 
+/** `baseDelayMs` doubled per attempt after the first, capped at `maxDelayMs` (the exponent too, so it never overflows). */
+function backoffMs(baseDelayMs: number, maxDelayMs: number, attempt: number): number {
+  return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt - 1, 52));
+}
+
 /** A transient failure inside a step: try again later, or give up when the budget is spent. */
 export function retryLater<P extends ActivePipeline>(p: P, policy: RetryPolicy, now: Date): P | EndedPipeline {
   const attempt = p.retry.attempt + 1;
   if (attempt >= policy.maxAttempts) return end(p, 'failed', 'training.retries_exhausted', now);
-  const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const delay = backoffMs(policy.baseDelayMs, policy.maxDelayMs, attempt);
   return { ...p, retry: { attempt, notBefore: new Date(now.getTime() + delay) }, updatedAt: now };
+}
+
+/**
+ * The longest an ended pipeline's clean-up waits between tries (unless the step policy's cap is
+ * longer). The steps' cap (a minute by default) suits a bounded budget; a clean-up is never given
+ * up, so against a trainer that keeps refusing (429s) its tries thin out to one an hour.
+ */
+export const CLEANUP_MAX_DELAY_MS = 3_600_000;
+
+/**
+ * The clean-up of an ended pipeline failed (the trainer or the store did not answer): try again
+ * no sooner than `retry.notBefore`, backing off as the steps do (`policy.baseDelayMs` doubled per
+ * consecutive failure) up to `CLEANUP_MAX_DELAY_MS`. Never gives up: the audit's
+ * `pipeline.stuck` reports a clean-up owed past `stuckAfterMs`, measured from `updatedAt`, which
+ * is therefore left as it was (a retry is not progress).
+ */
+export function cleanupRetryLater<P extends TerminalPipeline>(p: P, policy: RetryPolicy, now: Date): P {
+  const attempt = p.retry.attempt + 1;
+  const delay = backoffMs(policy.baseDelayMs, Math.max(policy.maxDelayMs, CLEANUP_MAX_DELAY_MS), attempt);
+  return { ...p, retry: { attempt, notBefore: new Date(now.getTime() + delay) } };
 }
 
 /**
@@ -381,8 +406,9 @@ export function stepAnswered<P extends ActivePipeline>(p: P, now: Date): P {
   return { ...p, retry: FRESH_RETRY, updatedAt: now };
 }
 
+/** The clean-up is done; any backoff of earlier failed tries is cleared. */
 export function packageDeleted(p: TerminalPipeline, now: Date): TerminalPipeline {
-  return { ...p, packageDeletedAt: now, updatedAt: now };
+  return { ...p, packageDeletedAt: now, retry: FRESH_RETRY, updatedAt: now };
 }
 
 /**

@@ -4,9 +4,11 @@ import type { PipelineId } from '../domain/ids.js';
 import { packageKey } from '../domain/training-package.js';
 import {
   beginVerification,
+  cleanupRetryLater,
   isActive,
   needsCleanup,
   packageDeleted,
+  type TerminalPipeline,
   type TrainerReport,
   type TrainingPipeline,
 } from '../domain/training-pipeline.js';
@@ -32,21 +34,52 @@ export interface Advance {
  * (`owesTrainerStop`), then deletes its package (the trainer has consumed it, and it holds the
  * owner's photos). A trainer that cannot be reached now does not hold up deleting the photos,
  * but the clean-up is recorded as done (`packageDeletedAt`) only once both are, so the pipeline
- * stays unfinished and the worker comes back to stop the training. Nothing bounds those returns:
+ * stays unfinished and the worker comes back to stop the training. A failed try is recorded as a
+ * backoff (`cleanupRetryLater`): until its `retry.notBefore` the clean-up is not tried again, so
+ * a trainer answering 429 is not asked again every poll interval. Nothing bounds those returns:
  * a clean-up owed for longer than the audit's `stuckAfterMs` is reported as `pipeline.stuck`
  * (with what it `owes`), which is how an operator learns of a trainer that will not cancel.
  */
 export function cleanUpEnded(deps: CoreDeps, pipeline: TrainingPipeline): ResultAsync<Advance, DomainError> {
   if (isActive(pipeline) || !needsCleanup(pipeline)) return okAsync({ pipeline, progressed: false });
+  if (pipeline.retry.notBefore !== null && pipeline.retry.notBefore > deps.clock.now()) {
+    return okAsync({ pipeline, progressed: false });
+  }
   return stopTraining(deps, pipeline)
     .map((): DomainError | null => null)
     .orElse((stopFailed) => okAsync<DomainError | null, never>(stopFailed))
     .andThen((stopFailed) =>
       deps.objects
         .delete(packageKey(pipeline.ownerId, pipeline.id))
-        .andThen(() => (stopFailed === null ? savePipeline(deps, packageDeleted(pipeline, deps.clock.now())) : errAsync(stopFailed))),
+        .andThen(() => (stopFailed === null ? okAsync(undefined) : errAsync(stopFailed)))
+        .orElse((failed) => cleanupFailed(deps, pipeline, failed)),
     )
+    .andThen(() => savePipeline(deps, packageDeleted(pipeline, deps.clock.now())))
     .map((saved) => ({ pipeline: saved, progressed: true }));
+}
+
+/**
+ * Records the backoff of a failed clean-up and answers the failure, for the caller to report.
+ * The write is revision-checked; a conflict is harmless (someone else moved the pipeline: the
+ * next read sees their write), and neither it nor any other refused write hides the failure.
+ */
+function cleanupFailed(deps: CoreDeps, pipeline: TerminalPipeline, failed: DomainError): ResultAsync<never, DomainError> {
+  const next = cleanupRetryLater(pipeline, deps.config.retryPolicy, deps.clock.now());
+  deps.log.record({
+    kind: 'pipeline.cleanup_retry',
+    detail: {
+      pipelineId: pipeline.id,
+      status: pipeline.status,
+      code: failed.code,
+      detail: failed.detail,
+      attempt: next.retry.attempt,
+      notBefore: next.retry.notBefore,
+    },
+  });
+  return savePipeline(deps, next)
+    .map(() => undefined)
+    .orElse(() => okAsync(undefined))
+    .andThen(() => errAsync(failed));
 }
 
 /**

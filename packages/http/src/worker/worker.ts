@@ -113,12 +113,15 @@ export function startWorker(options: WorkerOptions): Worker {
 
   const later = (ms: number) => new Date(deps.clock.now().getTime() + ms);
 
-  // Where a pipeline that made no progress stands: when it is next worth a look.
+  // Where a pipeline that made no progress stands: when it is next worth a look. A retry time
+  // ahead (a step's, or a failed clean-up's backoff) says when; an ended pipeline still owing
+  // clean-up otherwise comes back after the poll interval.
   const waiting = (pipeline: TrainingPipeline): Outcome => {
-    if (!isActive(pipeline)) return needsCleanup(pipeline) ? { kind: 'defer', until: later(pollIntervalMs) } : { kind: 'release' };
+    if (!isActive(pipeline) && !needsCleanup(pipeline)) return { kind: 'release' };
     if (pipeline.retry.notBefore !== null && pipeline.retry.notBefore > deps.clock.now()) {
       return { kind: 'defer', until: pipeline.retry.notBefore };
     }
+    if (!isActive(pipeline)) return { kind: 'defer', until: later(pollIntervalMs) };
     if (pipeline.status === 'training') return { kind: 'defer', until: later(pollIntervalMs) };
     return { kind: 'release' };
   };

@@ -18,6 +18,15 @@ import {
 
 const zipsIn = (keys: readonly string[]) => keys.filter((key) => key.startsWith('trainings/'));
 
+/** Counting leases that also record when each pipeline handed back was deferred until. */
+class DeferRecordingLeases extends CountingLeases {
+  readonly defers: Date[] = [];
+  override defer(request: { workerId: string; id: PipelineId; until: Date }) {
+    this.defers.push(request.until);
+    return super.defer(request);
+  }
+}
+
 describe('background worker (in memory)', () => {
   const running: Worker[] = [];
   const track = (worker: Worker) => {
@@ -80,6 +89,36 @@ describe('background worker (in memory)', () => {
     core.clock.advance(waiting.retry.notBefore!.getTime() - core.clock.now().getTime());
     await statusBecomes(core.deps, id, 'succeeded');
     expect(core.trainer.trainings.size).toBe(1);
+  });
+
+  it('backs off a clean-up that keeps failing: the ended pipeline is deferred until its retry time', async () => {
+    const core = memoryCore();
+    const leases = new DeferRecordingLeases(new MemoryPipelineLeases(core.db));
+    core.store.faults.failNext('delete', 1_000);
+    const errors: unknown[] = [];
+    const id = await startedTraining(core.deps, 'alice');
+    track(workerOver(core.deps, leases, 'w1', errors));
+    // Each failed try is deferred by the poll interval; come back until the backoff outgrows it.
+    let attempt = 0;
+    let owed = await pipelineOf(core.deps, id);
+    do {
+      if (attempt > 0) core.clock.advance(POLL_MS);
+      const before = attempt;
+      await eventually(`clean-up try ${before + 1}`, async () => (await pipelineOf(core.deps, id)).retry.attempt > before);
+      owed = await pipelineOf(core.deps, id);
+      attempt = owed.retry.attempt;
+    } while (owed.retry.notBefore!.getTime() - core.clock.now().getTime() <= POLL_MS);
+    expect(owed.status).toBe('succeeded');
+    const notBefore = owed.retry.notBefore!;
+
+    core.clock.advance(POLL_MS);
+    await eventually('deferred until its retry time', () => leases.defers.some((until) => until.getTime() === notBefore.getTime()), 3_000);
+    await leases.rounds(5);
+    expect((await pipelineOf(core.deps, id)).retry.attempt).toBe(attempt);
+    core.clock.advance(notBefore.getTime() - core.clock.now().getTime());
+    await eventually('tried again at its retry time', async () => (await pipelineOf(core.deps, id)).retry.attempt === attempt + 1);
+    expect(zipsIn(core.store.keys())).toHaveLength(1);
+    expect(errors.length).toBeGreaterThan(0);
   });
 
   it('stop() lets the current step finish; a new worker started later finishes the pipeline', async () => {
