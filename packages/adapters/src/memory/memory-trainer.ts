@@ -73,6 +73,10 @@ export function versionFor(destination: Destination, images: readonly Sha256[]):
  * first poll (dry runs); otherwise tests finish them with `finish`. For the audit it lists what
  * it holds, including what tests plant out of band (`plantVersion`, `plantTraining`).
  */
+function plantedReport({ id, destination, status, outputVersion }: PlantedTraining): TrainerReport {
+  return { trainerTrainingId: id, destination, status, outputVersion, error: status === 'failed' ? 'planted training failure' : null };
+}
+
 export class MemoryTrainer implements Trainer, TrainerInventory {
   readonly faults = new FaultPlan<FaultOp>();
   /** Trainings submitted through `submit`, by id (tests count and inspect them). */
@@ -145,16 +149,16 @@ export class MemoryTrainer implements Trainer, TrainerInventory {
   findSubmission(pipelineId: PipelineId): ResultAsync<TrainerReport | null, TrainerError> {
     if (this.faults.take('find')) return errAsync(transientError('trainer.unavailable', 'injected find fault'));
     const found = [...this.trainings.values()].find((t) => t.pipelineId === pipelineId);
-    return okAsync(found ? this.report(found) : null);
+    if (found) return okAsync(this.report(found));
+    // As Replicate would: a planted training whose input names the pipeline is found too.
+    const planted = [...this.planted.values()].find((t) => t.pipelineId === pipelineId);
+    return okAsync(planted ? plantedReport(planted) : null);
   }
 
   get(trainerTrainingId: string): ResultAsync<TrainerReport, TrainerError> {
     if (this.faults.take('get')) return errAsync(transientError('trainer.unavailable', 'injected get fault'));
     const planted = this.planted.get(trainerTrainingId);
-    if (planted) {
-      const { id, destination, status, outputVersion } = planted;
-      return okAsync({ trainerTrainingId: id, destination, status, outputVersion, error: status === 'failed' ? 'planted training failure' : null });
-    }
+    if (planted) return okAsync(plantedReport(planted));
     const training = this.trainings.get(trainerTrainingId);
     if (!training) return errAsync(domainError('trainer.rejected', `unknown training ${trainerTrainingId}`));
     if (this.options.autoComplete === true && (training.status === 'starting' || training.status === 'processing')) {

@@ -39,7 +39,7 @@ describe('MemoryTrainer test helpers', () => {
   const destination = { owner: 'selfie-lora', name: 'selfie-lora-planted' };
   const version = `selfie-lora/selfie-lora-planted:${'c'.repeat(64)}`;
 
-  it('plantTraining: listed as planted, known to get and cancel, never to findSubmission or `trainings`', async () => {
+  it('plantTraining: listed as planted, known to get and cancel, never to `trainings`', async () => {
     const trainer = new MemoryTrainer(new MemoryObjectStore(new ManualClock()));
     const done = trainer.plantTraining({ destination, webhook: 'https://collector.example/hook', status: 'succeeded', outputVersion: version });
     const running = trainer.plantTraining({ destination: null });
@@ -67,6 +67,9 @@ describe('MemoryTrainer test helpers', () => {
     const planted = trainer.plantTraining({ destination, pipelineId });
     expect(planted.pipelineId).toBe(pipelineId);
     expect((await trainer.listTrainings())._unsafeUnwrap()).toMatchObject([{ trainerTrainingId: planted.trainerTrainingId, pipelineId }]);
+    // Found by the pipeline it names, as Replicate finds a training by its input URL.
+    expect((await trainer.findSubmission(pipelineId))._unsafeUnwrap()).toMatchObject({ trainerTrainingId: planted.trainerTrainingId, destination });
+    expect((await trainer.findSubmission(trusted<PipelineId>('pipeline-other')))._unsafeUnwrap()).toBeNull();
   });
 
   it('plantTraining refuses what the real adapter could never report', () => {
