@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { ResultAsync } from 'neverthrow';
 import { createMemoryCore, MemoryPipelineLeases, type MemoryCore } from '@selfie-lora/adapters';
 import {
   OwnerId,
@@ -6,6 +7,7 @@ import {
   startTraining,
   type ClaimRequest,
   type CoreDeps,
+  type Packager,
   type PipelineId,
   type PipelineLeases,
   type TrainingPipeline,
@@ -28,6 +30,30 @@ export async function startedTraining(deps: CoreDeps, owner: string, count = 2):
     (await registerUpload(deps, { ownerId, body }))._unsafeUnwrap();
   }
   return (await startTraining(deps, { ownerId }))._unsafeUnwrap().pipeline.id;
+}
+
+/**
+ * The core's packager with builds that wait for the test (a large photo set on slow S3, or a
+ * call that never answers): a build `hold` picks (every one by default) writes its ZIP, then waits
+ * for `open()`; the others go straight through. Counts builds and read-backs.
+ */
+export function gatedPackager(core: MemoryCore, hold: (build: number) => boolean = () => true) {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let builds = 0;
+  let readBacks = 0;
+  const packager: Packager = {
+    build: (key, sources) => {
+      builds += 1;
+      const built = core.packager.build(key, sources);
+      return hold(builds) ? built.andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts)) : built;
+    },
+    readBack: (key) => {
+      readBacks += 1;
+      return core.packager.readBack(key);
+    },
+  };
+  return { packager, open: () => open(), builds: () => builds, readBacks: () => readBacks };
 }
 
 export function memoryCore(options: { autoComplete?: boolean } = {}): MemoryCore {

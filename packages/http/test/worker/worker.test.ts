@@ -8,6 +8,7 @@ import {
   LEASE_MS,
   POLL_MS,
   eventually,
+  gatedPackager,
   leasesOver,
   memoryCore,
   pipelineOf,
@@ -123,22 +124,13 @@ describe('background worker (in memory)', () => {
 
   it('stop() lets the current step finish; a new worker started later finishes the pipeline', async () => {
     const core = memoryCore();
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let building = false;
-    const gated: Packager = {
-      build: (key, sources) => {
-        building = true;
-        return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
-      },
-      readBack: (key) => core.packager.readBack(key),
-    };
-    const slowDeps: CoreDeps = { ...core.deps, packager: gated };
+    const gated = gatedPackager(core);
+    const slowDeps: CoreDeps = { ...core.deps, packager: gated.packager };
     const id = await startedTraining(core.deps, 'alice');
     const first = workerOver(slowDeps, leasesOver(core), 'w1');
-    await eventually('packaging under way', () => building);
+    await eventually('packaging under way', () => gated.builds() > 0);
     const stopped = first.stop();
-    open();
+    gated.open();
     await stopped;
     // The step in progress was finished and persisted, and nothing ran after it.
     expect((await pipelineOf(core.deps, id)).status).toBe('verifying_package');
@@ -164,18 +156,9 @@ describe('background worker (in memory)', () => {
   it('renews the lease during a step longer than the lease: no other worker can claim the pipeline meanwhile', async () => {
     const core = memoryCore();
     const shortLeaseMs = 30;
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let builds = 0;
     // Packaging that takes as long as the test says (a large photo set on slow S3).
-    const slow: Packager = {
-      build: (key, sources) => {
-        builds += 1;
-        return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
-      },
-      readBack: (key) => core.packager.readBack(key),
-    };
-    const deps: CoreDeps = { ...core.deps, packager: slow };
+    const slow = gatedPackager(core);
+    const deps: CoreDeps = { ...core.deps, packager: slow.packager };
     const leases = leasesOver(core);
     const errors: unknown[] = [];
     const id = await startedTraining(core.deps, 'alice');
@@ -183,7 +166,7 @@ describe('background worker (in memory)', () => {
       startWorker({ deps, leases, workerId, pollIntervalMs: POLL_MS, leaseMs: shortLeaseMs, idleDelayMs: 2, onError: (e) => errors.push(e) });
     track(withShortLease('w1'));
     try {
-      await eventually('packaging under way', () => builds === 1);
+      await eventually('packaging under way', () => slow.builds() === 1);
       // The step outlasts the lease w1 claimed (the fake clock says so); its renewals outlast the step.
       core.clock.advance(shortLeaseMs);
       const expiredAt = core.clock.now().getTime();
@@ -191,13 +174,13 @@ describe('background worker (in memory)', () => {
       expect((await leases.claim({ workerId: 'w3', limit: 10, leaseMs: shortLeaseMs, now: core.clock.now() }))._unsafeUnwrap()).toEqual([]);
       track(withShortLease('w2'));
       await leases.rounds(5);
-      expect(builds).toBe(1);
+      expect(slow.builds()).toBe(1);
     } finally {
       // Whatever failed, let the step end so stopping the workers does not hang.
-      open();
+      slow.open();
     }
     await statusBecomes(core.deps, id, 'succeeded');
-    expect(builds).toBe(1);
+    expect(slow.builds()).toBe(1);
     expect(core.trainer.trainings.size).toBe(1);
     expect(leases.strayRenewals).toEqual([]);
     expect(errors).toEqual([]);
@@ -206,34 +189,24 @@ describe('background worker (in memory)', () => {
   it('stops renewing a step hung past maxLeaseHoldMs, so another worker takes the pipeline over', async () => {
     const core = memoryCore();
     const shortLeaseMs = 30;
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let builds = 0;
     // The first build hangs (a call that never answers); a later one goes through.
-    const hanging: Packager = {
-      build: (key, sources) => {
-        builds += 1;
-        const built = core.packager.build(key, sources);
-        return builds === 1 ? built.andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts)) : built;
-      },
-      readBack: (key) => core.packager.readBack(key),
-    };
+    const hanging = gatedPackager(core, (build) => build === 1);
     const leases = leasesOver(core);
     const errors: unknown[] = [];
     const id = await startedTraining(core.deps, 'alice');
-    const options = { deps: { ...core.deps, packager: hanging }, leases, pollIntervalMs: POLL_MS, leaseMs: shortLeaseMs, idleDelayMs: 2 };
+    const options = { deps: { ...core.deps, packager: hanging.packager }, leases, pollIntervalMs: POLL_MS, leaseMs: shortLeaseMs, idleDelayMs: 2 };
     track(startWorker({ ...options, workerId: 'w1', maxLeaseHoldMs: 2 * shortLeaseMs, onError: (error) => errors.push(error) }));
     try {
-      await eventually('packaging under way', () => builds === 1);
+      await eventually('packaging under way', () => hanging.builds() === 1);
       // Past the hold: w1 gives up renewing and reports it; once its lease ends, w2 takes over.
       core.clock.advance(2 * shortLeaseMs);
       await eventually('the hung step reported', () => errors.length === 1, 3_000);
       expect(String(errors[0])).toContain('no longer renewed');
       core.clock.advance(2 * shortLeaseMs);
       track(startWorker({ ...options, workerId: 'w2' }));
-      await eventually('w2 packages again', () => builds === 2, 3_000);
+      await eventually('w2 packages again', () => hanging.builds() === 2, 3_000);
     } finally {
-      open();
+      hanging.open();
     }
     await statusBecomes(core.deps, id, 'succeeded');
   });
@@ -241,21 +214,8 @@ describe('background worker (in memory)', () => {
   it('reports a lease lost mid-step, finishes that step, and runs no other under it', async () => {
     const core = memoryCore();
     const shortLeaseMs = 30;
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let building = false;
-    let readBacks = 0;
     // w1's packager: packaging waits for the test; verifying the package (the next step) is counted.
-    const slow: Packager = {
-      build: (key, sources) => {
-        building = true;
-        return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
-      },
-      readBack: (key) => {
-        readBacks += 1;
-        return core.packager.readBack(key);
-      },
-    };
+    const slow = gatedPackager(core);
     const inner = new MemoryPipelineLeases(core.db);
     let renewals = 0;
     let claims = 0;
@@ -275,7 +235,7 @@ describe('background worker (in memory)', () => {
     const errors: unknown[] = [];
     const id = await startedTraining(core.deps, 'alice');
     const w1 = startWorker({
-      deps: { ...core.deps, packager: slow },
+      deps: { ...core.deps, packager: slow.packager },
       leases: losing,
       workerId: 'w1',
       pollIntervalMs: POLL_MS,
@@ -285,12 +245,12 @@ describe('background worker (in memory)', () => {
     });
     track(w1);
     try {
-      await eventually('packaging under way', () => building);
+      await eventually('packaging under way', () => slow.builds() > 0);
       await eventually('the lost lease reported', () => errors.length === 1, 3_000);
       expect(errors[0]).toMatchObject({ code: 'persistence.conflict' });
       expect(renewals).toBe(1);
     } finally {
-      open();
+      slow.open();
     }
     // The step in flight finished and was saved...
     await eventually('the packaging step saved', async () => (await pipelineOf(core.deps, id)).status !== 'packaging', 3_000);
@@ -298,7 +258,7 @@ describe('background worker (in memory)', () => {
     await eventually('w1 came round a few more times', () => claims >= seen + 5, 3_000);
     // ...and nothing ran after it under the lost lease: no verification, no submission.
     expect((await pipelineOf(core.deps, id)).status).toBe('verifying_package');
-    expect(readBacks).toBe(0);
+    expect(slow.readBacks()).toBe(0);
     expect(core.trainer.trainings.size).toBe(0);
     // Nor was the lease given back: it is not w1's to give (it only runs out).
     expect((await inner.claim({ workerId: 'w3', limit: 10, leaseMs: shortLeaseMs, now: core.clock.now() }))._unsafeUnwrap()).toEqual([]);
@@ -307,7 +267,7 @@ describe('background worker (in memory)', () => {
     core.clock.advance(shortLeaseMs);
     track(workerOver(core.deps, inner, 'w2', errors));
     await statusBecomes(core.deps, id, 'succeeded');
-    expect(readBacks).toBe(0);
+    expect(slow.readBacks()).toBe(0);
     expect(core.trainer.trainings.size).toBe(1);
     expect(errors).toHaveLength(1);
   });
@@ -424,16 +384,7 @@ describe('background worker (in memory)', () => {
 
   it('never advances one pipeline twice at once, even when a claim returns one it is advancing', async () => {
     const core = memoryCore();
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let builds = 0;
-    const slow: Packager = {
-      build: (key, sources) => {
-        builds += 1;
-        return core.packager.build(key, sources).andThen((facts) => ResultAsync.fromSafePromise(gate).map(() => facts));
-      },
-      readBack: (key) => core.packager.readBack(key),
-    };
+    const slow = gatedPackager(core);
     const inner = new MemoryPipelineLeases(core.db);
     // Claims that also answer every pipeline this worker holds, as one made after its lease ran out would.
     const held = new Set<PipelineId>();
@@ -458,17 +409,17 @@ describe('background worker (in memory)', () => {
     };
     const errors: unknown[] = [];
     const id = await startedTraining(core.deps, 'alice');
-    track(startWorker({ deps: { ...core.deps, packager: slow }, leases: echoing, workerId: 'w1', pollIntervalMs: POLL_MS, leaseMs: LEASE_MS, idleDelayMs: 2, onError: (e) => errors.push(e) }));
+    track(startWorker({ deps: { ...core.deps, packager: slow.packager }, leases: echoing, workerId: 'w1', pollIntervalMs: POLL_MS, leaseMs: LEASE_MS, idleDelayMs: 2, onError: (e) => errors.push(e) }));
     try {
-      await eventually('packaging under way', () => builds > 0);
+      await eventually('packaging under way', () => slow.builds() > 0);
       const seen = claims;
       await eventually('alice claimed again a few times', () => claims >= seen + 5, 3_000);
-      expect(builds).toBe(1);
+      expect(slow.builds()).toBe(1);
     } finally {
-      open();
+      slow.open();
     }
     await statusBecomes(core.deps, id, 'succeeded');
-    expect(builds).toBe(1);
+    expect(slow.builds()).toBe(1);
     expect(core.trainer.trainings.size).toBe(1);
     expect(errors).toEqual([]);
   });
