@@ -15,6 +15,7 @@ import {
 import { createPropertySchema, type PropertySchema } from '../property/support/postgres-schema.js';
 import { photo, streamOf } from '../support/images.js';
 import { alice, trainingFor } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 // The audit reads an owner's rows one table after the other in one READ COMMITTED transaction, so
 // each statement may see what the worker commits meanwhile. Here the worker commits a training's
@@ -60,23 +61,18 @@ function committingAfterPipelinesRead(uow: UnitOfWork, ownerId: OwnerId, commit:
   let fired = false;
   return {
     fired: () => fired,
-    uow: {
-      transaction: (work) =>
-        uow.transaction((repos) =>
-          work({
-            ...repos,
-            pipelines: {
-              ...repos.pipelines,
-              listByOwner: (id) =>
-                repos.pipelines.listByOwner(id).andThen((rows) => {
-                  if (id !== ownerId || fired) return okAsync(rows);
-                  fired = true;
-                  return ResultAsync.fromSafePromise(commit()).map(() => rows);
-                }),
-            },
+    uow: withRepositories(uow, (repos) => ({
+      ...repos,
+      pipelines: {
+        ...repos.pipelines,
+        listByOwner: (id) =>
+          repos.pipelines.listByOwner(id).andThen((rows) => {
+            if (id !== ownerId || fired) return okAsync(rows);
+            fired = true;
+            return ResultAsync.fromSafePromise(commit()).map(() => rows);
           }),
-        ),
-    },
+      },
+    })),
   };
 }
 

@@ -8,7 +8,6 @@ import {
   runPipeline,
   type PipelineStatus,
   type TrainingPipeline,
-  type UnitOfWork,
 } from '@selfie-lora/core';
 import { okAsync } from 'neverthrow';
 import type { MemoryCore } from '@selfie-lora/adapters';
@@ -27,6 +26,7 @@ import {
   trainingFor,
   uploadPhoto,
 } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 /** A pipeline that failed at the trainer, after a full verification and submission. */
 async function failedPipeline(core: MemoryCore): Promise<TrainingPipeline> {
@@ -120,15 +120,10 @@ describe('cancelTraining', () => {
     const before = storedPipeline(core, pipeline.id);
     await advanceTo(core, pipeline.id, 'packaging');
     let staleReads = 2;
-    const racing: UnitOfWork = {
-      transaction: (work) =>
-        core.deps.uow.transaction((repos) =>
-          work({
-            ...repos,
-            pipelines: { ...repos.pipelines, get: (ownerId, id) => (staleReads-- > 0 ? okAsync(before) : repos.pipelines.get(ownerId, id)) },
-          }),
-        ),
-    };
+    const racing = withRepositories(core.deps.uow, (repos) => ({
+      ...repos,
+      pipelines: { ...repos.pipelines, get: (ownerId, id) => (staleReads-- > 0 ? okAsync(before) : repos.pipelines.get(ownerId, id)) },
+    }));
     const canceled = (await cancelTraining({ ...core.deps, uow: racing }, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrap();
     expect(staleReads).toBe(-1);
     expect(canceled).toMatchObject({ status: 'canceled', failure: { code: 'training.canceled_by_owner', step: 'package' } });

@@ -9,7 +9,6 @@ import {
   restartTraining,
   runPipeline,
   uploadKey,
-  type UnitOfWork,
 } from '@selfie-lora/core';
 import { okAsync } from 'neverthrow';
 import { photo, streamOf } from '../support/images.js';
@@ -30,6 +29,7 @@ import {
   uploadPhoto,
   uploadPhotos,
 } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 describe('deleteUpload', () => {
   it('erases the bytes at once and keeps the row as deleted', async () => {
@@ -161,15 +161,10 @@ describe('deleteUpload', () => {
     const before = storedPipeline(core, pipeline.id);
     await advanceTo(core, pipeline.id, 'packaging');
     let staleReads = 2;
-    const racing: UnitOfWork = {
-      transaction: (work) =>
-        core.deps.uow.transaction((repos) =>
-          work({
-            ...repos,
-            pipelines: { ...repos.pipelines, findActive: (ownerId) => (staleReads-- > 0 ? okAsync(before) : repos.pipelines.findActive(ownerId)) },
-          }),
-        ),
-    };
+    const racing = withRepositories(core.deps.uow, (repos) => ({
+      ...repos,
+      pipelines: { ...repos.pipelines, findActive: (ownerId) => (staleReads-- > 0 ? okAsync(before) : repos.pipelines.findActive(ownerId)) },
+    }));
     const deleted = (await deleteUpload({ ...core.deps, uow: racing }, { ownerId: alice, uploadId: uploads[0]!.id }))._unsafeUnwrap();
     expect(staleReads).toBe(-1);
     expect(deleted.upload.status).toBe('deleted');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cancelTraining, restartTraining, startTraining, type Repositories, type UnitOfWork } from '@selfie-lora/core';
+import { cancelTraining, restartTraining, startTraining, type UnitOfWork } from '@selfie-lora/core';
 import { alice, errorCode, memoryCore, startedPipeline, uploadPhotos } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 /**
  * I8 is enforced twice: by the core before it writes, and by the storage (unique index). These
@@ -11,19 +12,16 @@ function countingInserts(uow: UnitOfWork): { uow: UnitOfWork; inserts: () => num
   let inserts = 0;
   return {
     inserts: () => inserts,
-    uow: {
-      transaction: (work) =>
-        uow.transaction((repos) => {
-          const pipelines: Repositories['pipelines'] = {
-            ...repos.pipelines,
-            insert: (pipeline) => {
-              inserts += 1;
-              return repos.pipelines.insert(pipeline);
-            },
-          };
-          return work({ ...repos, pipelines });
-        }),
-    },
+    uow: withRepositories(uow, (repos) => ({
+      ...repos,
+      pipelines: {
+        ...repos.pipelines,
+        insert: (pipeline) => {
+          inserts += 1;
+          return repos.pipelines.insert(pipeline);
+        },
+      },
+    })),
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { okAsync } from 'neverthrow';
-import { deleteUpload, destinationFor, isActive, startTraining, type OwnerId, type UnitOfWork } from '@selfie-lora/core';
+import { deleteUpload, destinationFor, isActive, startTraining, type OwnerId } from '@selfie-lora/core';
 import { defaultCoreConfig, type MemoryCore } from '@selfie-lora/adapters';
 import {
   alice,
@@ -12,6 +12,7 @@ import {
   storedState,
   uploadPhotos,
 } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 function activePipelines(core: MemoryCore, ownerId: OwnerId) {
   return core.db.snapshot().pipelines.filter((p) => p.ownerId === ownerId && isActive(p));
@@ -159,15 +160,12 @@ describe('startTraining: Idempotency-Key', () => {
     const first = (await startTraining(core.deps, { ownerId: alice, idempotencyKey: 'same' }))._unsafeUnwrap();
     const before = storedState(core);
     let staleReads = 1;
-    const racing: UnitOfWork = {
-      transaction: (work) =>
-        core.deps.uow.transaction((repos) => {
-          const unseen = staleReads-- > 0;
-          const pipelines = { ...repos.pipelines };
-          if (unseen) for (const read of stale) pipelines[read] = () => okAsync(null);
-          return work({ ...repos, pipelines });
-        }),
-    };
+    const racing = withRepositories(core.deps.uow, (repos) => {
+      const unseen = staleReads-- > 0;
+      const pipelines = { ...repos.pipelines };
+      if (unseen) for (const read of stale) pipelines[read] = () => okAsync(null);
+      return { ...repos, pipelines };
+    });
     const again = (await startTraining({ ...core.deps, uow: racing }, { ownerId: alice, idempotencyKey: 'same' }))._unsafeUnwrap();
     expect(staleReads).toBe(-1);
     expect(again).toEqual({ pipeline: first.pipeline, created: false });
@@ -180,12 +178,10 @@ describe('startTraining: Idempotency-Key', () => {
     (await startTraining(core.deps, { ownerId: alice, idempotencyKey: 'one' }))._unsafeUnwrap();
     const before = storedState(core);
     let staleReads = 1;
-    const racing: UnitOfWork = {
-      transaction: (work) =>
-        core.deps.uow.transaction((repos) =>
-          work({ ...repos, pipelines: { ...repos.pipelines, findActive: (ownerId) => (staleReads-- > 0 ? okAsync(null) : repos.pipelines.findActive(ownerId)) } }),
-        ),
-    };
+    const racing = withRepositories(core.deps.uow, (repos) => ({
+      ...repos,
+      pipelines: { ...repos.pipelines, findActive: (ownerId) => (staleReads-- > 0 ? okAsync(null) : repos.pipelines.findActive(ownerId)) },
+    }));
     expect(errorCode(await startTraining({ ...core.deps, uow: racing }, { ownerId: alice, idempotencyKey: 'two' }))).toBe('training.already_active');
     expectUnchanged(core, before);
   });

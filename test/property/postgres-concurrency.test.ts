@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ResultAsync } from 'neverthrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteUpload, startTraining, type UnitOfWork, type UploadId } from '@selfie-lora/core';
+import { deleteUpload, startTraining, type UploadId } from '@selfie-lora/core';
 import { propertyScale } from '../support/fast-check-setup.js';
 import { deleteWithoutCancel, startWithoutSameKeyRetry } from './support/broken-use-cases.js';
 import { checkRows } from './support/concurrent-checks.js';
@@ -11,6 +11,7 @@ import { makeImagePool, type ImagePool } from './support/pool.js';
 import { ACTIVE_STATUSES, readRows } from './support/postgres-rows.js';
 import { createPropertySchema, type PropertySchema } from './support/postgres-schema.js';
 import { MIN_PHOTOS, ownerIdOf } from './support/world.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 // The other property suites run the core over MemoryDatabase, one transaction at a time. Here the
 // same use cases run over the real PostgresDatabase (a schema of this file's own, dropped after)
@@ -104,16 +105,11 @@ describe('the core over real Postgres, requests and the worker side by side', ()
     let deleteReturned!: () => void;
     const deleted = new Promise<void>((resolve) => (deleteReturned = resolve));
     const deleteOrHalfASecond = Promise.race([deleted, new Promise<void>((resolve) => setTimeout(resolve, 500))]);
-    const startUow: UnitOfWork = {
-      transaction: (work) =>
-        schema.db.transaction((repos) =>
-          work({
-            ...repos,
-            uploads: { ...repos.uploads, listStoredForTraining: (ownerId) => repos.uploads.listStoredForTraining(ownerId).map((uploads) => (startHasRead(), uploads)) },
-            pipelines: { ...repos.pipelines, insert: (p) => ResultAsync.fromSafePromise(deleteOrHalfASecond).andThen(() => repos.pipelines.insert(p)) },
-          }),
-        ),
-    };
+    const startUow = withRepositories(schema.db, (repos) => ({
+      ...repos,
+      uploads: { ...repos.uploads, listStoredForTraining: (ownerId) => repos.uploads.listStoredForTraining(ownerId).map((uploads) => (startHasRead(), uploads)) },
+      pipelines: { ...repos.pipelines, insert: (p) => ResultAsync.fromSafePromise(deleteOrHalfASecond).andThen(() => repos.pipelines.insert(p)) },
+    }));
 
     const starting = startTraining({ ...deps, uow: startUow }, { ownerId: alice });
     await read;

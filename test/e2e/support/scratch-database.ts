@@ -1,23 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-
-/** The project's test server (SPEC: 127.0.0.1:5432, trust auth, database `test`); TEST_DATABASE_URL overrides it. */
-const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { onServer, SERVER_URL } from '../../support/test-server.js';
 
 export interface ScratchDatabase {
   readonly url: string;
   /** Drops the database, ending any session still on it. */
   drop(): Promise<void>;
-}
-
-async function onServer(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A fresh, empty database of this test file's own. */

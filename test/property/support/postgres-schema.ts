@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPostgresDatabase, type PostgresDatabase } from '@selfie-lora/adapters';
-
-/** The project's test server (SPEC: 127.0.0.1:5432, trust auth, database `test`); TEST_DATABASE_URL overrides it. */
-const SERVER_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { onServer, SERVER_URL } from '../../support/test-server.js';
 
 /**
  * A schema of its own on the test server, migrated through the real adapter, for one test file.
- * (The cross-package tests may not import another package's test files, hence these few lines.)
  */
 export interface PropertySchema {
   readonly name: string;
@@ -19,16 +16,6 @@ export interface PropertySchema {
   reset(): Promise<void>;
   /** Closes everything opened here and drops the schema with all it holds. */
   drop(): Promise<void>;
-}
-
-async function onServer(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 export async function createPropertySchema(prefix: string): Promise<PropertySchema> {
