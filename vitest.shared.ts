@@ -13,6 +13,9 @@ export const workspaceAliases: { find: RegExp; replacement: string }[] = [
     find: /^@selfie-lora\/(core|adapters|http|replicate-simulator)$/,
     replacement: `${rootDir}packages/$1/src/index.ts`,
   },
+  { find: /^@selfie-lora\/local-stack$/, replacement: `${rootDir}packages/local-stack/src/index.ts` },
+  // The adapters' subpath exports: each group alone (see packages/adapters/package.json).
+  { find: /^@selfie-lora\/adapters\/(memory|postgres|s3|replicate|composition)$/, replacement: `${rootDir}packages/adapters/src/$1/index.ts` },
 ];
 
 /** Shared by every project: sets fast-check's global numRuns from PROPERTY_SCALE. */

@@ -19,7 +19,7 @@ import {
   type PipelineId,
   type UnitOfWork,
 } from '@selfie-lora/core';
-import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
+import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,

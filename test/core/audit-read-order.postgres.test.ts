@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { okAsync, ResultAsync } from 'neverthrow';
-import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
+import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advancePipeline,
   auditIntegrity,

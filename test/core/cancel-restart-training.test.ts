@@ -10,7 +10,7 @@ import {
   type TrainingPipeline,
 } from '@selfie-lora/core';
 import { okAsync } from 'neverthrow';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,

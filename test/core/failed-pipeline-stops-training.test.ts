@@ -11,7 +11,7 @@ import {
   type TrainerReport,
   type TrainingPipeline,
 } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryCore, versionFor } from '@selfie-lora/adapters';
+import { createMemoryCore, versionFor } from '@selfie-lora/adapters/memory';
 import { OwnerId, registerUpload, runPipeline, startTraining, listModels } from '@selfie-lora/core';
 import { photo, streamOf } from '../support/images.js';
 

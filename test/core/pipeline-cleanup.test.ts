@@ -14,7 +14,7 @@ import {
 } from '@selfie-lora/core';
 import { errAsync, ResultAsync } from 'neverthrow';
 import type { CoreDeps, ObjectStore, Packager } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,

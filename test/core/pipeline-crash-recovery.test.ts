@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResultAsync } from 'neverthrow';
 import { advancePipeline, packageKey, runPipeline, type CoreDeps } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,

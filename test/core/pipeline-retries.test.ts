@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { advancePipeline, defaultRetryPolicy, runPipeline, type PipelineStatus } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,

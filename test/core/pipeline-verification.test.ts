@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorMessages, packageKey, runPipeline, uploadKey, type ErrorCode, type PipelineId } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import { photo } from '../support/images.js';
 import {
   advanceTo,

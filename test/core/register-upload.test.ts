@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { defaultUploadPolicy, ownerRef, registerUpload, uploadKey, type OwnerId } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import { photo, streamOf, type PhotoFormat } from '../support/images.js';
 import { alice, bob, errorCode, expectUnchanged, memoryCore, storedState } from '../support/memory-core-fixtures.js';
 

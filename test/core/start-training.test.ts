@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { okAsync } from 'neverthrow';
 import { deleteUpload, destinationFor, isActive, startTraining, type OwnerId } from '@selfie-lora/core';
-import { defaultCoreConfig, type MemoryCore } from '@selfie-lora/adapters';
+import { defaultCoreConfig, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   alice,
   bob,

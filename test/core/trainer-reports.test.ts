@@ -10,7 +10,7 @@ import {
   type OwnerId,
   type TrainerReport,
 } from '@selfie-lora/core';
-import { defaultCoreConfig, type MemoryCore, type MemoryTraining } from '@selfie-lora/adapters';
+import { defaultCoreConfig, type MemoryCore, type MemoryTraining } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,

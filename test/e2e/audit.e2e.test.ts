@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SERVICE, type Env } from '@selfie-lora/adapters';
+import { SERVICE, type Env } from '@selfie-lora/adapters/composition';
 import {
   auditIntegrity,
   destinationFor,

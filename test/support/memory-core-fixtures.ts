@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Result } from 'neverthrow';
-import { createMemoryCore, type MemoryCore, type MemoryTraining } from '@selfie-lora/adapters';
+import { createMemoryCore, type MemoryCore, type MemoryTraining } from '@selfie-lora/adapters/memory';
 import {
   advancePipeline,
   ownerRef,

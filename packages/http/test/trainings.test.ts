@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { versionFor } from '@selfie-lora/adapters';
+import { versionFor } from '@selfie-lora/adapters/memory';
 import { ownerRef, OwnerId } from '@selfie-lora/core';
 import { finishTraining, runToWaiting } from './support/drive.js';
 import { expectProblem, harness, startTraining, storedState, uploadPhotos, type Harness } from './support/harness.js';

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Env } from '@selfie-lora/adapters';
+import type { Env } from '@selfie-lora/adapters/composition';
 
 /** The service's bucket reached with a client of the test's own: writes the service never made. */
 export class RawBucket {

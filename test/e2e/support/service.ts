@@ -1,4 +1,5 @@
-import { createServiceContainer, parseEnv, startLocalS3, type LocalS3, type ServiceContainer } from '@selfie-lora/adapters';
+import { createServiceContainer, parseEnv, type ServiceContainer } from '@selfie-lora/adapters/composition';
+import { startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import type { CoreDeps } from '@selfie-lora/core';
 import { buildHttpApp, startWorker, type Worker } from '@selfie-lora/http';
 import { startReplicateSimulator, type RunningSimulator } from '@selfie-lora/replicate-simulator';

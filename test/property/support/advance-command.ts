@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { MemoryStoreOp } from '@selfie-lora/adapters';
+import type { MemoryStoreOp } from '@selfie-lora/adapters/memory';
 import { advancePipeline } from '@selfie-lora/core';
 import { WorldCommand } from './world-command.js';
 import { describeIndex, pick, type Model, type World } from './world.js';

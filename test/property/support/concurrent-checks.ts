@@ -1,4 +1,4 @@
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   errorMessages,
   isAllowedTransition,

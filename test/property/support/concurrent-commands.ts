@@ -13,7 +13,7 @@ import {
   type PipelineId,
   type UploadId,
 } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import { streamOf } from '../../support/images.js';
 import type { ImagePool } from './pool.js';
 import type { Rows } from './postgres-rows.js';

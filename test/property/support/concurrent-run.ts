@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
+import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
 import { registerUpload, type CoreDeps } from '@selfie-lora/core';
 import { streamOf } from '../../support/images.js';
 import { coreUseCases, runBatch, type BatchContext, type Call, type Command, type UseCases } from './concurrent-commands.js';

@@ -11,7 +11,7 @@ import {
   type TrainingPipeline,
   type Upload,
 } from '@selfie-lora/core';
-import type { MemoryTraining } from '@selfie-lora/adapters';
+import type { MemoryTraining } from '@selfie-lora/adapters/memory';
 import { MIN_PHOTOS, ownerIdOf, type World } from './world.js';
 
 class InvariantViolation extends Error {

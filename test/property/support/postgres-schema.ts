@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPostgresDatabase, type PostgresDatabase } from '@selfie-lora/adapters';
+import { createPostgresDatabase, type PostgresDatabase } from '@selfie-lora/adapters/postgres';
 import { onServer, SERVER_URL } from '../../support/test-server.js';
 
 /**

@@ -1,4 +1,4 @@
-import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
+import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   isActive,
   OwnerId,

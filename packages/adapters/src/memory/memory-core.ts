@@ -6,7 +6,7 @@ import {
   type CoreDeps,
   type ImageInspector,
 } from '@selfie-lora/core';
-import { SharpImageInspector } from '../images/sharp-image-inspector.js';
+import { LazySharpImageInspector } from '../images/lazy-sharp-image-inspector.js';
 import { ManualClock } from './manual-clock.js';
 import { MemoryDatabase } from './memory-database.js';
 import { MemoryObjectStore } from './memory-object-store.js';
@@ -52,7 +52,7 @@ export function createMemoryCore(
   const deps: CoreDeps = {
     uow: db,
     objects: store,
-    images: options.images ?? new SharpImageInspector(),
+    images: options.images ?? new LazySharpImageInspector(),
     packager,
     trainer,
     clock,

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { buildHttpApp } from '../app.js';
 import { startWorker, type Worker } from '../worker/index.js';
 import { devBearerToken, DEMO_OWNER, generatedSecret } from './dev-credentials.js';
-import { startEmbeddedServices, type ResolvedServices } from './embedded-services.js';
+import { withStandIns, type ResolvedServices } from './embedded-stand-ins.js';
 import { serviceUrl } from './configure.js';
 import { describeCause, type StartFailure } from './start-error.js';
 
@@ -79,7 +79,7 @@ function listen(
 export function startService(env: Env, options: StartOptions): ResultAsync<RunningService, StartFailure> {
   const url = serviceUrl(env);
   let wakeWorker = (): void => undefined;
-  return startEmbeddedServices(env, { dataDirectory: options.dataDirectory, serviceUrl: url, say: options.say, ...(options.log ? { log: options.log } : {}) }).andThen(
+  return withStandIns(env, { dataDirectory: options.dataDirectory, serviceUrl: url, say: options.say, ...(options.log ? { log: options.log } : {}) }).andThen(
     (services) => {
       const undo = <T>(failure: StartFailure, ...closers: (() => Promise<void>)[]) =>
         ResultAsync.fromSafePromise(

@@ -1,4 +1,5 @@
-import { createServiceContainer, parseEnv, startLocalS3, type Env, type LocalS3 } from '@selfie-lora/adapters';
+import { createServiceContainer, parseEnv, type Env } from '@selfie-lora/adapters/composition';
+import { freePort, startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import { startReplicateSimulator, type RunningSimulator } from '@selfie-lora/replicate-simulator';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OwnerId, registerUpload } from '@selfie-lora/core';
 import { buildHttpApp } from '../../src/index.js';
-import { freePort } from '../../src/start/free-port.js';
 import { jpeg } from '../support/images.js';
 import { photoForm } from '../support/multipart.js';
 import { ADMIN_TOKEN, bearer, JWT_SECRET, tokenFor } from '../support/tokens.js';

@@ -2,11 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Env } from '@selfie-lora/adapters';
+import type { Env } from '@selfie-lora/adapters/composition';
+import { freePort, startEmbeddedServices } from '@selfie-lora/local-stack';
 import { configure } from '../../src/start/configure.js';
-import { startEmbeddedServices } from '../../src/start/embedded-services.js';
 import { openSharedServices } from '../../src/start/open-shared-services.js';
-import { freePort } from '../../src/start/free-port.js';
 import { startService } from '../../src/start/start-service.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/test-postgres.js';
 

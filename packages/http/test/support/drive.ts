@@ -1,5 +1,5 @@
 import { PipelineId, runPipeline, type TrainerReport } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 
 /** Runs the background work of a training until it waits for the trainer (or ends). */
 export async function runToWaiting(core: MemoryCore, trainingId: string): Promise<string> {

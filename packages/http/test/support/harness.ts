@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
+import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
 import type { CoreConfig, CoreDeps } from '@selfie-lora/core';
 import { buildHttpApp, type HttpAppOptions } from '../../src/index.js';
 import { jpeg } from './images.js';

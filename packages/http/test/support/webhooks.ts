@@ -1,9 +1,9 @@
 import { Webhook } from 'standardwebhooks';
-import type { MemoryCore } from '@selfie-lora/adapters';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import type { TrainerReport } from '@selfie-lora/core';
 import type { WebhookVerifier } from '../../src/index.js';
 // The real verifier the service uses; imported from its file until the adapters' index exports it.
-import { verifyReplicateWebhook } from '@selfie-lora/adapters';
+import { verifyReplicateWebhook } from '@selfie-lora/adapters/replicate';
 
 export const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 

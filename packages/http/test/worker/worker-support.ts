@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { ResultAsync } from 'neverthrow';
-import { createMemoryCore, MemoryPipelineLeases, type MemoryCore } from '@selfie-lora/adapters';
+import { createMemoryCore, MemoryPipelineLeases, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   OwnerId,
   registerUpload,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresPipelineLeases } from '@selfie-lora/adapters';
+import { PostgresPipelineLeases } from '@selfie-lora/adapters/postgres';
 import type { CoreDeps } from '@selfie-lora/core';
 import { createTestDatabase, type TestDatabase } from '../../../adapters/test/postgres/support/test-database.js';
 import { memoryCore, startedTraining, statusBecomes, workerOver } from './worker-support.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { okAsync, ResultAsync } from 'neverthrow';
-import { MemoryPipelineLeases } from '@selfie-lora/adapters';
+import { MemoryPipelineLeases } from '@selfie-lora/adapters/memory';
 import type { CoreDeps, Packager, PipelineId, PipelineLeases } from '@selfie-lora/core';
 import { startWorker, type Worker } from '../../src/worker/index.js';
 import {

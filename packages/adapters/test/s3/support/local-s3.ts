@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectS3, S3ObjectStore, S3Packager, startLocalS3, type LocalS3, type S3Bucket, type S3ChecksumMode, type S3StoreConfig } from '../../../src/s3/index.js';
+import { startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
+import { connectS3, S3ObjectStore, S3Packager, type S3Bucket, type S3ChecksumMode, type S3StoreConfig } from '../../../src/s3/index.js';
 
 export interface S3Fixture {
   readonly server: LocalS3;

@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { connectS3, S3ObjectStore, startLocalS3 } from '../../src/s3/index.js';
-import { streamOf } from './support/images.js';
+import { connectS3, S3ObjectStore } from '@selfie-lora/adapters/s3';
+import { startLocalS3 } from '../../src/s3/local-s3-server.js';
+
+async function* streamOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield await Promise.resolve(bytes);
+}
 
 describe('startLocalS3', { timeout: 30_000 }, () => {
   it('serves pre-created buckets on 127.0.0.1, keeps objects in its directory, and stops on close', async () => {

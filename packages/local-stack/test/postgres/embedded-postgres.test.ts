@@ -3,7 +3,7 @@ import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type RunningPostgres } from '../../src/start/embedded-postgres.js';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../src/postgres/embedded-postgres.js';
 
 describe('embedded PostgreSQL (the default of npm start without DATABASE_URL)', () => {
   let root = '';

@@ -6,10 +6,10 @@ import { dirname, join } from 'node:path';
 import { ResultAsync } from 'neverthrow';
 import pg from 'pg';
 import { placeCluster } from './cluster-placement.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../free-port.js';
 import { initialiseCluster, startServer } from './postgres-server.js';
 import { POSTGRES_OS_USER, serverAccount } from './server-account.js';
-import { describeCause, type StartFailure } from './start-error.js';
+import { describeCause, type StandInFailure } from '../stand-in-failure.js';
 
 const DATABASE = 'selfie_lora';
 const USER = 'postgres';
@@ -92,7 +92,7 @@ async function start(options: EmbeddedPostgresOptions): Promise<RunningPostgres>
 }
 
 /** Starts (initialising on first use) a PostgreSQL server of its own under `directory`, on a free loopback port. */
-export function startEmbeddedPostgres(options: EmbeddedPostgresOptions): ResultAsync<RunningPostgres, StartFailure> {
+export function startEmbeddedPostgres(options: EmbeddedPostgresOptions): ResultAsync<RunningPostgres, StandInFailure> {
   return ResultAsync.fromPromise(start(options), (cause) => ({
     setting: 'DATABASE_URL',
     message: `DATABASE_URL is unset and the embedded PostgreSQL under ${options.directory} could not start: ${describeCause(cause)}`,

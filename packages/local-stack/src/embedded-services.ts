@@ -1,11 +1,12 @@
-import { SERVICE_VARIABLES, startLocalS3, strayServiceVariables, type Env, type ExternalService } from '@selfie-lora/adapters';
+import { SERVICE_VARIABLES, strayServiceVariables, type Env, type ExternalService } from '@selfie-lora/adapters/composition';
 import { startReplicateSimulator } from '@selfie-lora/replicate-simulator';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { describeCause, type StartFailure } from './start-error.js';
+import { startEmbeddedPostgres } from './postgres/embedded-postgres.js';
+import { startLocalS3 } from './s3/local-s3-server.js';
+import { describeCause, type StandInFailure } from './stand-in-failure.js';
 
 const LOCAL_BUCKET = 'selfie-lora';
 const SIMULATED_TRAINER = 'simulated/flux-lora-trainer:0000000000simulated';
@@ -30,7 +31,7 @@ export interface ResolvedServices {
   stop(): Promise<void>;
 }
 
-function attempt<T>(setting: string, what: string, task: () => Promise<T>): ResultAsync<T, StartFailure> {
+function attempt<T>(setting: string, what: string, task: () => Promise<T>): ResultAsync<T, StandInFailure> {
   return ResultAsync.fromPromise(Promise.resolve().then(task), (cause) => ({
     setting,
     message: `${setting} is unset and the embedded ${what} could not start: ${describeCause(cause)}`,
@@ -52,7 +53,7 @@ const LOUD = [
  * A stand-in fills in every variable of its service, so one set without the service's key would
  * be silently replaced: refused instead (parseEnv refuses it first; this guards any other caller).
  */
-function refuseStrayVariables(env: Env): StartFailure | null {
+function refuseStrayVariables(env: Env): StandInFailure | null {
   for (const service of Object.keys(SERVICE_VARIABLES) as ExternalService[]) {
     const stray = strayServiceVariables(env, service);
     if (stray.length > 0) {
@@ -72,7 +73,7 @@ function refuseStrayVariables(env: Env): StartFailure | null {
  * are. A service's variable set without its key is refused before anything starts. Any failure
  * stops what was already started and names the variable that would avoid it.
  */
-export function startEmbeddedServices(env: Env, options: EmbeddedOptions): ResultAsync<ResolvedServices, StartFailure> {
+export function startEmbeddedServices(env: Env, options: EmbeddedOptions): ResultAsync<ResolvedServices, StandInFailure> {
   const stray = refuseStrayVariables(env);
   if (stray !== null) return errAsync(stray);
   const stops: (() => Promise<void>)[] = [];
@@ -82,7 +83,7 @@ export function startEmbeddedServices(env: Env, options: EmbeddedOptions): Resul
   };
   let resolved: Env = { ...env };
 
-  const postgres = (): ResultAsync<void, StartFailure> => {
+  const postgres = (): ResultAsync<void, StandInFailure> => {
     if (env.DATABASE_URL !== undefined) return okAsync(undefined);
     return startEmbeddedPostgres({ directory: join(options.dataDirectory, 'postgres'), ...(options.log ? { log: options.log } : {}) }).map(
       (server) => {
@@ -95,7 +96,7 @@ export function startEmbeddedServices(env: Env, options: EmbeddedOptions): Resul
     );
   };
 
-  const s3 = (): ResultAsync<void, StartFailure> => {
+  const s3 = (): ResultAsync<void, StandInFailure> => {
     if (env.S3_BUCKET !== undefined) return okAsync(undefined);
     const directory = join(options.dataDirectory, 's3');
     return attempt('S3_BUCKET', 'local S3 store', async () => {
@@ -118,7 +119,7 @@ export function startEmbeddedServices(env: Env, options: EmbeddedOptions): Resul
     });
   };
 
-  const replicate = (): ResultAsync<void, StartFailure> => {
+  const replicate = (): ResultAsync<void, StandInFailure> => {
     if (env.REPLICATE_API_TOKEN !== undefined) return okAsync(undefined);
     // Standard Webhooks secrets are standard base64 after the prefix.
     const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;

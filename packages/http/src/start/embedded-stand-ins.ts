@@ -1,0 +1,43 @@
+import type { Env } from '@selfie-lora/adapters';
+// Type only, erased at build: the one place production code names the dev package (see below).
+import type { ResolvedServices } from '@selfie-lora/local-stack';
+import { okAsync, ResultAsync } from 'neverthrow';
+import { describeCause, type StartFailure } from './start-error.js';
+
+export type { ResolvedServices };
+
+/** The variable whose absence means "use the embedded stand-in", per stand-in. */
+const STAND_IN_KEYS = { postgres: 'DATABASE_URL', s3: 'S3_BUCKET', replicate: 'REPLICATE_API_TOKEN' } as const satisfies Record<string, keyof Env>;
+
+export interface StandInOptions {
+  readonly dataDirectory: string;
+  readonly serviceUrl: string;
+  readonly say: (line: string) => void;
+  readonly log?: (line: string) => void;
+}
+
+/** The services with no configuration, each by the variable that would configure it. */
+export function unconfiguredServices(env: Env): readonly (typeof STAND_IN_KEYS)[keyof typeof STAND_IN_KEYS][] {
+  return Object.values(STAND_IN_KEYS).filter((key) => env[key] === undefined);
+}
+
+function isMissingModule(cause: unknown): boolean {
+  return typeof cause === 'object' && cause !== null && (cause as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND';
+}
+
+/**
+ * Every configured service as it is; for the rest, the dev stand-ins of `@selfie-lora/local-stack`
+ * (embedded PostgreSQL, local S3, the Replicate simulator). That package is loaded only here, only
+ * when something is unconfigured: a production install (`npm ci --omit=dev`) does not have its
+ * dependencies, and then start-up stops with one line naming what to configure.
+ */
+export function withStandIns(env: Env, options: StandInOptions): ResultAsync<ResolvedServices, StartFailure> {
+  const missing = unconfiguredServices(env);
+  if (missing.length === 0) return okAsync({ env, embedded: [], stop: () => Promise.resolve() });
+  return ResultAsync.fromPromise(import('@selfie-lora/local-stack'), (cause) => ({
+    setting: missing.join(', '),
+    message: isMissingModule(cause)
+      ? `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set and this install has no dev stand-ins (a production install): configure ${missing.length === 1 ? 'it' : 'them'} (see README "Run the service"), or run \`npm ci\` for the embedded ones`
+      : `the dev stand-ins could not be loaded: ${describeCause(cause)}`,
+  })).andThen((stack) => stack.startEmbeddedServices(env, options));
+}
