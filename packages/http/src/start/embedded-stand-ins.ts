@@ -1,10 +1,15 @@
 import type { Env } from '@selfie-lora/adapters';
 // Type only, erased at build: the one place production code names the dev package (see below).
-import type { ResolvedServices } from '@selfie-lora/local-stack';
+import type { ResolvedServices, startEmbeddedServices } from '@selfie-lora/local-stack';
 import { okAsync, ResultAsync } from 'neverthrow';
 import { describeCause, type StartFailure } from './start-error.js';
 
 export type { ResolvedServices };
+
+/** What start-up needs of the dev package. */
+export interface LocalStack {
+  readonly startEmbeddedServices: typeof startEmbeddedServices;
+}
 
 /** The variable whose absence means "use the embedded stand-in", per stand-in. */
 const STAND_IN_KEYS = { postgres: 'DATABASE_URL', s3: 'S3_BUCKET', replicate: 'REPLICATE_API_TOKEN' } as const satisfies Record<string, keyof Env>;
@@ -31,10 +36,14 @@ function isMissingModule(cause: unknown): boolean {
  * when something is unconfigured: a production install (`npm ci --omit=dev`) does not have its
  * dependencies, and then start-up stops with one line naming what to configure.
  */
-export function withStandIns(env: Env, options: StandInOptions): ResultAsync<ResolvedServices, StartFailure> {
+export function withStandIns(
+  env: Env,
+  options: StandInOptions,
+  load: () => Promise<LocalStack> = () => import('@selfie-lora/local-stack'),
+): ResultAsync<ResolvedServices, StartFailure> {
   const missing = unconfiguredServices(env);
   if (missing.length === 0) return okAsync({ env, embedded: [], stop: () => Promise.resolve() });
-  return ResultAsync.fromPromise(import('@selfie-lora/local-stack'), (cause) => ({
+  return ResultAsync.fromPromise(load(), (cause) => ({
     setting: missing.join(', '),
     message: isMissingModule(cause)
       ? `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set and this install has no dev stand-ins (a production install): configure ${missing.length === 1 ? 'it' : 'them'} (see README "Run the service"), or run \`npm ci\` for the embedded ones`
