@@ -74,7 +74,7 @@ async function deletePrefix(s3: S3Bucket, prefix: string): Promise<void> {
 }
 
 
-async function benchSet(s3: S3Bucket, store: S3ObjectStore, set: PhotoSet, options: Settings & { endpoint: string; tmpDir: string }): Promise<SetSummary> {
+async function benchSet(s3: S3Bucket, store: S3ObjectStore, set: PhotoSet, options: Settings & { endpoint: string; credentials: WorkerJob['credentials']; tmpDir: string }): Promise<SetSummary> {
   const prefix = `photos/${setName(set)}`;
   console.log(`\nseeding ${set.label}...`);
   const photos: Photo[] = await seedPhotoSet(store, set, prefix);
@@ -85,7 +85,7 @@ async function benchSet(s3: S3Bucket, store: S3ObjectStore, set: PhotoSet, optio
     const order = options.approaches.map((_, i) => options.approaches[(i + run) % options.approaches.length]!);
     for (const approach of order) {
       const outputPrefix = `out/${setName(set)}/${approach}-${run}`;
-      const answer = await runWorker({ approach, endpoint: options.endpoint, bucket: BUCKET, photos, outputPrefix, tmpDir: options.tmpDir });
+      const answer = await runWorker({ approach, endpoint: options.endpoint, credentials: options.credentials, bucket: BUCKET, photos, outputPrefix, tmpDir: options.tmpDir });
       answers.push(answer);
       await deletePrefix(s3, outputPrefix);
       const verified = answer.outcome.verified ? `, verified: ${answer.outcome.verified.ok ? 'yes' : `NO (${answer.outcome.verified.detail})`}` : '';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   console.log(`packaging bench, ${options.quick ? 'quick set' : 'full sets'}, ${options.runs} run(s); ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`);
   try {
     const summaries: SetSummary[] = [];
-    for (const set of options.sets) summaries.push(await benchSet(s3, new S3ObjectStore(s3), set, { ...options, endpoint: server.endpoint, tmpDir }));
+    for (const set of options.sets) summaries.push(await benchSet(s3, new S3ObjectStore(s3), set, { ...options, endpoint: server.endpoint, credentials: server.credentials, tmpDir }));
     const largest = summaries[summaries.length - 1];
     const targets = largest ? checkTargets(largest) : [];
     console.log(`\n${summaries.map(renderSet).join('\n\n')}\n\n${renderTargets(targets)}`);

@@ -12,6 +12,7 @@ export interface WorkerJob extends ApproachJob {
   readonly approach: ApproachName;
   readonly endpoint: string;
   readonly bucket: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 export interface WorkerAnswer {
@@ -35,8 +36,7 @@ async function main(): Promise<void> {
     endpoint: job.endpoint,
     region: 'us-east-1',
     bucket: job.bucket,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
+    ...job.credentials,
     forcePathStyle: true,
     checksumMode: 'when_required',
   });

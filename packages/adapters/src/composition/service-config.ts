@@ -99,6 +99,10 @@ const EnvSchema = z.object({
   UPLOAD_MIN_WIDTH: uploadSide(256),
   UPLOAD_MIN_HEIGHT: uploadSide(256),
   HOST: optional,
+  /** Embedded mode: listen on a HOST other than loopback anyway (a service on dev stand-ins). */
+  ALLOW_NON_LOOPBACK_HOST: optional.pipe(bool.optional()),
+  /** Generate dev credentials (admin token, demo owner's JWT) although some services are real. */
+  DEV_CREDENTIALS: optional.pipe(bool.optional()),
   PORT: positiveInt(3000).pipe(z.number().max(65_535, 'must be at most 65535')),
 });
 

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { buildHttpApp } from '../app.js';
 import { startWorker, type Worker } from '../worker/index.js';
 import { devBearerToken, DEMO_OWNER, generatedSecret } from './dev-credentials.js';
-import { withStandIns, type ResolvedServices } from './embedded-stand-ins.js';
+import { ALL_STAND_INS, withStandIns, type ResolvedServices } from './embedded-stand-ins.js';
 import { serviceUrl } from './configure.js';
 import { describeCause, type StartFailure } from './start-error.js';
 
@@ -34,16 +34,31 @@ interface Credentials {
   readonly devToken: string | null;
 }
 
-/** Real deployments must set both; a service with only embedded stand-ins may make them up. */
-function credentials(env: Env, embedded: boolean): ResultAsync<Credentials, StartFailure> {
+/**
+ * THE decision on development credentials (one place: the web app's demo sign-in follows it).
+ * Configured ones are used as they are. Only when EVERY service is embedded (nothing real to
+ * protect), or with DEV_CREDENTIALS=true, is a JWT secret made up for this run, with a demo
+ * owner's token (`devToken`) and, if unset, an admin token; a half-configured production start
+ * never prints an admin token into its logs. With a real AUTH_JWT_SECRET there is no demo token
+ * and ADMIN_TOKEN must be set too.
+ */
+function credentials(env: Env, embedded: ResolvedServices['embedded']): ResultAsync<Credentials, StartFailure> {
   if (env.AUTH_JWT_SECRET !== undefined && env.ADMIN_TOKEN !== undefined) {
     return okAsync({ jwtSecret: env.AUTH_JWT_SECRET, adminToken: env.ADMIN_TOKEN, devToken: null });
   }
-  if (!embedded) {
-    const name = env.AUTH_JWT_SECRET === undefined ? 'AUTH_JWT_SECRET' : 'ADMIN_TOKEN';
-    return errAsync({ setting: name, message: `${name} is not set: it is required when the services are real (only the embedded development mode generates one)` });
+  const real = ALL_STAND_INS.filter((service) => !embedded.includes(service));
+  const mayGenerate = env.AUTH_JWT_SECRET === undefined && (real.length === 0 || env.DEV_CREDENTIALS === true);
+  if (!mayGenerate) {
+    return errAsync(
+      env.AUTH_JWT_SECRET === undefined
+        ? {
+            setting: 'AUTH_JWT_SECRET',
+            message: `AUTH_JWT_SECRET is not set: it is required when any service is real (here ${real.join(', ')}); only a fully embedded start generates development credentials (or set DEV_CREDENTIALS=true)`,
+          }
+        : { setting: 'ADMIN_TOKEN', message: 'ADMIN_TOKEN is not set: it is required with a real AUTH_JWT_SECRET (development credentials are made only without one)' },
+    );
   }
-  const jwtSecret = env.AUTH_JWT_SECRET ?? generatedSecret();
+  const jwtSecret = generatedSecret();
   const adminToken = env.ADMIN_TOKEN ?? generatedSecret();
   return ResultAsync.fromPromise(devBearerToken(jwtSecret), (cause) => ({ setting: 'AUTH_JWT_SECRET', message: `could not sign a dev token: ${describeCause(cause)}` })).map(
     (devToken) => ({ jwtSecret, adminToken, devToken }),
@@ -88,7 +103,7 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
             await services.stop();
           })(),
         ).andThen(() => errAsync<T, StartFailure>(failure));
-      return credentials(services.env, services.embedded.length > 0)
+      return credentials(services.env, services.embedded)
         .orElse((failure) => undo<Credentials>(failure))
         .andThen((creds) =>
           createServiceContainer(services.env)

@@ -82,7 +82,8 @@ describe('startService: the shell, a worker and embedded stand-ins in one proces
 
   it('serves with an embedded S3 and the SIMULATED trainer, hands out a working dev token, and stops cleanly', async () => {
     const port = await freePort();
-    const env = configure({ DATABASE_URL: database.url, PORT: String(port) })._unsafeUnwrap();
+    // The database is real, so dev credentials take the explicit flag (only a fully embedded start makes them up).
+    const env = configure({ DATABASE_URL: database.url, PORT: String(port), DEV_CREDENTIALS: 'true' })._unsafeUnwrap();
     const started = await startService(env, { dataDirectory, say: (line) => said.push(line) });
     if (started.isErr()) throw new Error(started.error.message);
     const service = started.value;

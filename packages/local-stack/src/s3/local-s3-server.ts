@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
+import { registerWithS3rver, requireCredentials, type S3Credentials } from './s3rver-credentials.js';
 import { fixS3rverListObjectsV2 } from './s3rver-list-v2.js';
 
 export interface LocalS3Options {
@@ -10,12 +12,14 @@ export interface LocalS3Options {
   readonly port?: number;
   /** Buckets created before the first request. */
   readonly buckets?: readonly string[];
+  /** The only credentials it accepts (default: made up for this server). */
+  readonly credentials?: S3Credentials;
 }
 
 export interface LocalS3 {
   readonly endpoint: string;
   readonly region: 'us-east-1';
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials: S3Credentials;
   /** s3rver answers path-style requests on an IP address. */
   readonly forcePathStyle: true;
   /** Stops listening and drops open connections; calling it again is harmless. */
@@ -24,11 +28,13 @@ export interface LocalS3 {
 
 /**
  * An in-process S3-compatible server (s3rver) on 127.0.0.1, for tests and the local default of
- * `npm start`. Silent. Use checksum mode `when_required` against it (see STACK.md). It does not
- * check presigned signatures or expiry. Its ListObjectsV2 is patched to page correctly (see s3rver-list-v2.ts).
+ * `npm start`. Silent. Use checksum mode `when_required` against it (see STACK.md). Requests
+ * without its credentials are refused (see s3rver-credentials.ts). It does not check presigned
+ * expiry. Its ListObjectsV2 is patched to page correctly (see s3rver-list-v2.ts).
  */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   fixS3rverListObjectsV2();
+  const credentials = options.credentials ?? { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') };
   const s3rver = new S3rver({
     directory: options.directory,
     silent: true,
@@ -36,7 +42,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   });
   await s3rver.configureBuckets();
   // Our own HTTP server (s3rver's request handler on it), so close() can end keep-alive sockets.
-  const server: Server = createServer(s3rver.callback());
+  const server: Server = createServer(requireCredentials(credentials, s3rver.callback()));
+  const revokeKey = registerWithS3rver(credentials);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -49,10 +56,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials,
     forcePathStyle: true,
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
+        revokeKey();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       })),

@@ -69,3 +69,42 @@ describe('startLocalS3 ListObjectsV2 (patched: s3rver 3.7.1 cannot page it on No
     }
   });
 });
+
+describe('startLocalS3 requires its credentials (any local process could otherwise read every selfie)', { timeout: 30_000 }, () => {
+  it('refuses anonymous PUT, GET and LIST and the well-known s3rver key; serves its own key, signed or presigned', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'selfie-local-s3-'));
+    const server = await startLocalS3({ directory, buckets: ['private'] });
+    const connect = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+      connectS3({ ...credentials, endpoint: server.endpoint, region: server.region, bucket: 'private', forcePathStyle: true, checksumMode: 'when_required', maxAttempts: 1 });
+    const own = connect(server.credentials);
+    const wellKnown = connect({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    try {
+      expect(server.credentials.accessKeyId).not.toBe('S3RVER');
+      const store = new S3ObjectStore(own);
+      (await store.put('owner/photo', streamOf(new Uint8Array([1, 2, 3])), { maxBytes: 3 }))._unsafeUnwrap();
+
+      for (const [method, path] of [
+        ['PUT', '/private/owner/planted'],
+        ['GET', '/private/owner/photo'],
+        ['GET', '/private?list-type=2'],
+        ['GET', '/'],
+      ] as const) {
+        const answer = await fetch(`${server.endpoint}${path}`, { method, ...(method === 'PUT' ? { body: 'x' } : {}) });
+        expect([method, path, answer.status]).toEqual([method, path, 403]);
+        expect(await answer.text()).toContain('<Code>AccessDenied</Code>');
+      }
+      await expect(wellKnown.client.send(new ListObjectsV2Command({ Bucket: 'private' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
+
+      // Its own key: signed requests and presigned URLs work.
+      const listed = await own.client.send(new ListObjectsV2Command({ Bucket: 'private' }));
+      expect(listed.Contents?.map((object) => object.Key)).toEqual(['owner/photo']);
+      const url = (await store.signedGetUrl('owner/photo', 60))._unsafeUnwrap();
+      expect(new Uint8Array(await (await fetch(url)).arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    } finally {
+      own.close();
+      wellKnown.close();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
