@@ -1,17 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { verifySignature } from './sigv4-check.js';
 
 export interface S3Credentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
 }
 
-// s3rver 3.7.1 lets anonymous requests through (no Authorization header, no presigned query) and
-// accepts any request naming its built-in key `S3RVER`, whose secret everyone knows. In front of
-// it, this refuses every request that does not name this server's own access key, made up per
-// run: any other local process could otherwise read, write and list every stored selfie.
-// (s3rver does not verify V4 signatures at all; neither does this: the key is never printed.)
+// s3rver 3.7.1 lets anonymous requests through (no Authorization header, no presigned query),
+// accepts any request naming its built-in key `S3RVER` (whose secret everyone knows), and checks
+// no V4 signature or presigned expiry. In front of it, this refuses every request that is not
+// signed with this server's own credentials (made up per run), as S3 does: any other local
+// process could otherwise read, write and list every stored selfie.
 
 /** The access key id a request is signed with (header or presigned URL), or null if unsigned. */
 function accessKeyOf(request: IncomingMessage): string | null {
@@ -32,13 +33,17 @@ function refuse(response: ServerResponse, code: string, message: string): void {
   response.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
 }
 
-/** s3rver's handler behind a check that the request carries these credentials. */
+/** s3rver's handler behind a check that the request is signed with these credentials. */
 export function requireCredentials(credentials: S3Credentials, handler: RequestListener): RequestListener {
   return (request, response) => {
     const key = accessKeyOf(request);
     if (key === null) return refuse(response, 'AccessDenied', 'Anonymous requests are refused: sign them with the store\'s credentials.');
     if (!same(key, credentials.accessKeyId)) return refuse(response, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-    handler(request, response);
+    // The body is not read here: s3rver reads it once the signature (headers only) is judged.
+    verifySignature(request, credentials).then(
+      (verdict) => (verdict.ok ? handler(request, response) : refuse(response, verdict.code, verdict.message)),
+      () => refuse(response, 'SignatureDoesNotMatch', 'The request signature could not be checked.'),
+    );
   };
 }
 

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it } from 'vitest';
 import { connectS3, S3ObjectStore } from '@selfie-lora/adapters/s3';
 import { startLocalS3 } from '../../src/s3/local-s3-server.js';
@@ -108,3 +109,38 @@ describe('startLocalS3 requires its credentials (any local process could otherwi
     }
   });
 });
+
+describe('startLocalS3 checks signatures (s3rver 3.7.1 checks none)', { timeout: 30_000 }, () => {
+  it('refuses its own key with a wrong secret, a tampered presigned URL and an expired one', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'selfie-local-s3-'));
+    const server = await startLocalS3({ directory, buckets: ['private'] });
+    const connect = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+      connectS3({ ...credentials, endpoint: server.endpoint, region: server.region, bucket: 'private', forcePathStyle: true, checksumMode: 'when_required', maxAttempts: 1 });
+    const own = connect(server.credentials);
+    const guessed = connect({ accessKeyId: server.credentials.accessKeyId, secretAccessKey: 'a-guessed-secret' });
+    try {
+      const store = new S3ObjectStore(own);
+      for (const key of ['owner-a/photo', 'owner-b/photo']) (await store.put(key, streamOf(new Uint8Array([7])), { maxBytes: 1 }))._unsafeUnwrap();
+      await expect(guessed.client.send(new ListObjectsV2Command({ Bucket: 'private' }))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+
+      const url = (await store.signedGetUrl('owner-a/photo', 60))._unsafeUnwrap();
+      expect((await fetch(url)).status).toBe(200);
+      const tampered = url.replace('/owner-a/', '/owner-b/');
+      const refused = await fetch(tampered);
+      expect([refused.status, await refused.text()]).toEqual([403, expect.stringContaining('<Code>SignatureDoesNotMatch</Code>')]);
+
+      const expired = await getSignedUrl(own.client, new GetObjectCommand({ Bucket: 'private', Key: 'owner-a/photo' }), {
+        expiresIn: 60,
+        signingDate: new Date(Date.now() - 3_600_000),
+      });
+      const late = await fetch(expired);
+      expect([late.status, await late.text()]).toEqual([403, expect.stringContaining('Request has expired')]);
+    } finally {
+      own.close();
+      guessed.close();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
