@@ -24,7 +24,7 @@ export interface StandInOptions {
 }
 
 /** The services with no configuration, each by the variable that would configure it. */
-export function unconfiguredServices(env: Env): readonly (typeof STAND_IN_KEYS)[keyof typeof STAND_IN_KEYS][] {
+function unconfiguredServices(env: Env): readonly (typeof STAND_IN_KEYS)[keyof typeof STAND_IN_KEYS][] {
   return Object.values(STAND_IN_KEYS).filter((key) => env[key] === undefined);
 }
 

@@ -12,7 +12,7 @@ export type ServerAccount = { readonly kind: 'self' } | { readonly kind: 'other'
 export const POSTGRES_OS_USER = 'postgres';
 
 /** What to do when root has no account to run PostgreSQL as: one line, for the person starting. */
-export function missingAccountMessage(name: string): string {
+function missingAccountMessage(name: string): string {
   return `as root, the embedded PostgreSQL must run as a "${name}" OS user and there is none: create it (useradd --system ${name}), run npm start as another user, or set DATABASE_URL`;
 }
 
