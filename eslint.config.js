@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', 'reports/**', 'coverage/**', '.data/**'],
+    ignores: ['**/node_modules/**', '**/dist/**', 'reports/**', 'coverage/**', '.data/**', '.stryker-tmp/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
