@@ -80,7 +80,7 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
     } finally {
       await service.close();
     }
-    expect(await database.sessions()).toBe(0);
+    await expect.poll(() => database.sessions()).toBe(0);
     expect((await service.readiness()).isErr()).toBe(true);
     await service.close(); // twice is harmless
   });
@@ -98,7 +98,7 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
     const failed = await createServiceContainer(environment({ S3_ENDPOINT: `http://127.0.0.1:${closedPort}` }));
     expect(failed._unsafeUnwrapErr().setting).toBe('S3_BUCKET');
     expect(failed._unsafeUnwrapErr().message).toContain(`http://127.0.0.1:${closedPort}`);
-    expect(await database.sessions()).toBe(0);
+    await expect.poll(() => database.sessions()).toBe(0);
   }, 30_000);
 
   it('names the first missing variable instead of guessing', async () => {
