@@ -1,6 +1,7 @@
 // Adapters for the core's ports. In-memory ones serve fast tests and dry runs; Postgres, S3
 // and Replicate are the real ones.
 export * from './images/sharp-image-inspector.js';
+export * from './images/image-work-queue.js';
 export * from './system/system-clock.js';
 export * from './system/random-id-source.js';
 export * from './system/console-event-log.js';

@@ -10,6 +10,10 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'upload.corrupt': 422,
   'upload.too_small': 422,
   'upload.not_found': 404,
+  // Declared dimensions past the pixel limit, read from the header before any decode.
+  'upload.too_many_pixels': 422,
+  // The bounded image queue is full: try again shortly (Retry-After).
+  'upload.busy': 503,
 
   'training.not_enough_photos': 422,
   'training.already_active': 409,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ImageWorkQueue, SharpImageInspector } from '@selfie-lora/adapters';
 import type { ByteStream, CoreDeps } from '@selfie-lora/core';
+import { bombPng } from './support/bomb.js';
 import { jpeg } from './support/images.js';
 import { multipart, photoForm } from './support/multipart.js';
 import { expectProblem, harness, json, postPhoto, startTraining, storedState, uploadPhotos, type Harness } from './support/harness.js';
@@ -72,6 +74,13 @@ describe('POST /v1/uploads', () => {
           const bytes = await jpeg(4, { noisy: true });
           return photoForm(bytes.subarray(0, Math.floor(bytes.byteLength / 2)));
         },
+      },
+      {
+        // Issue 15.1: 100 megapixels declared in a few KiB, refused from the header before any decode.
+        name: 'a decompression bomb (a small PNG declaring 9999 x 10000 pixels)',
+        status: 422,
+        code: 'upload.too_many_pixels',
+        form: () => Promise.resolve(photoForm(bombPng(9999, 10000))),
       },
       { name: 'an empty file', status: 422, code: 'upload.corrupt', form: () => Promise.resolve(photoForm(new Uint8Array(0))) },
       { name: 'a photo below the minimum size', status: 422, code: 'upload.too_small', form: async () => photoForm(await jpeg(5, { width: 64, height: 64 })) },
@@ -170,6 +179,20 @@ describe('POST /v1/uploads', () => {
     expectProblem(response, 413, 'upload.too_large');
     expect(Math.max(0, ...pulled)).toBeLessThanOrEqual(maxBytes + 1);
     expect(storedState(h.core).objects).toEqual({});
+  });
+
+  it('answers 503 upload.busy with Retry-After while the bounded image line is full, and stores nothing', async () => {
+    const queue = new ImageWorkQueue({ concurrency: 1, maxWaiting: 0 });
+    const h = await harness({ deps: (core) => ({ ...core.deps, images: new SharpImageInspector({ queue }) }) });
+    let release!: () => void;
+    const holding = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const response = await postPhoto(h, h.alice, await jpeg(15));
+    expectProblem(response, 503, 'upload.busy');
+    expect(response.headers['retry-after']).toBe('2');
+    expect(storedState(h.core).objects).toEqual({});
+    release();
+    await holding;
+    expect((await postPhoto(h, h.alice, await jpeg(15))).statusCode).toBe(201);
   });
 
   it('refuses an unauthenticated upload before storing anything', async () => {

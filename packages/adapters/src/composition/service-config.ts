@@ -98,6 +98,15 @@ const EnvSchema = z.object({
   }),
   UPLOAD_MIN_WIDTH: uploadSide(256),
   UPLOAD_MIN_HEIGHT: uploadSide(256),
+  // Bounded image work (issue 15.1): header pixel limit, decodes at once, jobs waiting.
+  IMAGE_MAX_PIXELS: boundedInt(40_000_000, {
+    min: 65_536,
+    max: 268_402_689,
+    below: 'a 256x256 photo has 65536 pixels',
+    above: "libvips' own default limit; each decoded pixel costs memory",
+  }),
+  IMAGE_CONCURRENCY: boundedInt(2, { min: 1, max: 16, below: 'image work needs a slot', above: 'each decode holds its pixels in memory' }),
+  IMAGE_QUEUE_MAX: boundedInt(16, { min: 1, max: 1024, below: 'one job must be able to wait', above: 'each waiting job holds its upload in memory' }),
   HOST: optional,
   PORT: positiveInt(3000).pipe(z.number().max(65_535, 'must be at most 65535')),
 });

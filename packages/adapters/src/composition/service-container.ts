@@ -3,6 +3,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Container } from 'inversify';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
 import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import { ImageWorkQueue } from '../images/image-work-queue.js';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
 import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
 import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
@@ -10,7 +11,7 @@ import { connectS3, S3ObjectStore, S3Packager, type S3Bucket } from '../s3/index
 import { ConsoleEventLog } from '../system/console-event-log.js';
 import { RandomIdSource } from '../system/random-id-source.js';
 import { SystemClock } from '../system/system-clock.js';
-import { auditPolicyFrom, coreConfigFrom } from './core-config.js';
+import { auditPolicyFrom, coreConfigFrom, imageLimitsFrom } from './core-config.js';
 import type { Env } from './service-config.js';
 import { webhookVerifier, type ServiceWebhookVerifier } from './webhook-verifier.js';
 
@@ -156,7 +157,10 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container.bind<Trainer & TrainerInventory>(SERVICE.trainer).toConstantValue(trainer);
   container.bind<ObjectStore>(SERVICE.objects).toDynamicValue((c) => new S3ObjectStore(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
-  container.bind<ImageInspector>(SERVICE.images).toDynamicValue(() => new SharpImageInspector());
+  container.bind<ImageInspector>(SERVICE.images).toDynamicValue((c) => {
+    const limits = imageLimitsFrom(c.get<Env>(SERVICE.env));
+    return new SharpImageInspector({ maxPixels: limits.maxPixels, queue: new ImageWorkQueue(limits.work) });
+  });
   container.bind<Clock>(SERVICE.clock).toDynamicValue(() => new SystemClock());
   container.bind<IdSource>(SERVICE.ids).toDynamicValue(() => new RandomIdSource());
   container.bind<EventLog>(SERVICE.log).toDynamicValue(() => new ConsoleEventLog());

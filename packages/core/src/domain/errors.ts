@@ -8,6 +8,8 @@ export const errorMessages = {
   'upload.corrupt': 'This photo could not be read; it may be empty, truncated or damaged. Please choose another photo.',
   'upload.too_small': 'This photo is too small. Please choose a photo of at least the minimum size.',
   'upload.not_found': 'We could not find that photo.',
+  'upload.too_many_pixels': 'This photo has more pixels than we can process. Please choose a photo of at most about 40 megapixels, or a smaller copy of it.',
+  'upload.busy': 'We are processing many photos right now. Please try again in a few seconds.',
   // trainings
   'training.not_enough_photos': 'You need more photos before a model can be trained. Please upload more of your own photos.',
   'training.already_active': 'A training is already in progress for you. Wait for it to finish or cancel it first.',
@@ -69,7 +71,7 @@ export function domainError<C extends ErrorCode>(code: C, detail?: string): Doma
   return { code, message: errorMessages[code], detail };
 }
 
-export type TransientCode = 'storage.unavailable' | 'trainer.unavailable' | 'persistence.unavailable';
+export type TransientCode = 'storage.unavailable' | 'trainer.unavailable' | 'persistence.unavailable' | 'upload.busy';
 
 export function transientError<C extends TransientCode>(code: C, detail?: string): DomainError<C> {
   return { code, message: errorMessages[code], detail, transient: true };

@@ -17,6 +17,8 @@ export type RegisterUploadError = DomainError<
   | 'upload.unsupported_type'
   | 'upload.corrupt'
   | 'upload.too_small'
+  | 'upload.too_many_pixels'
+  | 'upload.busy'
   | 'storage.unavailable'
   | 'persistence.conflict'
   | 'persistence.constraint'
