@@ -2,6 +2,8 @@
 // and Replicate are the real ones.
 export * from './images/sharp-image-inspector.js';
 export * from './images/image-work-queue.js';
+export * from './images/sharp-photo-normaliser.js';
+export * from './images/heic-decoder.js';
 export * from './system/system-clock.js';
 export * from './system/random-id-source.js';
 export * from './system/console-event-log.js';
@@ -14,6 +16,7 @@ export * from './memory/memory-database.js';
 export * from './memory/memory-packager.js';
 export * from './memory/memory-trainer.js';
 export * from './memory/memory-core.js';
+export * from './memory/fake-face-inspector.js';
 export * from './memory/memory-pipeline-leases.js';
 export * from './postgres/index.js';
 export * from './s3/index.js';

@@ -1,4 +1,4 @@
-import { defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type UploadPolicy } from '@selfie-lora/core';
+import { defaultPhotoCheckPolicy, defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type UploadPolicy } from '@selfie-lora/core';
 import type { ImageWorkLimits } from '../images/image-work-queue.js';
 import type { Env } from './service-config.js';
 
@@ -29,6 +29,8 @@ export function coreConfigFrom(env: Env, account: string): CoreConfig {
     destinationStrategy: destinationStrategyFrom(env, account),
     retryPolicy: defaultRetryPolicy,
     packageUrlTtlSeconds: PACKAGE_URL_TTL_SECONDS,
+    photoChecks: defaultPhotoCheckPolicy,
+    maxTrainingPhotos: env.TRAINING_MAX_PHOTOS,
   };
 }
 

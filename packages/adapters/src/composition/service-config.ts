@@ -87,6 +87,7 @@ const EnvSchema = z.object({
   AUTH_JWT_SECRET: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   ADMIN_TOKEN: optional.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   TRAINING_MIN_PHOTOS: positiveInt(10),
+  TRAINING_MAX_PHOTOS: boundedInt(50, { min: 1, max: 1000, below: 'a training needs photos', above: 'a training package holds each photo' }),
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),
   AUDIT_STUCK_AFTER_MINUTES: positiveInt(24 * 60),
   AUDIT_GRACE_MINUTES: positiveInt(60),

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Container } from 'inversify';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
-import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, PhotoNormaliser, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
 import { ImageWorkQueue } from '../images/image-work-queue.js';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
+import { SharpPhotoNormaliser } from '../images/sharp-photo-normaliser.js';
 import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
 import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
 import { connectS3, S3ObjectStore, S3Packager, type S3Bucket } from '../s3/index.js';
@@ -32,6 +33,8 @@ export const SERVICE = {
   packager: 'Packager',
   trainer: 'Trainer',
   images: 'ImageInspector',
+  imageQueue: 'ImageWorkQueue',
+  photos: 'PhotoNormaliser',
   clock: 'Clock',
   ids: 'IdSource',
   log: 'EventLog',
@@ -157,10 +160,15 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container.bind<Trainer & TrainerInventory>(SERVICE.trainer).toConstantValue(trainer);
   container.bind<ObjectStore>(SERVICE.objects).toDynamicValue((c) => new S3ObjectStore(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
-  container.bind<ImageInspector>(SERVICE.images).toDynamicValue((c) => {
-    const limits = imageLimitsFrom(c.get<Env>(SERVICE.env));
-    return new SharpImageInspector({ maxPixels: limits.maxPixels, queue: new ImageWorkQueue(limits.work) });
-  });
+  // One bounded line for all image work of the process (decodes, HEIC, face checks).
+  container.bind<ImageWorkQueue>(SERVICE.imageQueue).toDynamicValue((c) => new ImageWorkQueue(imageLimitsFrom(c.get<Env>(SERVICE.env)).work));
+  container
+    .bind<ImageInspector>(SERVICE.images)
+    .toDynamicValue((c) => new SharpImageInspector({ maxPixels: imageLimitsFrom(c.get<Env>(SERVICE.env)).maxPixels, queue: c.get(SERVICE.imageQueue) }));
+  container
+    .bind<SharpPhotoNormaliser>(SERVICE.photos)
+    .toDynamicValue((c) => new SharpPhotoNormaliser({ maxPixels: imageLimitsFrom(c.get<Env>(SERVICE.env)).maxPixels, queue: c.get(SERVICE.imageQueue) }))
+    .onDeactivation((normaliser) => normaliser.close());
   container.bind<Clock>(SERVICE.clock).toDynamicValue(() => new SystemClock());
   container.bind<IdSource>(SERVICE.ids).toDynamicValue(() => new RandomIdSource());
   container.bind<EventLog>(SERVICE.log).toDynamicValue(() => new ConsoleEventLog());
@@ -169,6 +177,8 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     uow: c.get<PostgresDatabase>(SERVICE.database),
     objects: c.get<ObjectStore>(SERVICE.objects),
     images: c.get<ImageInspector>(SERVICE.images),
+    photos: c.get<PhotoNormaliser>(SERVICE.photos),
+    faces: null,
     packager: c.get<Packager>(SERVICE.packager),
     trainer: c.get<Trainer & TrainerInventory>(SERVICE.trainer),
     clock: c.get<Clock>(SERVICE.clock),
