@@ -4,6 +4,7 @@ export * from './images/sharp-image-inspector.js';
 export * from './images/image-work-queue.js';
 export * from './images/sharp-photo-normaliser.js';
 export * from './images/heic-decoder.js';
+export * from './faces/human-face-inspector.js';
 export * from './system/system-clock.js';
 export * from './system/random-id-source.js';
 export * from './system/console-event-log.js';

@@ -5,6 +5,7 @@ export * from './domain/owner-ref.js';
 export * from './domain/upload.js';
 export * from './domain/photo-checks.js';
 export * from './domain/training-set.js';
+export * from './domain/training-selection.js';
 export * from './domain/upload-verification.js';
 export * from './domain/training-package.js';
 export * from './domain/destination.js';

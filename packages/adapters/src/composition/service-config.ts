@@ -106,6 +106,8 @@ const EnvSchema = z.object({
     below: 'a 256x256 photo has 65536 pixels',
     above: "libvips' own default limit; each decoded pixel costs memory",
   }),
+  // Face checks with the real model (issue 11); off stores photos unchecked (tests on synthetic images).
+  FACE_CHECKS: optional.pipe(z.enum(['on', 'off'], { message: 'must be on or off' }).optional()),
   IMAGE_CONCURRENCY: boundedInt(2, { min: 1, max: 16, below: 'image work needs a slot', above: 'each decode holds its pixels in memory' }),
   IMAGE_QUEUE_MAX: boundedInt(16, { min: 1, max: 1024, below: 'one job must be able to wait', above: 'each waiting job holds its upload in memory' }),
   HOST: optional,

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Container } from 'inversify';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
-import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, PhotoNormaliser, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, FaceInspector, ImageInspector, ObjectStore, PhotoNormaliser, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import { HumanFaceInspector } from '../faces/human-face-inspector.js';
 import { ImageWorkQueue } from '../images/image-work-queue.js';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
 import { SharpPhotoNormaliser } from '../images/sharp-photo-normaliser.js';
@@ -35,6 +36,7 @@ export const SERVICE = {
   images: 'ImageInspector',
   imageQueue: 'ImageWorkQueue',
   photos: 'PhotoNormaliser',
+  faces: 'FaceInspector',
   clock: 'Clock',
   ids: 'IdSource',
   log: 'EventLog',
@@ -169,6 +171,10 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     .bind<SharpPhotoNormaliser>(SERVICE.photos)
     .toDynamicValue((c) => new SharpPhotoNormaliser({ maxPixels: imageLimitsFrom(c.get<Env>(SERVICE.env)).maxPixels, queue: c.get(SERVICE.imageQueue) }))
     .onDeactivation((normaliser) => normaliser.close());
+  container
+    .bind<HumanFaceInspector | null>(SERVICE.faces)
+    .toDynamicValue((c) => (c.get<Env>(SERVICE.env).FACE_CHECKS === 'off' ? null : new HumanFaceInspector({ queue: c.get(SERVICE.imageQueue) })))
+    .onDeactivation((faces) => faces?.close());
   container.bind<Clock>(SERVICE.clock).toDynamicValue(() => new SystemClock());
   container.bind<IdSource>(SERVICE.ids).toDynamicValue(() => new RandomIdSource());
   container.bind<EventLog>(SERVICE.log).toDynamicValue(() => new ConsoleEventLog());
@@ -178,7 +184,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     objects: c.get<ObjectStore>(SERVICE.objects),
     images: c.get<ImageInspector>(SERVICE.images),
     photos: c.get<PhotoNormaliser>(SERVICE.photos),
-    faces: null,
+    faces: c.get<FaceInspector | null>(SERVICE.faces),
     packager: c.get<Packager>(SERVICE.packager),
     trainer: c.get<Trainer & TrainerInventory>(SERVICE.trainer),
     clock: c.get<Clock>(SERVICE.clock),

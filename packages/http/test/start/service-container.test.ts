@@ -59,6 +59,8 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
       REPLICATE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       PUBLIC_BASE_URL: 'https://selfies.example.com',
       TRAINING_MIN_PHOTOS: '12',
+      // Synthetic photos (flat colours) show no face.
+      FACE_CHECKS: 'off',
       ...overrides,
     })._unsafeUnwrap();
   }
