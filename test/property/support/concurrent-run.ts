@@ -1,10 +1,9 @@
 import fc from 'fast-check';
-import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
+import { createMemoryCore, SharpImageInspector, type MemoryCore } from '@selfie-lora/adapters';
 import { registerUpload, type CoreDeps } from '@selfie-lora/core';
 import { streamOf } from '../../support/images.js';
 import { coreUseCases, runBatch, type BatchContext, type Call, type Command, type UseCases } from './concurrent-commands.js';
 import { checkAnswers, checkRepositories, checkRows, checkStorage, type History } from './concurrent-checks.js';
-import { MemoizedImageInspector } from './memoized-image-inspector.js';
 import { MemoizedPhotoNormaliser } from './memoized-photo-normaliser.js';
 import type { ImagePool } from './pool.js';
 import type { PropertySchema } from './postgres-schema.js';
@@ -64,7 +63,7 @@ function tally(coverage: Coverage, batch: readonly Command[], calls: readonly Ca
   }
 }
 
-const images = new MemoizedImageInspector();
+const images = new SharpImageInspector();
 const normaliser = new MemoizedPhotoNormaliser();
 
 export interface RunOptions {

@@ -4,9 +4,9 @@ import type { InspectError, NormalisedPhoto, PhotoNormaliser } from '@selfie-lor
 import { sha256Of } from './pool.js';
 
 /**
- * The real normaliser, remembered per distinct byte string (its output is a pure function of the
- * bytes), for the same reason as `MemoizedImageInspector`: the pool's photos are uploaded
- * thousands of times across runs.
+ * The real normaliser, remembered per distinct byte string. Its output is a pure function of the
+ * bytes, and a decode and re-encode costs ~10 ms: thousands of uploads of the same pool photos
+ * across runs would otherwise dominate the suite's time.
  */
 export class MemoizedPhotoNormaliser implements PhotoNormaliser {
   private readonly inner = new SharpPhotoNormaliser();

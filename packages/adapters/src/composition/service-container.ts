@@ -164,9 +164,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
   // One bounded line for all image work of the process (decodes, HEIC, face checks).
   container.bind<ImageWorkQueue>(SERVICE.imageQueue).toDynamicValue((c) => new ImageWorkQueue(imageLimitsFrom(c.get<Env>(SERVICE.env)).work));
-  container
-    .bind<ImageInspector>(SERVICE.images)
-    .toDynamicValue((c) => new SharpImageInspector({ maxPixels: imageLimitsFrom(c.get<Env>(SERVICE.env)).maxPixels, queue: c.get(SERVICE.imageQueue) }));
+  container.bind<ImageInspector>(SERVICE.images).toDynamicValue(() => new SharpImageInspector());
   container
     .bind<SharpPhotoNormaliser>(SERVICE.photos)
     .toDynamicValue((c) => new SharpPhotoNormaliser({ maxPixels: imageLimitsFrom(c.get<Env>(SERVICE.env)).maxPixels, queue: c.get(SERVICE.imageQueue) }))

@@ -65,7 +65,7 @@ export function createMemoryCore(
   const deps: CoreDeps = {
     uow: db,
     objects: store,
-    images: options.images ?? new SharpImageInspector({ queue }),
+    images: options.images ?? new SharpImageInspector(),
     photos: options.photos ?? new SharpPhotoNormaliser({ queue }),
     faces: options.faces === undefined ? new FakeFaceInspector() : options.faces,
     packager,
