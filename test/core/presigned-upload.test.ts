@@ -102,11 +102,11 @@ describe('completeUpload: accepted', () => {
       contentType: 'image/png',
       width: 320,
       height: 300,
-      byteSize: bytes.byteLength,
-      sha256: sha256(bytes),
+      sourceSha256: sha256(bytes),
     });
     expect(core.store.keys()).toEqual([uploadKey(alice, slot.uploadId)]);
-    expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(sha256(bytes));
+    const stored = core.store.getBytes(uploadKey(alice, slot.uploadId))!;
+    expect([completed.upload.byteSize, completed.upload.sha256]).toEqual([stored.byteLength, sha256(stored)]);
     expect(core.db.snapshot().uploads).toEqual([completed.upload]);
   });
 
@@ -133,7 +133,8 @@ describe('completeUpload: accepted', () => {
     other[other.byteLength - 10] = other[other.byteLength - 10]! ^ 0xff;
     putThrough(core, slot, other);
     expect((await complete(core, slot.uploadId))._unsafeUnwrap()).toEqual({ upload: first.upload, duplicate: true });
-    expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(sha256(original));
+    expect(first.upload.sourceSha256).toBe(sha256(original));
+    expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(first.upload.sha256);
   });
 
   it('two completes of the same id racing make one upload and keep its bytes', async () => {
@@ -145,7 +146,8 @@ describe('completeUpload: accepted', () => {
     expect(results.map((r) => r.upload.id)).toEqual([slot.uploadId, slot.uploadId]);
     expect(core.db.snapshot().uploads).toHaveLength(1);
     expect(core.store.keys()).toEqual([uploadKey(alice, slot.uploadId)]);
-    expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(sha256(bytes));
+    expect(results[0]!.upload.sourceSha256).toBe(sha256(bytes));
+    expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(results[0]!.upload.sha256);
   });
 
   it('bytes the owner already stored return the existing upload, and the staging object is deleted', async () => {

@@ -28,24 +28,26 @@ describe('registerUpload: accepted photos', () => {
   it.each<[PhotoFormat, string]>([
     ['jpeg', 'image/jpeg'],
     ['png', 'image/png'],
-    ['webp', 'image/webp'],
-  ])('records a %s with the type, size and hash of its bytes', async (format, contentType) => {
+    ['webp', 'image/jpeg'],
+  ])('stores a %s normalised (as %s), recording the hashes of the bytes sent and of the bytes stored', async (format, contentType) => {
     const core = memoryCore();
     const bytes = await photo(7, { format, width: 320, height: 280 });
     const registered = (await register(core, bytes))._unsafeUnwrap();
     expect(registered.duplicate).toBe(false);
+    const key = uploadKey(alice, registered.upload.id);
+    expect(core.store.keys()).toEqual([key]);
+    const stored = core.store.getBytes(key)!;
     expect(registered.upload).toMatchObject({
       ownerId: alice,
       status: 'stored',
       contentType,
       width: 320,
       height: 280,
-      byteSize: bytes.byteLength,
-      sha256: sha256(bytes),
+      byteSize: stored.byteLength,
+      sha256: sha256(stored),
+      sourceSha256: sha256(bytes),
     });
-    const key = uploadKey(alice, registered.upload.id);
-    expect(core.store.keys()).toEqual([key]);
-    expect(sha256(core.store.getBytes(key)!)).toBe(sha256(bytes));
+    expect((await sharp(stored).metadata()).format).toBe(contentType === 'image/png' ? 'png' : 'jpeg');
     expect(core.db.snapshot().uploads).toEqual([registered.upload]);
   });
 
@@ -53,8 +55,25 @@ describe('registerUpload: accepted photos', () => {
     const bytes = await photo(3, { width: 256, height: 256 });
     const core = memoryCore({ uploadPolicy: { ...defaultUploadPolicy, maxBytes: bytes.byteLength } });
     const registered = (await register(core, bytes))._unsafeUnwrap();
-    expect(registered.upload.byteSize).toBe(bytes.byteLength);
+    expect(registered.upload.sourceSha256).toBe(sha256(bytes));
     expect(core.db.snapshot().uploads).toHaveLength(1);
+  });
+
+  it('takes no more of the body than the size limit and one byte', async () => {
+    const bytes = await photo(5, { width: 1024, height: 1024, format: 'png' });
+    const maxBytes = 1024;
+    expect(bytes.byteLength).toBeGreaterThan(maxBytes * 4);
+    let pulled = 0;
+    async function* counted() {
+      for await (const chunk of streamOf(bytes, 1024)) {
+        pulled += chunk.byteLength;
+        yield chunk;
+      }
+    }
+    const core = memoryCore({ uploadPolicy: { ...defaultUploadPolicy, maxBytes } });
+    expect(errorCode(await registerUpload(core.deps, { ownerId: alice, body: counted() }))).toBe('upload.too_large');
+    expect(pulled).toBeLessThanOrEqual(maxBytes + 1024);
+    expect(pulled).toBeLessThan(bytes.byteLength);
   });
 
   it('derives the storage key from the owner reference and upload id only', async () => {
@@ -150,7 +169,7 @@ describe('registerUpload: duplicates', () => {
 });
 
 describe('registerUpload: storage trouble', () => {
-  it.each(['put', 'read'] as const)('a %s fault answers storage.unavailable and stores nothing', async (op) => {
+  it.each(['put'] as const)('a %s fault answers storage.unavailable and stores nothing', async (op) => {
     const core = memoryCore();
     (await register(core, await photo(30)))._unsafeUnwrap();
     core.store.faults.failNext(op);

@@ -119,7 +119,7 @@ async function uploadPhotos(who: Client, count: number): Promise<UploadJson[]> {
     const bytes = await nextPhoto();
     const answer = await who.upload(bytes);
     expect(answer.status).toBe(201);
-    expect(answer.body.upload.sha256).toBe(sha256(bytes));
+    expect(answer.body.upload.sourceSha256).toBe(sha256(bytes));
     uploads.push(answer.body.upload);
   }
   return uploads;

@@ -3,6 +3,10 @@
 // `/s3`, `/replicate`, `/composition`) for importers that need only that group: this barrel
 // loads sharp, the AWS SDK and TypeORM. The dev stand-ins are in `@selfie-lora/local-stack`.
 export * from './images/sharp-image-inspector.js';
+export * from './images/image-work-queue.js';
+export * from './images/sharp-photo-normaliser.js';
+export * from './images/heic-decoder.js';
+export * from './faces/human-face-inspector.js';
 export * from './system/system-clock.js';
 export * from './system/random-id-source.js';
 export * from './system/console-event-log.js';

@@ -64,8 +64,10 @@ describe('newUpload / markDeleted', () => {
     id: uploadId('upload-1'),
     ownerId: alice,
     sha256: shaOf('bytes'),
+    sourceSha256: shaOf('bytes as sent'),
     byteSize: 1234,
     facts: { contentType: 'image/webp', width: 640, height: 480 },
+    faceEmbedding: [0.5, 0.5],
     now: t0,
   });
 
@@ -77,8 +79,11 @@ describe('newUpload / markDeleted', () => {
       contentType: 'image/webp',
       byteSize: 1234,
       sha256: shaOf('bytes'),
+      sourceSha256: shaOf('bytes as sent'),
       width: 640,
       height: 480,
+      checks: [],
+      faceEmbedding: [0.5, 0.5],
       createdAt: t0,
       deletedAt: null,
       revision: 0,
@@ -89,5 +94,9 @@ describe('newUpload / markDeleted', () => {
     const deleted = markDeleted(upload, minutesAfterStart(5));
     expect(deleted).toMatchObject({ id: upload.id, ownerId: alice, sha256: upload.sha256, status: 'deleted', deletedAt: minutesAfterStart(5) });
     expect(markDeleted(deleted, minutesAfterStart(9)).deletedAt).toEqual(minutesAfterStart(5));
+  });
+
+  it('erases the face embedding with the photo: biometric data does not outlive it', () => {
+    expect(markDeleted(upload, minutesAfterStart(5)).faceEmbedding).toBeNull();
   });
 });

@@ -10,9 +10,20 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'upload.corrupt': 422,
   'upload.too_small': 422,
   'upload.not_found': 404,
+  // Declared dimensions past the pixel limit, read from the header before any decode.
+  'upload.too_many_pixels': 422,
+  // The bounded image queue is full: try again shortly (Retry-After).
+  'upload.busy': 503,
+  // Blocking photo checks (issue 11): the photo is refused, nothing stored.
+  'upload.no_face': 422,
+  'upload.several_faces': 422,
+  'upload.checks_unavailable': 503,
 
   'training.not_enough_photos': 422,
   'training.already_active': 409,
+  'training.mixed_people': 422,
+  'training.too_many_photos': 422,
+  'training.photo_not_usable': 422,
   'training.not_found': 404,
   'training.already_finished': 409,
   'training.not_restartable': 409,

@@ -18,8 +18,10 @@ export function uploadJson(upload: Upload): UploadJson {
     contentType: upload.contentType,
     byteSize: upload.byteSize,
     sha256: upload.sha256,
+    sourceSha256: upload.sourceSha256,
     width: upload.width,
     height: upload.height,
+    checks: upload.checks.map((check) => ({ name: check.name, outcome: check.outcome, message: check.message })),
     createdAt: upload.createdAt.toISOString(),
   };
 }

@@ -54,6 +54,8 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 /** The core's failure as a problem; its technical `detail` goes to the log, never to the client. */
 export function domainErrorReply(reply: FastifyReply, error: DomainError): Problem {
   const body = domainProblem(error);
+  // The image line was full: the same request is likely to succeed in a moment.
+  if (error.code === 'upload.busy') reply.header('retry-after', '2');
   if (body.status >= 500) reply.log.warn({ code: error.code, detail: error.detail }, 'use case failed');
   else reply.log.info({ code: error.code, detail: error.detail }, 'request refused');
   return problemReply(reply, body);

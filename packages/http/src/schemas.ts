@@ -22,9 +22,19 @@ export const uploadSchema = z
     status: z.enum(['stored', 'deleted']),
     contentType: z.enum(IMAGE_TYPES),
     byteSize: z.number().int(),
-    sha256: z.string(),
+    sha256: z.string().describe('SHA-256 of the stored photo (normalised: upright, sRGB, no metadata): what the trainer gets'),
+    sourceSha256: z.string().describe('SHA-256 of the bytes as they were sent: sending them again answers this upload'),
     width: z.number().int(),
     height: z.number().int(),
+    checks: z
+      .array(
+        z.object({
+          name: z.enum(['face_found', 'one_face', 'face_size', 'sharpness', 'same_person']),
+          outcome: z.enum(['passed', 'warning', 'failed']),
+          message: z.string().describe('Written for the end user.'),
+        }),
+      )
+      .describe('Photo checks: a failed one refuses the photo (never stored); a warning keeps it. Empty when checks are off.'),
     createdAt: isoDate,
   })
   .meta({ id: 'Upload' });

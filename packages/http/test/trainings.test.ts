@@ -94,6 +94,21 @@ describe('POST /v1/trainings', () => {
     expect(storedState(h.core)).toEqual(before);
   });
 
+  it('trains on the photos named in uploadIds; another owner\'s photo or too many is 422, nothing created', async () => {
+    const h = await harness({ config: { maxTrainingPhotos: 3 } });
+    const mine = await uploadPhotos(h, h.alice, [1, 2, 3, 4]);
+    const [theirs] = await uploadPhotos(h, h.bob, [5]);
+    const before = storedState(h.core);
+    expectProblem(await startTraining(h, h.alice), 422, 'training.too_many_photos');
+    expectProblem(await startTraining(h, h.alice, { payload: { uploadIds: [mine[0], mine[1], theirs] } }), 422, 'training.photo_not_usable');
+    expectProblem(await startTraining(h, h.alice, { payload: { uploadIds: 'all' } }), 400, 'request.invalid');
+    expect(storedState(h.core)).toEqual(before);
+    const started = await startTraining(h, h.alice, { payload: { uploadIds: [mine[3], mine[1], mine[2]] } });
+    expect(started.statusCode, started.body).toBe(202);
+    const pipeline = h.core.db.snapshot().pipelines[0]!;
+    expect(pipeline.trainingSet.items.map((item) => item.uploadId)).toEqual([mine[3], mine[1], mine[2]]);
+  });
+
   it('refuses invalid input', async () => {
     const h = await harness();
     await uploadPhotos(h, h.alice, [1, 2, 3]);

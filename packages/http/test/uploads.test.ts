@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ByteStream, CoreDeps } from '@selfie-lora/core';
+import { createHash } from 'node:crypto';
+import { ImageWorkQueue, SharpPhotoNormaliser } from '@selfie-lora/adapters';
+import type { CoreDeps } from '@selfie-lora/core';
+import { bombPng } from './support/bomb.js';
 import { jpeg } from './support/images.js';
 import { multipart, photoForm } from './support/multipart.js';
 import { expectProblem, harness, json, postPhoto, startTraining, storedState, uploadPhotos, type Harness } from './support/harness.js';
@@ -10,8 +13,10 @@ interface UploadJson {
   contentType: string;
   byteSize: number;
   sha256: string;
+  sourceSha256: string;
   width: number;
   height: number;
+  checks: { name: string; outcome: string; message: string }[];
   createdAt: string;
 }
 
@@ -27,8 +32,17 @@ describe('POST /v1/uploads', () => {
     expect(response.statusCode, response.body).toBe(201);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     const { upload } = json<{ upload: UploadJson }>(response);
-    expect(Object.keys(upload).sort()).toEqual(['byteSize', 'contentType', 'createdAt', 'height', 'id', 'sha256', 'status', 'width']);
-    expect(upload).toMatchObject({ status: 'stored', contentType: 'image/jpeg', byteSize: bytes.byteLength, width: 300, height: 280 });
+    expect(Object.keys(upload).sort()).toEqual(['byteSize', 'checks', 'contentType', 'createdAt', 'height', 'id', 'sha256', 'sourceSha256', 'status', 'width']);
+    expect(upload).toMatchObject({ status: 'stored', contentType: 'image/jpeg', width: 300, height: 280 });
+    expect(upload.sourceSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const stored = h.core.store.getBytes(h.core.store.keys()[0]!)!;
+    expect([upload.byteSize, upload.sha256]).toEqual([stored.byteLength, createHash('sha256').update(stored).digest('hex')]);
+    expect(upload.checks.map((check) => [check.name, check.outcome])).toEqual([
+      ['face_found', 'passed'],
+      ['one_face', 'passed'],
+      ['face_size', 'passed'],
+      ['sharpness', 'passed'],
+    ]);
     expect(upload.createdAt).toBe(h.core.clock.now().toISOString());
     const [row] = h.core.db.snapshot().uploads;
     expect(row).toMatchObject({ id: upload.id, ownerId: 'alice', sha256: upload.sha256 });
@@ -72,6 +86,13 @@ describe('POST /v1/uploads', () => {
           const bytes = await jpeg(4, { noisy: true });
           return photoForm(bytes.subarray(0, Math.floor(bytes.byteLength / 2)));
         },
+      },
+      {
+        // Issue 15.1: 100 megapixels declared in a few KiB, refused from the header before any decode.
+        name: 'a decompression bomb (a small PNG declaring 9999 x 10000 pixels)',
+        status: 422,
+        code: 'upload.too_many_pixels',
+        form: () => Promise.resolve(photoForm(bombPng(9999, 10000))),
       },
       { name: 'an empty file', status: 422, code: 'upload.corrupt', form: () => Promise.resolve(photoForm(new Uint8Array(0))) },
       { name: 'a photo below the minimum size', status: 422, code: 'upload.too_small', form: async () => photoForm(await jpeg(5, { width: 64, height: 64 })) },
@@ -138,29 +159,17 @@ describe('POST /v1/uploads', () => {
     });
   });
 
-  it('stops reading an oversized file at the limit instead of buffering all of it', async () => {
+  it('refuses an oversized file before any image work (the core stops reading at the limit)', async () => {
     const maxBytes = 32 * 1024;
-    const pulled: number[] = [];
-    // Counts what the core's object store actually pulls from the request's file stream.
+    let normalised = 0;
+    // Counts what reaches the image work: an oversized body must be refused before it.
     const counting = (deps: CoreDeps): CoreDeps => ({
       ...deps,
-      objects: {
-        ...deps.objects,
-        put: (key, body, options) => {
-          async function* counted(): ByteStream {
-            let total = 0;
-            for await (const chunk of body) {
-              total += chunk.byteLength;
-              pulled.push(total);
-              yield chunk;
-            }
-          }
-          return deps.objects.put(key, counted(), options);
+      photos: {
+        normalise: (bytes) => {
+          normalised += 1;
+          return deps.photos.normalise(bytes);
         },
-        inspect: (key) => deps.objects.inspect(key),
-        read: (key) => deps.objects.read(key),
-        delete: (key) => deps.objects.delete(key),
-        signedGetUrl: (key, ttl) => deps.objects.signedGetUrl(key, ttl),
       },
     });
     const h = await harness({ config: { uploadPolicy: { maxBytes, minWidth: 256, minHeight: 256 } }, deps: (core) => counting(core.deps) });
@@ -168,8 +177,24 @@ describe('POST /v1/uploads', () => {
     expect(big.byteLength).toBeGreaterThan(maxBytes * 8);
     const response = await postPhoto(h, h.alice, big);
     expectProblem(response, 413, 'upload.too_large');
-    expect(Math.max(0, ...pulled)).toBeLessThanOrEqual(maxBytes + 1);
+    expect(normalised).toBe(0);
     expect(storedState(h.core).objects).toEqual({});
+    expect((await postPhoto(h, h.alice, await jpeg(13))).statusCode).toBe(201);
+    expect(normalised).toBe(1);
+  });
+
+  it('answers 503 upload.busy with Retry-After while the bounded image line is full, and stores nothing', async () => {
+    const queue = new ImageWorkQueue({ concurrency: 1, maxWaiting: 0 });
+    const h = await harness({ deps: (core) => ({ ...core.deps, photos: new SharpPhotoNormaliser({ queue }) }) });
+    let release!: () => void;
+    const holding = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const response = await postPhoto(h, h.alice, await jpeg(15));
+    expectProblem(response, 503, 'upload.busy');
+    expect(response.headers['retry-after']).toBe('2');
+    expect(storedState(h.core).objects).toEqual({});
+    release();
+    await holding;
+    expect((await postPhoto(h, h.alice, await jpeg(15))).statusCode).toBe(201);
   });
 
   it('refuses an unauthenticated upload before storing anything', async () => {

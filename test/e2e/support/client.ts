@@ -6,7 +6,12 @@ export interface UploadJson {
   readonly id: string;
   readonly status: string;
   readonly sha256: string;
+  readonly sourceSha256: string;
   readonly byteSize: number;
+  readonly contentType: string;
+  readonly width: number;
+  readonly height: number;
+  readonly checks: readonly { readonly name: string; readonly outcome: string; readonly message: string }[];
 }
 export interface ModelJson {
   readonly id: string;
@@ -74,8 +79,8 @@ export class Client {
     return (await this.request<{ uploads: UploadJson[] }>('GET', '/v1/uploads')).body.uploads;
   }
 
-  startTraining(): Promise<Answer<{ training: TrainingJson; code?: string }>> {
-    return this.request('POST', '/v1/trainings', { json: {} });
+  startTraining(body: { readonly uploadIds?: readonly string[] } = {}): Promise<Answer<{ training: TrainingJson; code?: string; detail?: string }>> {
+    return this.request('POST', '/v1/trainings', { json: body });
   }
 
   async training(id: string): Promise<TrainingJson> {

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Env } from '@selfie-lora/adapters/composition';
 
 /** The service's bucket reached with a client of the test's own: writes the service never made. */
@@ -22,6 +22,11 @@ export class RawBucket {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.byteLength }));
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return answer.Body!.transformToByteArray();
   }
 
   async delete(key: string): Promise<void> {

@@ -54,7 +54,7 @@ function freePort(): Promise<number> {
  * from a validated environment over a scratch Postgres database, s3rver and the Replicate
  * simulator, the Fastify shell listening on loopback, and workers the test starts.
  */
-export async function startE2eService(): Promise<E2eService> {
+export async function startE2eService(overrides: Readonly<Record<string, string>> = {}): Promise<E2eService> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((cause: unknown) => console.error('e2e cleanup:', cause));
@@ -91,6 +91,9 @@ export async function startE2eService(): Promise<E2eService> {
       TRAINING_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
       HOST: '127.0.0.1',
       PORT: String(port),
+      // Most e2e photos are flat colours, not faces; the face-check e2e test switches them on.
+      FACE_CHECKS: 'off',
+      ...overrides,
     }).match(
       (valid) => valid,
       (problems) => {

@@ -109,7 +109,7 @@ function checkAnswerContent(calls: readonly Call[], before: Rows, after: Rows, p
         const registered = okValue<RegisteredUpload>(call);
         if (!registered) break;
         if (registered.upload.ownerId !== ownerIdOf(command.owner)) violated('I1', `${what} answered an upload of ${registered.upload.ownerId}`);
-        if (registered.upload.sha256 !== pool.photos[command.photo]!.sha256) violated('answers', `${what} answered an upload of other bytes`);
+        if (registered.upload.sourceSha256 !== pool.photos[command.photo]!.sha256) violated('answers', `${what} answered an upload of other bytes`);
         if (!after.uploads.some((u) => u.id === registered.upload.id)) violated('answers', `${what} answered upload ${registered.upload.id}, which has no row`);
         break;
       }

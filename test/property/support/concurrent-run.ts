@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
+import { SharpImageInspector } from '@selfie-lora/adapters';
 import { registerUpload, type CoreDeps } from '@selfie-lora/core';
 import { streamOf } from '../../support/images.js';
 import { coreUseCases, runBatch, type BatchContext, type Call, type Command, type UseCases } from './concurrent-commands.js';
 import { checkAnswers, checkRepositories, checkRows, checkStorage, type History } from './concurrent-checks.js';
-import { MemoizedImageInspector } from './memoized-image-inspector.js';
+import { MemoizedPhotoNormaliser } from './memoized-photo-normaliser.js';
 import type { ImagePool } from './pool.js';
 import type { PropertySchema } from './postgres-schema.js';
 import { readRows, type Rows } from './postgres-rows.js';
@@ -63,7 +64,8 @@ function tally(coverage: Coverage, batch: readonly Command[], calls: readonly Ca
   }
 }
 
-const images = new MemoizedImageInspector();
+const images = new SharpImageInspector();
+const normaliser = new MemoizedPhotoNormaliser();
 
 export interface RunOptions {
   readonly schema: PropertySchema;
@@ -80,7 +82,7 @@ export async function freshWorld(
   photos: Readonly<Record<string, readonly number[]>>,
 ): Promise<{ core: MemoryCore; deps: CoreDeps }> {
   await schema.reset();
-  const core = createMemoryCore({ config: { minPhotos: MIN_PHOTOS }, images });
+  const core = createMemoryCore({ config: { minPhotos: MIN_PHOTOS }, images, photos: normaliser });
   const deps: CoreDeps = { ...core.deps, uow: schema.db };
   for (const [owner, indices] of Object.entries(photos)) {
     for (const photo of indices) {

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { commandArb } from './command-arbitraries.js';
-import { MemoizedImageInspector } from './memoized-image-inspector.js';
+import { SharpImageInspector } from '@selfie-lora/adapters';
 import type { ImagePool } from './pool.js';
 import { emptyCoverage, setupWorld, type Coverage } from './world.js';
 
 /** Long enough for whole trainings (upload, start, six steps, report) to interleave between owners. */
 export const MAX_COMMANDS = 150;
 
-export const images = new MemoizedImageInspector();
+export const images = new SharpImageInspector();
 
 /**
  * Runs the model-based property (global numRuns from the setup file) and returns what it covered.

@@ -18,10 +18,10 @@ export class UploadPhoto extends WorldCommand {
     const photo = world.pool.photos[this.photo]!;
     const existing = world.core.db
       .snapshot()
-      .uploads.find((u) => u.ownerId === ownerId && u.sha256 === photo.sha256 && u.status === 'stored');
+      .uploads.find((u) => u.ownerId === ownerId && u.sourceSha256 === photo.sha256 && u.status === 'stored');
     const registered = expectOk(await registerUpload(world.core.deps, { ownerId, body: streamOf(photo.bytes) }), String(this));
     expect(registered.upload.ownerId).toBe(ownerId);
-    expect(registered.upload.sha256).toBe(photo.sha256);
+    expect(registered.upload.sourceSha256).toBe(photo.sha256);
     // Dedup is per owner: the same bytes from another owner make a new upload of that owner.
     expect(registered.duplicate).toBe(existing !== undefined);
     if (existing) expect(registered.upload.id).toBe(existing.id);

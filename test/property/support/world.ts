@@ -11,6 +11,7 @@ import {
 } from '@selfie-lora/core';
 import type { Result } from 'neverthrow';
 import type { ImagePool } from './pool.js';
+import { MemoizedPhotoNormaliser } from './memoized-photo-normaliser.js';
 
 /** Small enough that trainings really happen within a few dozen commands. */
 export const MIN_PHOTOS = 2;
@@ -74,13 +75,16 @@ export interface World {
   readonly coverage: Coverage;
 }
 
+/** Shared by every run: normalising a pool photo gives the same bytes every time. */
+const photos = new MemoizedPhotoNormaliser();
+
 export function setupWorld(
   pool: ImagePool,
   owners: readonly string[],
   coverage: Coverage,
   images: ImageInspector,
 ): { model: Model; real: World } {
-  const core = createMemoryCore({ config: { minPhotos: MIN_PHOTOS }, images });
+  const core = createMemoryCore({ config: { minPhotos: MIN_PHOTOS }, images, photos });
   const model: Model = {
     uploads: Object.fromEntries(owners.map((o) => [o, []])),
     pipelines: Object.fromEntries(owners.map((o) => [o, []])),

@@ -1,4 +1,5 @@
-import { defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type UploadPolicy } from '@selfie-lora/core';
+import { defaultPhotoCheckPolicy, defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type UploadPolicy } from '@selfie-lora/core';
+import type { ImageWorkLimits } from '../images/image-work-queue.js';
 import type { Env } from './service-config.js';
 
 /** Lifetime of the signed URL the trainer downloads a training package from. */
@@ -16,6 +17,11 @@ export function uploadPolicyFrom(env: Env): UploadPolicy {
   return { maxBytes: env.UPLOAD_MAX_BYTES, minWidth: env.UPLOAD_MIN_WIDTH, minHeight: env.UPLOAD_MIN_HEIGHT };
 }
 
+/** How much image work runs at once and waits, and the pixel limit read from headers (IMAGE_*). */
+export function imageLimitsFrom(env: Env): { readonly maxPixels: number; readonly work: ImageWorkLimits } {
+  return { maxPixels: env.IMAGE_MAX_PIXELS, work: { concurrency: env.IMAGE_CONCURRENCY, maxWaiting: env.IMAGE_QUEUE_MAX } };
+}
+
 export function coreConfigFrom(env: Env, account: string): CoreConfig {
   return {
     uploadPolicy: uploadPolicyFrom(env),
@@ -23,6 +29,8 @@ export function coreConfigFrom(env: Env, account: string): CoreConfig {
     destinationStrategy: destinationStrategyFrom(env, account),
     retryPolicy: defaultRetryPolicy,
     packageUrlTtlSeconds: PACKAGE_URL_TTL_SECONDS,
+    photoChecks: defaultPhotoCheckPolicy,
+    maxTrainingPhotos: env.TRAINING_MAX_PHOTOS,
   };
 }
 

@@ -87,6 +87,7 @@ const EnvSchema = z.object({
   AUTH_JWT_SECRET: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   ADMIN_TOKEN: optional.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   TRAINING_MIN_PHOTOS: positiveInt(10),
+  TRAINING_MAX_PHOTOS: boundedInt(50, { min: 1, max: 1000, below: 'a training needs photos', above: 'a training package holds each photo' }),
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),
   AUDIT_STUCK_AFTER_MINUTES: positiveInt(24 * 60),
   AUDIT_GRACE_MINUTES: positiveInt(60),
@@ -98,6 +99,17 @@ const EnvSchema = z.object({
   }),
   UPLOAD_MIN_WIDTH: uploadSide(256),
   UPLOAD_MIN_HEIGHT: uploadSide(256),
+  // Bounded image work (issue 15.1): header pixel limit, decodes at once, jobs waiting.
+  IMAGE_MAX_PIXELS: boundedInt(40_000_000, {
+    min: 65_536,
+    max: 268_402_689,
+    below: 'a 256x256 photo has 65536 pixels',
+    above: "libvips' own default limit; each decoded pixel costs memory",
+  }),
+  // Face checks with the real model (issue 11); off stores photos unchecked (tests on synthetic images).
+  FACE_CHECKS: optional.pipe(z.enum(['on', 'off'], { message: 'must be on or off' }).optional()),
+  IMAGE_CONCURRENCY: boundedInt(2, { min: 1, max: 16, below: 'image work needs a slot', above: 'each decode holds its pixels in memory' }),
+  IMAGE_QUEUE_MAX: boundedInt(16, { min: 1, max: 1024, below: 'one job must be able to wait', above: 'each waiting job holds its upload in memory' }),
   HOST: optional,
   /** Embedded mode: listen on a HOST other than loopback anyway (a service on dev stand-ins). */
   ALLOW_NON_LOOPBACK_HOST: optional.pipe(bool.optional()),

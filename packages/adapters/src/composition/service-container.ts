@@ -2,15 +2,18 @@ import 'reflect-metadata';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Container } from 'inversify';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
-import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, FaceInspector, ImageInspector, ObjectStore, PhotoNormaliser, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import { HumanFaceInspector } from '../faces/human-face-inspector.js';
+import { ImageWorkQueue } from '../images/image-work-queue.js';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
+import { SharpPhotoNormaliser } from '../images/sharp-photo-normaliser.js';
 import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
 import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
 import { connectS3, S3ObjectStore, S3Packager, type S3Bucket } from '../s3/index.js';
 import { ConsoleEventLog } from '../system/console-event-log.js';
 import { RandomIdSource } from '../system/random-id-source.js';
 import { SystemClock } from '../system/system-clock.js';
-import { auditPolicyFrom, coreConfigFrom } from './core-config.js';
+import { auditPolicyFrom, coreConfigFrom, imageLimitsFrom } from './core-config.js';
 import type { Env } from './service-config.js';
 import { webhookVerifier, type ServiceWebhookVerifier } from './webhook-verifier.js';
 
@@ -31,6 +34,9 @@ export const SERVICE = {
   packager: 'Packager',
   trainer: 'Trainer',
   images: 'ImageInspector',
+  imageQueue: 'ImageWorkQueue',
+  photos: 'PhotoNormaliser',
+  faces: 'FaceInspector',
   clock: 'Clock',
   ids: 'IdSource',
   log: 'EventLog',
@@ -156,7 +162,17 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container.bind<Trainer & TrainerInventory>(SERVICE.trainer).toConstantValue(trainer);
   container.bind<ObjectStore>(SERVICE.objects).toDynamicValue((c) => new S3ObjectStore(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
+  // One bounded line for all image work of the process (decodes, HEIC, face checks).
+  container.bind<ImageWorkQueue>(SERVICE.imageQueue).toDynamicValue((c) => new ImageWorkQueue(imageLimitsFrom(c.get<Env>(SERVICE.env)).work));
   container.bind<ImageInspector>(SERVICE.images).toDynamicValue(() => new SharpImageInspector());
+  container
+    .bind<SharpPhotoNormaliser>(SERVICE.photos)
+    .toDynamicValue((c) => new SharpPhotoNormaliser({ maxPixels: imageLimitsFrom(c.get<Env>(SERVICE.env)).maxPixels, queue: c.get(SERVICE.imageQueue) }))
+    .onDeactivation((normaliser) => normaliser.close());
+  container
+    .bind<HumanFaceInspector | null>(SERVICE.faces)
+    .toDynamicValue((c) => (c.get<Env>(SERVICE.env).FACE_CHECKS === 'off' ? null : new HumanFaceInspector({ queue: c.get(SERVICE.imageQueue) })))
+    .onDeactivation((faces) => faces?.close());
   container.bind<Clock>(SERVICE.clock).toDynamicValue(() => new SystemClock());
   container.bind<IdSource>(SERVICE.ids).toDynamicValue(() => new RandomIdSource());
   container.bind<EventLog>(SERVICE.log).toDynamicValue(() => new ConsoleEventLog());
@@ -165,6 +181,8 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     uow: c.get<PostgresDatabase>(SERVICE.database),
     objects: c.get<ObjectStore>(SERVICE.objects),
     images: c.get<ImageInspector>(SERVICE.images),
+    photos: c.get<PhotoNormaliser>(SERVICE.photos),
+    faces: c.get<FaceInspector | null>(SERVICE.faces),
     packager: c.get<Packager>(SERVICE.packager),
     trainer: c.get<Trainer & TrainerInventory>(SERVICE.trainer),
     clock: c.get<Clock>(SERVICE.clock),

@@ -10,3 +10,4 @@ export * from './memory-packager.js';
 export * from './memory-trainer.js';
 export * from './memory-core.js';
 export * from './memory-pipeline-leases.js';
+export * from './fake-face-inspector.js';

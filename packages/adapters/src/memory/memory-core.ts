@@ -1,12 +1,18 @@
 import {
+  DEFAULT_MAX_TRAINING_PHOTOS,
   DEFAULT_MIN_PHOTOS,
+  defaultPhotoCheckPolicy,
   defaultRetryPolicy,
   defaultUploadPolicy,
   type CoreConfig,
   type CoreDeps,
+  type FaceInspector,
   type ImageInspector,
+  type PhotoNormaliser,
 } from '@selfie-lora/core';
-import { LazySharpImageInspector } from '../images/lazy-sharp-image-inspector.js';
+import { ImageWorkQueue } from '../images/image-work-queue.js';
+import { LazySharpImageInspector, LazySharpPhotoNormaliser } from '../images/lazy-sharp-image-inspector.js';
+import { FakeFaceInspector } from './fake-face-inspector.js';
 import { ManualClock } from './manual-clock.js';
 import { MemoryDatabase } from './memory-database.js';
 import { MemoryObjectStore } from './memory-object-store.js';
@@ -21,6 +27,8 @@ export const defaultCoreConfig: CoreConfig = {
   destinationStrategy: { kind: 'per-owner', account: 'selfie-lora' },
   retryPolicy: defaultRetryPolicy,
   packageUrlTtlSeconds: 3600,
+  photoChecks: defaultPhotoCheckPolicy,
+  maxTrainingPhotos: DEFAULT_MAX_TRAINING_PHOTOS,
 };
 
 export interface MemoryCore {
@@ -38,6 +46,9 @@ export function createMemoryCore(
   options: {
     config?: Partial<CoreConfig>;
     images?: ImageInspector;
+    photos?: PhotoNormaliser;
+    /** Default: a `FakeFaceInspector` that sees one face of one person in every photo; null: no checks. */
+    faces?: FaceInspector | null;
     autoComplete?: boolean;
     /** Reported as the webhook of every training the trainer accepts (for the audit). */
     webhookUrl?: string;
@@ -49,10 +60,13 @@ export function createMemoryCore(
   const packager = new MemoryPackager(store);
   const trainer = new MemoryTrainer(store, { autoComplete: options.autoComplete ?? false, clock, webhookUrl: options.webhookUrl ?? null });
   const log = new RecordingEventLog();
+  const queue = new ImageWorkQueue();
   const deps: CoreDeps = {
     uow: db,
     objects: store,
     images: options.images ?? new LazySharpImageInspector(),
+    photos: options.photos ?? new LazySharpPhotoNormaliser({ queue }),
+    faces: options.faces === undefined ? new FakeFaceInspector() : options.faces,
     packager,
     trainer,
     clock,

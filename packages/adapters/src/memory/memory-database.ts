@@ -139,6 +139,8 @@ function repositoriesOver(tables: MemoryTables): Repositories {
     },
     findStoredBySha256: (ownerId: OwnerId, sha256: Sha256) =>
       okAsync([...tables.uploads.values()].find((u) => u.ownerId === ownerId && u.sha256 === sha256 && u.status === 'stored') ?? null),
+    findStoredBySourceSha256: (ownerId: OwnerId, sourceSha256: Sha256) =>
+      okAsync([...tables.uploads.values()].find((u) => u.ownerId === ownerId && u.sourceSha256 === sourceSha256 && u.status === 'stored') ?? null),
     listByOwner: (ownerId: OwnerId, options?: { includeDeleted?: boolean }) =>
       okAsync(
         [...tables.uploads.values()]
@@ -150,7 +152,11 @@ function repositoriesOver(tables: MemoryTables): Repositories {
     insert: (upload: Upload) => {
       if (tables.uploads.has(upload.id)) return errAsync(conflict(`upload ${upload.id} exists`));
       const same = [...tables.uploads.values()].some(
-        (u) => u.ownerId === upload.ownerId && u.sha256 === upload.sha256 && u.status === 'stored' && upload.status === 'stored',
+        (u) =>
+          u.ownerId === upload.ownerId &&
+          (u.sha256 === upload.sha256 || u.sourceSha256 === upload.sourceSha256) &&
+          u.status === 'stored' &&
+          upload.status === 'stored',
       );
       if (same) return errAsync(conflict(`owner already stores ${upload.sha256}`));
       tables.uploads.set(upload.id, upload);
@@ -160,6 +166,7 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       revise(tables.uploads, upload, (stored) =>
         stored.ownerId !== upload.ownerId ||
         stored.sha256 !== upload.sha256 ||
+        stored.sourceSha256 !== upload.sourceSha256 ||
         stored.byteSize !== upload.byteSize ||
         stored.contentType !== upload.contentType
           ? constraint('owner and content of an upload never change')

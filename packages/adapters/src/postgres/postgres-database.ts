@@ -5,6 +5,7 @@ import { InitialSchema1714550400000 } from './migrations/1714550400000-initial-s
 import { PipelineSchedule1714636800000 } from './migrations/1714636800000-pipeline-schedule.js';
 import { ModelProvenanceOnInsert1714723200000 } from './migrations/1714723200000-model-provenance-on-insert.js';
 import { PipelineTrainingFixed1714809600000 } from './migrations/1714809600000-pipeline-training-fixed.js';
+import { UploadSourceAndChecks1796231741722 } from './migrations/1796231741722-upload-source-and-checks.js';
 import { modelRepository } from './model-repository.js';
 import { ownerRepository } from './owner-repository.js';
 import { pipelineRepository } from './pipeline-repository.js';
@@ -27,7 +28,7 @@ export interface PostgresOptions {
 }
 
 /** Every migration, in order. Explicit class references: TypeORM never scans files or synchronises. */
-export const postgresMigrations = [InitialSchema1714550400000, PipelineSchedule1714636800000, ModelProvenanceOnInsert1714723200000, PipelineTrainingFixed1714809600000];
+export const postgresMigrations = [InitialSchema1714550400000, PipelineSchedule1714636800000, ModelProvenanceOnInsert1714723200000, PipelineTrainingFixed1714809600000, UploadSourceAndChecks1796231741722];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 // Any fixed number, shared by every process migrating this database.

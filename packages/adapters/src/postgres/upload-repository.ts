@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OwnerId, Sha256, Upload, UploadId, Uploads } from '@selfie-lora/core';
 import { conflict } from './postgres-errors.js';
+import { photoCheckColumn } from './photo-check-column.js';
 import { countColumn, imageTypeColumn, ownerIdColumn, parseRow, parseRows, sha256Column, uploadIdColumn } from './row-schemas.js';
 import { exactlyOne, type SqlSession } from './sql-session.js';
 
@@ -12,8 +13,11 @@ const uploadRow = z
     content_type: imageTypeColumn,
     byte_size: countColumn,
     sha256: sha256Column,
+    source_sha256: sha256Column,
     width: z.number().int(),
     height: z.number().int(),
+    checks: z.array(photoCheckColumn),
+    face_embedding: z.array(z.number()).nullable(),
     created_at: z.date(),
     deleted_at: z.date().nullable(),
     revision: z.number().int(),
@@ -26,15 +30,18 @@ const uploadRow = z
       contentType: row.content_type,
       byteSize: row.byte_size,
       sha256: row.sha256,
+      sourceSha256: row.source_sha256,
       width: row.width,
       height: row.height,
+      checks: row.checks,
+      faceEmbedding: row.face_embedding,
       createdAt: row.created_at,
       deletedAt: row.deleted_at,
       revision: row.revision,
     }),
   );
 
-const COLUMNS = 'id, owner_id, status, content_type, byte_size, sha256, width, height, created_at, deleted_at, revision';
+const COLUMNS = 'id, owner_id, status, content_type, byte_size, sha256, width, height, created_at, deleted_at, revision, source_sha256, checks, face_embedding';
 
 function values(upload: Upload): unknown[] {
   return [
@@ -49,6 +56,9 @@ function values(upload: Upload): unknown[] {
     upload.createdAt,
     upload.deletedAt,
     upload.revision,
+    upload.sourceSha256,
+    JSON.stringify(upload.checks),
+    upload.faceEmbedding,
   ];
 }
 
@@ -61,6 +71,11 @@ export function uploadRepository(session: SqlSession): Uploads {
     findStoredBySha256: (ownerId: OwnerId, sha256: Sha256) =>
       session
         .read(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND sha256 = $2 AND status = 'stored'`, [ownerId, sha256])
+        .andThen(one),
+
+    findStoredBySourceSha256: (ownerId: OwnerId, sourceSha256: Sha256) =>
+      session
+        .read(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND source_sha256 = $2 AND status = 'stored'`, [ownerId, sourceSha256])
         .andThen(one),
 
     listByOwner: (ownerId: OwnerId, options?: { includeDeleted?: boolean }) =>
@@ -80,7 +95,7 @@ export function uploadRepository(session: SqlSession): Uploads {
 
     insert: (upload: Upload) =>
       session.write((sql) =>
-        sql(`INSERT INTO uploads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`, values(upload))
+        sql(`INSERT INTO uploads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`, values(upload))
           .andThen((rows) => exactlyOne(rows, () => conflict(`upload ${upload.id} was not inserted`)))
           .andThen((row) => parseRow(uploadRow, row, 'upload')),
       ),
@@ -91,7 +106,8 @@ export function uploadRepository(session: SqlSession): Uploads {
       session.write((sql) =>
         sql(
           `UPDATE uploads SET owner_id = $2, status = $3, content_type = $4, byte_size = $5, sha256 = $6, width = $7,
-             height = $8, created_at = $9, deleted_at = $10, revision = revision + 1
+             height = $8, created_at = $9, deleted_at = $10, revision = revision + 1, source_sha256 = $12, checks = $13,
+             face_embedding = $14
            WHERE id = $1 AND revision = $11 RETURNING ${COLUMNS}`,
           values(upload),
         )

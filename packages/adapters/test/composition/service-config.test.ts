@@ -120,7 +120,17 @@ describe('service configuration from the environment', () => {
     expect(edges.isOk()).toBe(true);
   });
 
+  it('reads the image work limits (issue 15.1): 40 MP, 2 at once, 16 waiting by default', () => {
+    const defaults = parseEnv({})._unsafeUnwrap();
+    expect([defaults.IMAGE_MAX_PIXELS, defaults.IMAGE_CONCURRENCY, defaults.IMAGE_QUEUE_MAX]).toEqual([40_000_000, 2, 16]);
+    const set = parseEnv({ IMAGE_MAX_PIXELS: '12000000', IMAGE_CONCURRENCY: '1', IMAGE_QUEUE_MAX: '4' })._unsafeUnwrap();
+    expect([set.IMAGE_MAX_PIXELS, set.IMAGE_CONCURRENCY, set.IMAGE_QUEUE_MAX]).toEqual([12_000_000, 1, 4]);
+  });
+
   it.each([
+    ['IMAGE_MAX_PIXELS', '1000', 'must be at least 65536'],
+    ['IMAGE_CONCURRENCY', '0', 'must be a positive whole number'],
+    ['IMAGE_QUEUE_MAX', '5000', 'must be at most 1024'],
     ['UPLOAD_MAX_BYTES', '0', 'must be a positive whole number'],
     ['UPLOAD_MAX_BYTES', '-5', 'must be a positive whole number'],
     ['UPLOAD_MAX_BYTES', '20MiB', 'must be a positive whole number'],

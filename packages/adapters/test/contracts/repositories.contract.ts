@@ -4,6 +4,7 @@ import {
   cleanupRetryLater,
   domainError,
   markDeleted,
+  photoCheck,
   OwnerId,
   quarantine,
   retryLater,
@@ -18,6 +19,7 @@ import {
 import {
   anOwner,
   anUpload,
+  shaOf,
   aDeliveryId,
   aModelId,
   aPipelineId,
@@ -120,6 +122,26 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(await value((r) => r.uploads.get(other, upload.id))).toBeNull();
         expect(await value((r) => r.uploads.findStoredBySha256(owner, upload.sha256))).toEqual(upload);
         expect(await value((r) => r.uploads.findStoredBySha256(other, upload.sha256))).toBeNull();
+      });
+
+      it('keeps the hash of the bytes sent, the checks and the face embedding; finds an upload by the bytes sent; erases the embedding on delete', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const upload: Upload = {
+          ...anUpload(owner),
+          sourceSha256: shaOf('bytes as the client sent them'),
+          checks: [photoCheck('face_found', 'passed'), photoCheck('sharpness', 'warning')],
+          faceEmbedding: [0.5, -0.25, 0.125],
+        };
+        expect(await value((r) => r.uploads.insert(upload))).toEqual(upload);
+        expect(await value((r) => r.uploads.get(owner, upload.id))).toEqual(upload);
+        expect(await value((r) => r.uploads.findStoredBySourceSha256(owner, upload.sourceSha256))).toEqual(upload);
+        expect(await value((r) => r.uploads.findStoredBySourceSha256(other, upload.sourceSha256))).toBeNull();
+        expect(await value((r) => r.uploads.findStoredBySourceSha256(owner, upload.sha256))).toBeNull();
+        // Other stored bytes made from the same bytes sent: the same photo, refused.
+        expect(await refusal((r) => r.uploads.insert({ ...anUpload(owner), sourceSha256: upload.sourceSha256 }))).toBe('persistence.conflict');
+        const deleted = await value((r) => r.uploads.update(markDeleted(upload, at(1))));
+        expect(deleted.faceEmbedding).toBeNull();
+        expect(await value((r) => r.uploads.findStoredBySourceSha256(owner, upload.sourceSha256))).toBeNull();
       });
 
       it('lists the owner uploads oldest first (ties by id), deleted ones only on request', async () => {

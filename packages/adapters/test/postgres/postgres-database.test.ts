@@ -51,6 +51,7 @@ describe('opening a database', () => {
         'PipelineSchedule1714636800000',
         'ModelProvenanceOnInsert1714723200000',
         'PipelineTrainingFixed1714809600000',
+        'UploadSourceAndChecks1796231741722',
       ]);
     } finally {
       await fresh.drop();

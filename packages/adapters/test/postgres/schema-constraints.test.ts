@@ -264,6 +264,28 @@ describe('uploads', () => {
     const update = (set: string) => attempt((client) => client.query(`UPDATE uploads SET ${set}, revision = revision + 1 WHERE id = $1`, [upload!.id]));
     expect(await update(`status = 'stored', deleted_at = null`)).toMatchObject({ code: '23000' });
     expect(await update(`sha256 = '${shaOf('other bytes')}'`)).toMatchObject({ code: '23000' });
+    expect(await update(`source_sha256 = '${shaOf('other bytes sent')}'`)).toMatchObject({ code: '23000' });
+  });
+
+  it('dedups on the bytes sent, defaults them to the bytes stored, and erases the face embedding with the photo', async () => {
+    const owner = anOwner();
+    const [upload] = await seed.uploads(owner, 1);
+    const row = (id: string) => sql.query<{ source_sha256: string; face_embedding: number[] | null }>('SELECT source_sha256, face_embedding FROM uploads WHERE id = $1', [id]);
+    expect((await row(upload!.id)).rows[0]!.source_sha256).toBe(upload!.sha256);
+    const copy = anUpload(owner);
+    const insert = (sourceSha: string) =>
+      attemptCommitted((client) =>
+        client.query(
+          `INSERT INTO uploads (id, owner_id, status, content_type, byte_size, sha256, source_sha256, width, height, created_at, revision, face_embedding)
+           VALUES ($1, $2, 'stored', 'image/jpeg', 10, $3, $4, 300, 300, now(), 0, '{0.5,0.25}')`,
+          [copy.id, owner, copy.sha256, sourceSha],
+        ),
+      );
+    expect(await insert(upload!.sha256)).toMatchObject({ code: '23505', constraint: 'uploads_one_stored_per_owner_source_sha256' });
+    expect(await insert(shaOf('sent once'))).toBeNull();
+    expect((await row(copy.id)).rows[0]!.face_embedding).toEqual([0.5, 0.25]);
+    await sql.query(`UPDATE uploads SET status = 'deleted', deleted_at = now(), revision = revision + 1 WHERE id = $1`, [copy.id]);
+    expect((await row(copy.id)).rows[0]!.face_embedding).toBeNull();
   });
 
   it('refuses a stale revision through the repository as persistence.conflict', async () => {

@@ -4,13 +4,21 @@
 export const errorMessages = {
   // uploads
   'upload.too_large': 'This photo is larger than the allowed size. Please choose a smaller photo.',
-  'upload.unsupported_type': 'This file is not a JPEG, PNG or WebP photo. Please choose a photo in one of those formats.',
+  'upload.unsupported_type': 'This file is not a JPEG, PNG, WebP or HEIC photo. Please choose a photo in one of those formats.',
   'upload.corrupt': 'This photo could not be read; it may be empty, truncated or damaged. Please choose another photo.',
   'upload.too_small': 'This photo is too small. Please choose a photo of at least the minimum size.',
   'upload.not_found': 'We could not find that photo.',
+  'upload.too_many_pixels': 'This photo has more pixels than we can process. Please choose a photo of at most about 40 megapixels, or a smaller copy of it.',
+  'upload.no_face': 'No face was found in this photo. Please choose a photo that shows your face.',
+  'upload.several_faces': 'This photo shows more than one face. Please choose a photo of you alone.',
+  'upload.checks_unavailable': 'We cannot check photos right now. Please try again shortly.',
+  'upload.busy': 'We are processing many photos right now. Please try again in a few seconds.',
   // trainings
   'training.not_enough_photos': 'You need more photos before a model can be trained. Please upload more of your own photos.',
   'training.already_active': 'A training is already in progress for you. Wait for it to finish or cancel it first.',
+  'training.mixed_people': 'Some of your photos do not look like the same person as the others, so a model cannot be trained on them.',
+  'training.too_many_photos': 'Too many photos were chosen for one training. Please choose fewer photos.',
+  'training.photo_not_usable': 'One of the chosen photos is not one of your stored photos. Please choose from your stored photos.',
   'training.not_found': 'We could not find that training.',
   'training.already_finished': 'This training has already finished and cannot be changed.',
   'training.not_restartable': 'Only a failed or canceled training can be restarted.',
@@ -69,7 +77,7 @@ export function domainError<C extends ErrorCode>(code: C, detail?: string): Doma
   return { code, message: errorMessages[code], detail };
 }
 
-export type TransientCode = 'storage.unavailable' | 'trainer.unavailable' | 'persistence.unavailable';
+export type TransientCode = 'storage.unavailable' | 'trainer.unavailable' | 'persistence.unavailable' | 'upload.busy' | 'upload.checks_unavailable';
 
 export function transientError<C extends TransientCode>(code: C, detail?: string): DomainError<C> {
   return { code, message: errorMessages[code], detail, transient: true };

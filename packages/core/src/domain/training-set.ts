@@ -26,6 +26,8 @@ export interface TrainingSet {
 }
 
 export const DEFAULT_MIN_PHOTOS = 10;
+/** Trainers recommend 10 to 20 photos; more is refused (TRAINING_MAX_PHOTOS). */
+export const DEFAULT_MAX_TRAINING_PHOTOS = 50;
 
 export function trainingSetFrom(
   ownerId: OwnerId,

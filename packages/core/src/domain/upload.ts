@@ -2,12 +2,25 @@ import { err, ok, type Result } from 'neverthrow';
 import { domainError, type DomainError } from './errors.js';
 import type { OwnerId, Sha256, UploadId } from './ids.js';
 import { ownerRef } from './owner-ref.js';
+import type { PhotoCheck } from './photo-checks.js';
 
+/** What is stored and what the trainer gets: every photo is normalised to one of these. */
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
 export function isImageType(value: unknown): value is ImageType {
   return (IMAGE_TYPES as readonly unknown[]).includes(value);
+}
+
+/**
+ * Every type a person may upload (by magic bytes), the one list: the stored types plus the
+ * iPhone's default, HEIC/HEIF, which is normalised to JPEG at ingest.
+ */
+export const INPUT_IMAGE_TYPES = [...IMAGE_TYPES, 'image/heic', 'image/heif'] as const;
+export type InputImageType = (typeof INPUT_IMAGE_TYPES)[number];
+
+export function isInputImageType(value: unknown): value is InputImageType {
+  return (INPUT_IMAGE_TYPES as readonly unknown[]).includes(value);
 }
 
 export interface UploadPolicy {
@@ -36,10 +49,17 @@ export interface Upload {
   readonly ownerId: OwnerId;
   readonly status: UploadStatus;
   readonly contentType: ImageType;
+  /** Of the stored (normalised) bytes: what storage, the ZIP and the trainer carry (I2, I3). */
   readonly byteSize: number;
   readonly sha256: Sha256;
+  /** Of the bytes the client sent: re-sending them finds this upload (dedup per owner). */
+  readonly sourceSha256: Sha256;
   readonly width: number;
   readonly height: number;
+  /** What the photo checks found (empty when none ran); failed checks refuse a photo before it is stored. */
+  readonly checks: readonly PhotoCheck[];
+  /** The face's identity embedding, for the same-person judgement; erased when the photo is. */
+  readonly faceEmbedding: readonly number[] | null;
   readonly createdAt: Date;
   readonly deletedAt: Date | null;
   /** Optimistic concurrency: the revision this copy was read at. */
@@ -103,8 +123,12 @@ export function newUpload(fields: {
   id: UploadId;
   ownerId: OwnerId;
   sha256: Sha256;
+  /** Omitted: the bytes were stored as they were sent. */
+  sourceSha256?: Sha256;
   byteSize: number;
   facts: ImageFacts;
+  checks?: readonly PhotoCheck[];
+  faceEmbedding?: readonly number[] | null;
   now: Date;
 }): Upload {
   return {
@@ -114,8 +138,11 @@ export function newUpload(fields: {
     contentType: fields.facts.contentType,
     byteSize: fields.byteSize,
     sha256: fields.sha256,
+    sourceSha256: fields.sourceSha256 ?? fields.sha256,
     width: fields.facts.width,
     height: fields.facts.height,
+    checks: fields.checks ?? [],
+    faceEmbedding: fields.faceEmbedding ?? null,
     createdAt: fields.now,
     deletedAt: null,
     revision: 0,
@@ -123,5 +150,6 @@ export function newUpload(fields: {
 }
 
 export function markDeleted(upload: Upload, now: Date): Upload {
-  return upload.status === 'deleted' ? upload : { ...upload, status: 'deleted', deletedAt: now };
+  // The face embedding is biometric data of the photo: it goes with the bytes.
+  return upload.status === 'deleted' ? upload : { ...upload, status: 'deleted', deletedAt: now, faceEmbedding: null };
 }

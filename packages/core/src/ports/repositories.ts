@@ -18,8 +18,10 @@ type Stored<T> = ResultAsync<T, PersistenceError>;
 /** Writes take the entity as read (its `revision`) and return it at its new revision. */
 export interface Uploads {
   get(ownerId: OwnerId, id: UploadId): Stored<Upload | null>;
-  /** The owner's stored (not deleted) upload with these bytes, if any. */
+  /** The owner's stored (not deleted) upload with these stored (normalised) bytes, if any. */
   findStoredBySha256(ownerId: OwnerId, sha256: Sha256): Stored<Upload | null>;
+  /** The owner's stored (not deleted) upload made from these bytes as the client sent them, if any (dedup). */
+  findStoredBySourceSha256(ownerId: OwnerId, sourceSha256: Sha256): Stored<Upload | null>;
   listByOwner(ownerId: OwnerId, options?: { includeDeleted?: boolean }): Stored<readonly Upload[]>;
   /**
    * The owner's stored uploads, as `listByOwner`, held until the transaction ends: a delete

@@ -1,6 +1,9 @@
 import type { DestinationStrategy } from '../domain/destination.js';
 import type { RetryPolicy } from '../domain/training-pipeline.js';
+import type { PhotoCheckPolicy } from '../domain/photo-checks.js';
 import type { UploadPolicy } from '../domain/upload.js';
+import type { FaceInspector } from '../ports/face-inspector.js';
+import type { PhotoNormaliser } from '../ports/photo-normaliser.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventLog } from '../ports/event-log.js';
 import type { IdSource } from '../ports/id-source.js';
@@ -18,6 +21,9 @@ export interface CoreConfig {
   readonly retryPolicy: RetryPolicy;
   /** Lifetime of the signed URL the trainer downloads the package from. */
   readonly packageUrlTtlSeconds: number;
+  readonly photoChecks: PhotoCheckPolicy;
+  /** The most photos one training may use (trainers recommend 10 to 20). */
+  readonly maxTrainingPhotos: number;
 }
 
 /** Everything a use case may touch: ports and configuration, injected by the composition root. */
@@ -25,6 +31,10 @@ export interface CoreDeps {
   readonly uow: UnitOfWork;
   readonly objects: ObjectStore;
   readonly images: ImageInspector;
+  /** Normalises every photo at ingest (orientation, sRGB, no metadata; HEIC to JPEG). */
+  readonly photos: PhotoNormaliser;
+  /** Null when photo checks are switched off (FACE_CHECKS=off): photos are stored unchecked. */
+  readonly faces: FaceInspector | null;
   readonly packager: Packager;
   /** Runs trainings, and lists what exists at the trainer for the audit. */
   readonly trainer: Trainer & TrainerInventory;

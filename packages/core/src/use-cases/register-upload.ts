@@ -1,8 +1,12 @@
-import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { domainError, transientError, type DomainError } from '../domain/errors.js';
-import { trusted, type OwnerId, type UploadId } from '../domain/ids.js';
-import { checkImage, newUpload, uploadKey, type ImageFacts, type Upload } from '../domain/upload.js';
+import { trusted, type OwnerId, type Sha256, type UploadId } from '../domain/ids.js';
+import { judgeFaces, judgeSamePerson, mainFace, refusingCheck, type PhotoCheck } from '../domain/photo-checks.js';
+import { checkImage, newUpload, uploadKey, type Upload } from '../domain/upload.js';
 import type { ByteStream, PutFacts } from '../ports/object-store.js';
+import type { NormalisedPhoto } from '../ports/photo-normaliser.js';
 import type { CoreDeps } from './core-deps.js';
 import { discardObject } from './discard-object.js';
 
@@ -17,6 +21,11 @@ export type RegisterUploadError = DomainError<
   | 'upload.unsupported_type'
   | 'upload.corrupt'
   | 'upload.too_small'
+  | 'upload.too_many_pixels'
+  | 'upload.busy'
+  | 'upload.no_face'
+  | 'upload.several_faces'
+  | 'upload.checks_unavailable'
   | 'storage.unavailable'
   | 'persistence.conflict'
   | 'persistence.constraint'
@@ -24,52 +33,119 @@ export type RegisterUploadError = DomainError<
   | 'persistence.unavailable'
 >;
 
-/** Judges stored bytes by what they are (magic bytes, a full read, dimensions), never by claims. */
-function judge(deps: CoreDeps, stored: PutFacts): ResultAsync<ImageFacts, RegisterUploadError> {
-  if (stored.byteSize === 0) return errAsync(domainError('upload.corrupt', 'empty file'));
-  return deps.objects
-    .read(stored.key)
-    .andThen((bytes) => (bytes ? okAsync(bytes) : errAsync(domainError('upload.corrupt', 'object vanished after put'))))
-    .andThen((bytes) => deps.images.inspect(bytes))
-    .andThen((facts) => checkImage(deps.config.uploadPolicy, stored.byteSize, facts));
+/** The bytes a person sent, as sent: held once (the photo is judged whole), hashed as they arrive. */
+interface SourcePhoto {
+  readonly bytes: Uint8Array;
+  readonly sha256: Sha256;
 }
 
-function record(
-  deps: CoreDeps,
-  ownerId: OwnerId,
-  id: UploadId,
-  stored: PutFacts,
-  facts: ImageFacts,
-): ResultAsync<RegisteredUpload, RegisterUploadError> {
-  const findExisting = () =>
-    deps.uow.transaction((repos) => repos.uploads.findStoredBySha256(ownerId, stored.sha256));
+/** What the photo checks concluded for a photo that may be stored. */
+interface Checked {
+  readonly checks: readonly PhotoCheck[];
+  readonly faceEmbedding: readonly number[] | null;
+}
+
+/** Reads the body up to the size limit (one byte more is `upload.too_large`, and reading stops there). */
+function readSource(body: ByteStream, maxBytes: number): ResultAsync<SourcePhoto, RegisterUploadError> {
+  const read = async (): Promise<SourcePhoto | 'too_large'> => {
+    const hash = sha256.create();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of body) {
+      total += chunk.byteLength;
+      if (total > maxBytes) return 'too_large';
+      hash.update(chunk);
+      chunks.push(chunk);
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return { bytes, sha256: trusted<Sha256>(bytesToHex(hash.digest())) };
+  };
+  // A stream that breaks off is transport trouble (a client that went away, storage that failed).
+  return ResultAsync.fromPromise(read(), (cause) => transientError('storage.unavailable', `read failed: ${String(cause)}`)).andThen(
+    (source) =>
+      source === 'too_large'
+        ? errAsync(domainError('upload.too_large', `more than ${maxBytes} bytes`))
+        : source.bytes.byteLength === 0
+          ? errAsync(domainError('upload.corrupt', 'empty file'))
+          : okAsync(source),
+  );
+}
+
+/** The owner's live upload of these bytes, whether sent as they are or stored as they are. */
+function findDuplicate(deps: CoreDeps, ownerId: OwnerId, sha: { source: Sha256; stored?: Sha256 }): ResultAsync<Upload | null, RegisterUploadError> {
+  return deps.uow.transaction((repos) =>
+    repos.uploads
+      .findStoredBySourceSha256(ownerId, sha.source)
+      .andThen((found) => (found || sha.stored === undefined ? okAsync(found) : repos.uploads.findStoredBySha256(ownerId, sha.stored))),
+  );
+}
+
+/**
+ * The photo checks (issue 11): faces found by the face inspector, judged by the core. A failed
+ * check refuses the photo; the same-person check compares with the owner's stored photos and
+ * only warns here (a set that mixes people is refused when a training starts).
+ */
+function checkFaces(deps: CoreDeps, ownerId: OwnerId, uploadId: UploadId, photo: NormalisedPhoto): ResultAsync<Checked, RegisterUploadError> {
+  if (deps.faces === null) return okAsync({ checks: [], faceEmbedding: null });
+  const policy = deps.config.photoChecks;
+  return deps.faces.inspect(photo).andThen((report) => {
+    const checks = judgeFaces(policy, report);
+    const refusing = refusingCheck(checks);
+    if (refusing) {
+      const code = refusing.name === 'face_found' ? 'upload.no_face' : 'upload.several_faces';
+      return errAsync(domainError(code, `${report.faces.length} faces in ${report.width}x${report.height}`));
+    }
+    const embedding = mainFace(report)?.embedding ?? null;
+    if (embedding === null) return okAsync({ checks, faceEmbedding: null });
+    return deps.uow
+      .transaction((repos) => repos.uploads.listByOwner(ownerId))
+      .map((stored) => {
+        const others = stored.flatMap((upload) => (upload.faceEmbedding ? [{ uploadId: upload.id, embedding: upload.faceEmbedding }] : []));
+        const same = judgeSamePerson(policy, { uploadId, embedding }, others);
+        return { checks: same ? [...checks, same] : checks, faceEmbedding: embedding };
+      });
+  });
+}
+
+function record(deps: CoreDeps, upload: Upload): ResultAsync<RegisteredUpload, RegisterUploadError> {
+  const sha = { source: upload.sourceSha256, stored: upload.sha256 };
   return deps.uow
     .transaction((repos) =>
-      repos.uploads.findStoredBySha256(ownerId, stored.sha256).andThen((existing) =>
-        existing
-          ? okAsync({ upload: existing, duplicate: true })
-          : repos.uploads
-              .insert(newUpload({ id, ownerId, sha256: stored.sha256, byteSize: stored.byteSize, facts, now: deps.clock.now() }))
-              .map((upload) => ({ upload, duplicate: false })),
+      repos.uploads.findStoredBySourceSha256(upload.ownerId, sha.source).andThen((existing) =>
+        existing ? okAsync({ upload: existing, duplicate: true }) : repos.uploads.insert(upload).map((inserted) => ({ upload: inserted, duplicate: false })),
       ),
     )
     .orElse((error) =>
-      // Two identical uploads raced and the other won: it is the same photo.
+      // Two identical uploads raced and the other won, or other bytes normalised to the same
+      // stored photo (the same picture with other metadata): it is the same photo.
       error.code === 'persistence.conflict'
-        ? findExisting().andThen((existing) => (existing ? okAsync({ upload: existing, duplicate: true }) : errAsync(error)))
+        ? findDuplicate(deps, upload.ownerId, sha).andThen((existing) => (existing ? okAsync({ upload: existing, duplicate: true }) : errAsync(error)))
         : errAsync(error),
     );
 }
 
+/** The stored photo as the one-chunk stream the object store takes. */
+async function* once(bytes: Uint8Array): ByteStream {
+  yield await Promise.resolve(bytes);
+}
+
 /**
- * Streams the bytes to the final key of `uploadId` (size limit enforced while reading), judges
- * them, and records the upload, or returns the owner's existing upload of the same bytes.
- * Refused or duplicate bytes leave nothing behind under that key. Shared by both ways in.
+ * Reads the bytes the person sent (size limit enforced while reading), returns the owner's
+ * existing upload of the same bytes, else normalises the photo (HEIC to JPEG, orientation
+ * applied, sRGB, metadata dropped), runs the photo checks, stores the normalised bytes at the
+ * final key of `uploadId` and records both hashes. Refused or duplicate photos leave nothing
+ * under that key. Shared by both ways in.
  */
 export function storeUpload(
   deps: CoreDeps,
   input: { readonly ownerId: OwnerId; readonly uploadId: UploadId; readonly body: ByteStream },
 ): ResultAsync<RegisteredUpload, RegisterUploadError> {
+  const policy = deps.config.uploadPolicy;
   const key = uploadKey(input.ownerId, input.uploadId);
   // A retried or raced `complete` reuses its id: never discard bytes that id already has a row for.
   // When the row cannot be looked up the bytes stay; the audit finds objects that have no row.
@@ -79,17 +155,39 @@ export function storeUpload(
       .map((row) => row !== null)
       .orElse(() => okAsync(true))
       .andThen((recorded) => (recorded ? okAsync(undefined) : discardObject(deps, key)));
-  return deps.objects
-    .put(key, input.body, { maxBytes: deps.config.uploadPolicy.maxBytes })
-    .mapErr((error): RegisterUploadError =>
-      error.code === 'storage.too_large' ? domainError('upload.too_large', error.detail) : transientError('storage.unavailable', error.detail),
-    )
-    .andThen((stored) =>
-      judge(deps, stored)
-        .andThen((facts) => record(deps, input.ownerId, input.uploadId, stored, facts))
-        .andThen((registered) => (registered.duplicate ? discardUnrecorded().map(() => registered) : okAsync(registered)))
-        .orElse((error) => discardUnrecorded().andThen(() => errAsync(error))),
-    );
+  const store = (source: SourcePhoto, photo: NormalisedPhoto, checked: Checked) =>
+    deps.objects
+      // The stored photo may be a little larger than what was sent (a re-encoded PNG): its own bound.
+      .put(key, once(photo.bytes), { maxBytes: Math.max(policy.maxBytes, photo.bytes.byteLength) })
+      .mapErr((error): RegisterUploadError => transientError('storage.unavailable', error.detail))
+      .andThen((stored: PutFacts) =>
+        record(
+          deps,
+          newUpload({
+            id: input.uploadId,
+            ownerId: input.ownerId,
+            sha256: stored.sha256,
+            sourceSha256: source.sha256,
+            byteSize: stored.byteSize,
+            facts: photo.facts,
+            checks: checked.checks,
+            faceEmbedding: checked.faceEmbedding,
+            now: deps.clock.now(),
+          }),
+        )
+          .andThen((registered) => (registered.duplicate ? discardUnrecorded().map(() => registered) : okAsync(registered)))
+          .orElse((error) => discardUnrecorded().andThen(() => errAsync(error))),
+      );
+  return readSource(input.body, policy.maxBytes).andThen((source) =>
+    findDuplicate(deps, input.ownerId, { source: source.sha256 }).andThen((existing) =>
+      existing
+        ? okAsync({ upload: existing, duplicate: true })
+        : deps.photos
+            .normalise(source.bytes)
+            .andThen((photo) => checkImage(policy, source.bytes.byteLength, photo.facts).map(() => photo))
+            .andThen((photo) => checkFaces(deps, input.ownerId, input.uploadId, photo).andThen((checked) => store(source, photo, checked))),
+    ),
+  );
 }
 
 /** The multipart way in: the bytes arrive through the shell and get a new upload id. */

@@ -3,6 +3,7 @@ import { destinationFor } from '../domain/destination.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type PipelineId } from '../domain/ids.js';
 import { createPipeline, type TrainingPipeline } from '../domain/training-pipeline.js';
+import { checkOnePerson, selectTrainingPhotos } from '../domain/training-selection.js';
 import { trainingSetFrom } from '../domain/training-set.js';
 import type { Repositories } from '../ports/repositories.js';
 import type { CoreDeps } from './core-deps.js';
@@ -14,6 +15,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 export type StartTrainingError = DomainError<
   | 'training.not_enough_photos'
   | 'training.already_active'
+  | 'training.photo_not_usable'
+  | 'training.too_many_photos'
+  | 'training.mixed_people'
   | 'training.invalid_trigger_word'
   | 'training.invalid_idempotency_key'
   | 'verify.foreign_upload'
@@ -35,11 +39,20 @@ export function parseTriggerWord(value: string | undefined): Result<string, Doma
   return TRIGGER_WORD.test(value) ? ok(value) : err(domainError('training.invalid_trigger_word', `"${value.slice(0, 40)}"`));
 }
 
-/** Creates a queued pipeline over all of the owner's stored photos, if the owner has none active (I8). */
+/**
+ * Creates a queued pipeline, if the owner has none active (I8), over the photos chosen
+ * (`uploadIds`, default every stored photo), at most `maxTrainingPhotos`, all of one person.
+ */
 export function createOwnersPipeline(
   deps: CoreDeps,
   repos: Repositories,
-  fields: { ownerId: OwnerId; triggerWord: string; idempotencyKey: string | null; restartOf: PipelineId | null },
+  fields: {
+    ownerId: OwnerId;
+    triggerWord: string;
+    idempotencyKey: string | null;
+    restartOf: PipelineId | null;
+    uploadIds?: readonly string[] | undefined;
+  },
 ): ResultAsync<TrainingPipeline, StartTrainingError> {
   return repos.pipelines
     .findActive(fields.ownerId)
@@ -47,7 +60,11 @@ export function createOwnersPipeline(
       active ? errAsync(domainError('training.already_active', `pipeline ${active.id} is ${active.status}`)) : okAsync(undefined),
     )
     .andThen(() => repos.uploads.listStoredForTraining(fields.ownerId))
-    .andThen((uploads) => trainingSetFrom(fields.ownerId, uploads, deps.config.minPhotos))
+    .andThen((stored) =>
+      selectTrainingPhotos(stored, fields.uploadIds, deps.config.maxTrainingPhotos)
+        .andThen((chosen) => checkOnePerson(deps.config.photoChecks, chosen))
+        .andThen((chosen) => trainingSetFrom(fields.ownerId, chosen, deps.config.minPhotos)),
+    )
     .andThen((trainingSet) =>
       repos.pipelines.insert(
         createPipeline({
@@ -94,7 +111,13 @@ function earlierWithSameKey(
 
 export function startTraining(
   deps: CoreDeps,
-  input: { readonly ownerId: OwnerId; readonly triggerWord?: string; readonly idempotencyKey?: string },
+  input: {
+    readonly ownerId: OwnerId;
+    readonly triggerWord?: string;
+    readonly idempotencyKey?: string;
+    /** The photos to train on; default every stored photo. */
+    readonly uploadIds?: readonly string[];
+  },
 ): ResultAsync<StartedTraining, StartTrainingError> {
   const key = input.idempotencyKey ?? null;
   if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
@@ -106,7 +129,13 @@ export function startTraining(
         (key === null ? okAsync(null) : repos.pipelines.findByIdempotencyKey(input.ownerId, key)).andThen((earlier) =>
           earlier
             ? okAsync({ pipeline: earlier, created: false })
-            : createOwnersPipeline(deps, repos, { ownerId: input.ownerId, triggerWord, idempotencyKey: key, restartOf: null }).map(
+            : createOwnersPipeline(deps, repos, {
+                ownerId: input.ownerId,
+                triggerWord,
+                idempotencyKey: key,
+                restartOf: null,
+                uploadIds: input.uploadIds,
+              }).map(
                 (pipeline) => ({ pipeline, created: true }),
               ),
         ),

@@ -34,7 +34,7 @@ export function trainingRoutes(app: App, { deps, owner, options }: RouteContext)
       onRequest: owner,
       schema: {
         tags: ['trainings'],
-        summary: "Start a training over all of the owner's stored photos; the work runs in the background",
+        summary: "Start a training over the owner's stored photos (all, or those named in uploadIds); the work runs in the background",
         security: ownerSecurity,
         // No length bounds here: the core judges both (one code for any length); the JSON body
         // limit and Node's header limit bound what is read.
@@ -46,7 +46,14 @@ export function trainingRoutes(app: App, { deps, owner, options }: RouteContext)
         }),
         // No body at all is as good as `{}`.
         body: z
-          .strictObject({ triggerWord: z.string().optional().describe('1 to 32 letters, digits, "_" or "-" (default "TOK")') })
+          .strictObject({
+            triggerWord: z.string().optional().describe('1 to 32 letters, digits, "_" or "-" (default "TOK")'),
+            uploadIds: z
+              .array(z.string())
+              .max(1000)
+              .optional()
+              .describe('The photos to train on, each one of your stored photos (default: all of them); at most TRAINING_MAX_PHOTOS (50)'),
+          })
           .nullish(),
         response: { 202: trainingBody, ...problemResponses },
       },
@@ -56,6 +63,7 @@ export function trainingRoutes(app: App, { deps, owner, options }: RouteContext)
         ownerId: ownerOf(request),
         triggerWord: request.body?.triggerWord,
         idempotencyKey: request.headers['idempotency-key'],
+        ...(request.body?.uploadIds ? { uploadIds: request.body.uploadIds } : {}),
       }).match(
         ({ pipeline, created }) => {
           if (created) options.onTrainingAccepted?.();

@@ -46,7 +46,7 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
       onRequest: owner,
       schema: {
         tags: ['uploads'],
-        summary: 'Upload one photo (multipart field "file"); JPEG, PNG or WebP judged by its bytes',
+        summary: 'Upload one photo (multipart field "file"); JPEG, PNG, WebP or HEIC/HEIF judged by its bytes, stored normalised (upright, sRGB, no metadata)',
         security: ownerSecurity,
         consumes: ['multipart/form-data'],
         response: {

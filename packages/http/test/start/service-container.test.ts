@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServiceContainer, parseEnv, type Env } from '@selfie-lora/adapters/composition';
 import { freePort, startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import { startReplicateSimulator, type RunningSimulator } from '@selfie-lora/replicate-simulator';
@@ -17,6 +18,8 @@ const WEBHOOK_SECRET = 'whsec_c2VydmljZS1jb250YWluZXItdGVzdC1zZWNyZXQ';
 async function* streamOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield await Promise.resolve(bytes);
 }
+
+const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('the composition root on real services (Postgres, s3rver, the Replicate simulator)', () => {
   let database: ScratchDatabase;
@@ -56,6 +59,8 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
       REPLICATE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       PUBLIC_BASE_URL: 'https://selfies.example.com',
       TRAINING_MIN_PHOTOS: '12',
+      // Synthetic photos (flat colours) show no face.
+      FACE_CHECKS: 'off',
       ...overrides,
     })._unsafeUnwrap();
   }
@@ -140,7 +145,7 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
       expect([tooSmall.statusCode, tooSmall.json<{ code: string }>().code]).toEqual([422, 'upload.too_small']);
       const stored = await post(fits);
       expect(stored.statusCode, stored.body).toBe(201);
-      expect(stored.json<{ upload: { width: number; byteSize: number } }>().upload).toMatchObject({ width: 320, byteSize: fits.byteLength });
+      expect(stored.json<{ upload: { width: number; sourceSha256: string } }>().upload).toMatchObject({ width: 320, sourceSha256: sha256Hex(fits) });
     } finally {
       await app.close();
       await service.close();
