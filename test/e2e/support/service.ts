@@ -29,6 +29,8 @@ export interface E2eService {
   readonly url: string;
   readonly simulator: RunningSimulator;
   readonly container: ServiceContainer;
+  /** The environment the container was built from (for worker processes started next to it). */
+  readonly environment: Readonly<Record<string, string>>;
   /** Starts a worker on the real container (or on `deps` built over it); the app wakes the newest one. */
   startWorker(settings: WorkerSettings): Worker;
   /** Stops the workers still running, the app, the container, s3rver, the simulator; drops the database. */
@@ -70,7 +72,7 @@ export async function startE2eService(): Promise<E2eService> {
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = parseEnv({
+    const environment: Record<string, string> = {
       DATABASE_URL: database.url,
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: s3.region,
@@ -90,7 +92,8 @@ export async function startE2eService(): Promise<E2eService> {
       TRAINING_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
       HOST: '127.0.0.1',
       PORT: String(port),
-    }).match(
+    };
+    const env = parseEnv(environment).match(
       (valid) => valid,
       (problems) => {
         throw new Error(`bad e2e environment: ${JSON.stringify(problems)}`);
@@ -125,6 +128,7 @@ export async function startE2eService(): Promise<E2eService> {
       url,
       simulator,
       container,
+      environment,
       startWorker: (settings) => {
         const worker = startWorker({
           deps: settings.deps ?? container.deps,
