@@ -9,7 +9,7 @@ export * from './images/heic-decoder.js';
 export * from './faces/human-face-inspector.js';
 export * from './system/system-clock.js';
 export * from './system/random-id-source.js';
-export * from './system/console-event-log.js';
+export * from './system/operator-log.js';
 export * from './memory/index.js';
 export * from './postgres/index.js';
 export * from './s3/index.js';

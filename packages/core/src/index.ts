@@ -10,6 +10,7 @@ export * from './domain/upload-verification.js';
 export * from './domain/training-package.js';
 export * from './domain/destination.js';
 export * from './domain/training-pipeline.js';
+export * from './domain/training-adoption.js';
 export * from './domain/model.js';
 export * from './domain/audit-violation.js';
 export * from './domain/audit-findings.js';

@@ -97,7 +97,7 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
  */
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app: App = Fastify({
-    logger: options.logger ?? false,
+    ...(typeof options.logger === 'object' ? { loggerInstance: options.logger } : { logger: options.logger ?? false }),
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Refusals before any route or error handler runs (a malformed %-escape, a too long id) answer

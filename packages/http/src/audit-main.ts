@@ -1,6 +1,7 @@
 // `npm run audit`: one reconciliation of the service's PostgreSQL, S3 and Replicate, for people
 // (a table) or machines (--json), optionally quarantining what it implicates. Like the worker it
 // needs the real services' settings: an embedded PostgreSQL belongs to its `npm start` process.
+import { createOperatorLogger } from '@selfie-lora/adapters';
 import { AUDIT_USAGE, parseAuditArgs, runAuditCommand } from './audit/audit-command.js';
 import { openSharedServices } from './start/open-shared-services.js';
 
@@ -32,7 +33,7 @@ async function main(): Promise<number> {
 // Anything thrown (a failed close included) means the audit did not run to a verdict: 2, not
 // Node's 1, which cron would read as "violations found".
 const exitCode = await main().catch((cause: unknown) => {
-  process.stderr.write(`The audit could not run: ${cause instanceof Error ? cause.message : String(cause)}\n`);
+  createOperatorLogger({ name: 'selfie-lora-audit' }).fatal({ err: cause }, 'the audit could not run');
   return 2;
 });
 process.exit(exitCode);

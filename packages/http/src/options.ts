@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Result } from 'neverthrow';
 import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
 
@@ -25,7 +26,8 @@ export interface HttpAppOptions {
   readonly readiness?: ReadinessCheck;
   /** Thresholds and our webhook URL for `GET /v1/admin/audit` (default: `defaultAuditPolicy`). */
   readonly auditPolicy?: AuditPolicy;
-  readonly logger?: boolean;
+  /** The operator's structured logger (the container's), or true/false for Fastify's own. */
+  readonly logger?: boolean | FastifyBaseLogger;
   /** Called after a training was accepted (202), so an in-process worker starts on it at once. */
   readonly onTrainingAccepted?: () => void;
   /** How often the events stream re-reads a training (default 1000 ms). */

@@ -3,7 +3,6 @@
 // process that started it and cannot be shared with a second process.
 import { hostname } from 'node:os';
 import { openSharedServices } from './start/open-shared-services.js';
-import { describeCause } from './start/start-error.js';
 import { startWorker } from './worker/index.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -18,7 +17,7 @@ async function main(): Promise<number> {
     leases: container.leases,
     workerId,
     pollIntervalMs: env.TRAINING_POLL_INTERVAL_MS,
-    onError: (error) => process.stderr.write(`worker: ${describeCause(error)}\n`),
+    onError: (error) => container.logger.error({ err: error, workerId }, 'worker: a step or a lease call failed'),
   });
   say(`Worker ${workerId} is running. Press Ctrl+C to stop.`);
   await new Promise<void>((done) => {

@@ -141,6 +141,38 @@ describe('POST /v1/webhooks/replicate', () => {
     expect(report.outputVersion).not.toContain(foreign);
   });
 
+  // Replicate's completed webhook carries the whole training log: several MiB for a long run.
+  it('accepts a signed report carrying MiBs of training logs, up to 16 MiB, and applies it', async () => {
+    for (const [index, logBytes] of [2 * 1024 * 1024, 16 * 1024 * 1024 - 4096].entries()) {
+      const { h, trainingId } = await waitingTraining();
+      const report = finishTraining(h.core, trainingId, 'succeeded');
+      const body = replicateBody(report, { logs: 'x'.repeat(logBytes) });
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(16 * 1024 * 1024);
+      const response = await deliver(h, body, signed(body, { id: `msg_logs_${index}`, sentAt: h.core.clock.now() }));
+      expect(response.statusCode, response.body.slice(0, 200)).toBe(200);
+      expect(await statusOf(h, trainingId)).toBe('succeeded');
+    }
+  });
+
+  it('refuses a body past 16 MiB with 413 problem+json, and applies nothing', async () => {
+    const { h, trainingId } = await waitingTraining();
+    const report = finishTraining(h.core, trainingId, 'succeeded');
+    const body = replicateBody(report, { logs: 'x'.repeat(16 * 1024 * 1024 + 1) });
+    expectProblem(await deliver(h, body, signed(body, { id: 'msg_huge', sentAt: h.core.clock.now() })), 413, 'request.too_large');
+    expect(await statusOf(h, trainingId)).toBe('training');
+  });
+
+  it('keeps the small JSON limit on every other route', async () => {
+    const { h } = await waitingTraining();
+    const response = await h.app.inject({
+      method: 'POST',
+      url: '/v1/trainings',
+      headers: { ...h.alice, 'content-type': 'application/json' },
+      payload: JSON.stringify({ triggerWord: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expectProblem(response, 413, 'request.too_large');
+  });
+
   it('answers 503 when no verifier is configured, and applies nothing', async () => {
     const h = await harness();
     const response = await deliver(h, '{}', { 'content-type': 'application/json' });

@@ -30,6 +30,8 @@ export interface E2eService {
   readonly url: string;
   readonly simulator: RunningSimulator;
   readonly container: ServiceContainer;
+  /** The environment the container was built from (for worker processes started next to it). */
+  readonly environment: Readonly<Record<string, string>>;
   /** Starts a worker on the real container (or on `deps` built over it); the app wakes the newest one. */
   startWorker(settings: WorkerSettings): Worker;
   /** Stops the workers still running, the app, the container, s3rver, the simulator; drops the database. */
@@ -71,7 +73,7 @@ export async function startE2eService(overrides: Readonly<Record<string, string>
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = parseEnv({
+    const environment: Record<string, string> = {
       DATABASE_URL: database.url,
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: s3.region,
@@ -94,7 +96,8 @@ export async function startE2eService(overrides: Readonly<Record<string, string>
       // Most e2e photos are flat colours, not faces; the face-check e2e test switches them on.
       FACE_CHECKS: 'off',
       ...overrides,
-    }).match(
+    };
+    const env = parseEnv(environment).match(
       (valid) => valid,
       (problems) => {
         throw new Error(`bad e2e environment: ${JSON.stringify(problems)}`);
@@ -129,6 +132,7 @@ export async function startE2eService(overrides: Readonly<Record<string, string>
       url,
       simulator,
       container,
+      environment,
       startWorker: (settings) => {
         const worker = startWorker({
           deps: settings.deps ?? container.deps,

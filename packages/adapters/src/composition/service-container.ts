@@ -10,7 +10,7 @@ import { SharpPhotoNormaliser } from '../images/sharp-photo-normaliser.js';
 import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
 import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
 import { connectS3, S3ObjectStore, S3Packager, type S3Bucket } from '../s3/index.js';
-import { ConsoleEventLog } from '../system/console-event-log.js';
+import { createOperatorLogger, OperatorEventLog, type OperatorLogger } from '../system/operator-log.js';
 import { RandomIdSource } from '../system/random-id-source.js';
 import { SystemClock } from '../system/system-clock.js';
 import { auditPolicyFrom, coreConfigFrom, imageLimitsFrom } from './core-config.js';
@@ -58,6 +58,8 @@ export interface ServiceContainer {
   /** The audit's thresholds (AUDIT_*) and the webhook URL our trainings report to. */
   readonly auditPolicy: AuditPolicy;
   readonly database: PostgresDatabase;
+  /** The operator's structured log (pino, JSON lines on stderr): the core's events, the worker's and the shell's errors. */
+  readonly logger: OperatorLogger;
   /** Closes the leases' pool, the S3 clients, then the database pool; calling it again is harmless. */
   close(): Promise<void>;
 }
@@ -152,6 +154,7 @@ interface Opened {
   readonly s3: S3Bucket;
   readonly leases: PostgresPipelineLeases;
   readonly trainer: Trainer & TrainerInventory;
+  readonly logger: OperatorLogger;
 }
 
 function bindAll(container: Container, env: Env, settings: RealSettings, opened: Opened): void {
@@ -175,7 +178,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     .onDeactivation((faces) => faces?.close());
   container.bind<Clock>(SERVICE.clock).toDynamicValue(() => new SystemClock());
   container.bind<IdSource>(SERVICE.ids).toDynamicValue(() => new RandomIdSource());
-  container.bind<EventLog>(SERVICE.log).toDynamicValue(() => new ConsoleEventLog());
+  container.bind<EventLog>(SERVICE.log).toDynamicValue(() => new OperatorEventLog(opened.logger));
   container.bind<CoreConfig>(SERVICE.config).toDynamicValue((c) => coreConfigFrom(c.get<Env>(SERVICE.env), settings.replicate.account));
   container.bind<CoreDeps>(SERVICE.deps).toDynamicValue((c) => ({
     uow: c.get<PostgresDatabase>(SERVICE.database),
@@ -242,7 +245,8 @@ function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory)
         .map((opened): ServiceContainer => {
           leases = opened;
           const container = new Container({ defaultScope: 'Singleton' });
-          bindAll(container, env, real, { database, s3, trainer, leases: opened });
+          const logger = createOperatorLogger({ name: 'selfie-lora' });
+          bindAll(container, env, real, { database, s3, trainer, leases: opened, logger });
           let closing: Promise<void> | null = null;
           return {
             container,
@@ -252,13 +256,14 @@ function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory)
             leases: container.get<PipelineLeases>(SERVICE.leases),
             auditPolicy: container.get<AuditPolicy>(SERVICE.auditPolicy),
             database,
+            logger,
             close: () =>
               (closing ??= (async () => {
                 await container.unbindAllAsync();
                 await releaseAll().match(
                   () => undefined,
                   (e) => {
-                    process.stderr.write(`closing PostgreSQL failed: ${e.message}\n`);
+                    logger.error({ err: e }, 'closing PostgreSQL failed');
                   },
                 );
               })()),

@@ -73,8 +73,8 @@ export function versionFor(destination: Destination, images: readonly Sha256[]):
  * first poll (dry runs); otherwise tests finish them with `finish`. For the audit it lists what
  * it holds, including what tests plant out of band (`plantVersion`, `plantTraining`).
  */
-function plantedReport({ id, destination, status, outputVersion }: PlantedTraining): TrainerReport {
-  return { trainerTrainingId: id, destination, status, outputVersion, error: status === 'failed' ? 'planted training failure' : null };
+function plantedReport({ id, destination, status, outputVersion, pipelineId }: PlantedTraining): TrainerReport {
+  return { trainerTrainingId: id, destination, status, outputVersion, error: status === 'failed' ? 'planted training failure' : null, pipelineId };
 }
 
 export class MemoryTrainer implements Trainer, TrainerInventory {
@@ -106,6 +106,7 @@ export class MemoryTrainer implements Trainer, TrainerInventory {
       status: training.status,
       outputVersion: training.outputVersion,
       error: training.error,
+      pipelineId: training.pipelineId,
     };
   }
 

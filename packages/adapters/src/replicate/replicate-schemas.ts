@@ -90,7 +90,7 @@ function errorText(error: unknown): string | null {
  * Judging whether that is the training and destination we expect is the core's job.
  */
 export function toTrainerReport(
-  training: Pick<TrainingJson, 'id' | 'status' | 'destination' | 'output' | 'error'>,
+  training: Pick<TrainingJson, 'id' | 'status' | 'destination' | 'output' | 'error' | 'input'>,
 ): Result<TrainerReport, InvalidResponse> {
   const version = training.output?.version ?? null;
   const parsedVersion = version === null ? null : parseVersion(version);
@@ -107,6 +107,7 @@ export function toTrainerReport(
     status,
     outputVersion: version,
     error: status === 'failed' ? (errorText(training.error) ?? training.status) : errorText(training.error),
+    pipelineId: submittedFor(training),
   });
 }
 

@@ -57,6 +57,8 @@ describe('ReplicateTrainer against the simulator', () => {
       status: 'succeeded',
       outputVersion: expectedVersion(submission.photos),
       error: null,
+      // The pipeline its input (the package key) names, for adopting a training no pipeline recorded.
+      pipelineId: 'pipe-1',
     });
     const versions = (await trainer.listVersions(destinationA))._unsafeUnwrap();
     expect(versions.map((v) => v.version)).toEqual([expectedVersion(submission.photos)]);

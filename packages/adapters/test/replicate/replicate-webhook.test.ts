@@ -47,6 +47,8 @@ describe('verifyReplicateWebhook', () => {
       status: 'succeeded',
       outputVersion: `selfie-lora/selfie-lora-aaaa:${sha256(photos.map((p) => sha256(p)).sort().join('\n'))}`,
       error: null,
+      // The pipeline its input (the package key) names, for adopting a training no pipeline recorded.
+      pipelineId: 'pipe-1',
     });
   });
 

@@ -248,6 +248,11 @@ export interface TrainerReport {
   /** `owner/name:hash` of the version this training wrote, when succeeded. */
   readonly outputVersion: string | null;
   readonly error: string | null;
+  /**
+   * The pipeline the training's input names (the pipeline id in its package key), when the
+   * answer says (the trainer's claim: `adoptionOf` judges it). Absent where the source cannot say.
+   */
+  readonly pipelineId?: PipelineId | null;
 }
 
 export function submitted(

@@ -12,6 +12,7 @@ import {
   type TrainingPipeline,
   type TrainingStagePipeline,
 } from '../domain/training-pipeline.js';
+import { reconcileUnrecorded } from './adopt-unrecorded-training.js';
 import type { CoreDeps } from './core-deps.js';
 import { savePipeline } from './save-pipeline.js';
 
@@ -88,18 +89,27 @@ export function applyReportTo(
 /**
  * The webhook path. A webhook only says "look at training X": what is applied is the trainer's
  * own answer about the training recorded on the pipeline, fetched now, never the body's claims
- * (a signed body could still carry another version). Reports about trainings no pipeline
- * recorded, or about pipelines that have moved on (canceled, already succeeded), change nothing
- * and are logged.
+ * (a signed body could still carry another version). A training no pipeline recorded is
+ * reconciled (`reconcileUnrecorded`): adopted by the pipeline its input names when that one still
+ * waits for it, else stopped at the trainer. Reports about pipelines that have moved on
+ * (canceled, already succeeded) change nothing and are logged.
  */
 export function applyTrainerReport(deps: CoreDeps, report: TrainerReport): ResultAsync<ReportOutcome, DomainError> {
   return deps.uow
     .transaction((repos) => repos.pipelines.findByTrainerTrainingId(report.trainerTrainingId))
     .andThen((pipeline): ResultAsync<ReportOutcome, DomainError> => {
       if (!pipeline) {
-        const error = domainError('trainer.unknown_training', `no pipeline recorded ${report.trainerTrainingId}`);
-        ignore(deps, report, error, 'webhook');
-        return errAsync(error);
+        // Perhaps a training the trainer created just before a crash kept us from recording it.
+        return reconcileUnrecorded(deps, report.trainerTrainingId).andThen((reconciled) => {
+          if (reconciled.kind === 'refused') {
+            ignore(deps, report, reconciled.error, 'webhook');
+            return errAsync(reconciled.error);
+          }
+          // Adopting is a change even when the training still runs.
+          return applyReportTo(deps, reconciled.pipeline, reconciled.answer, 'webhook').map(
+            (outcome): ReportOutcome => (outcome.kind === 'unchanged' ? { ...outcome, kind: 'applied' } : outcome),
+          );
+        });
       }
       if (pipeline.status === 'training') {
         return deps.trainer.get(pipeline.trainerTrainingId).andThen((answer) => {

@@ -1,7 +1,9 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { domainError, type DomainError } from '../domain/errors.js';
+import { adoptSubmission } from '../domain/training-adoption.js';
 import {
   submitted,
+  type TrainerReport,
   type SubmittingPipeline,
   type TrainingStagePipeline,
 } from '../domain/training-pipeline.js';
@@ -33,7 +35,7 @@ export function submitTrainingStep(
     .findSubmission(pipeline.id)
     .andThen((existing) =>
       existing
-        ? okAsync(existing)
+        ? adoptSubmission(pipeline, existing, deps.clock.now())
         : stillVerified(deps, pipeline)
             .andThen(() => deps.objects.signedGetUrl(pipeline.package.key, deps.config.packageUrlTtlSeconds))
             .andThen((inputUrl) =>
@@ -43,7 +45,7 @@ export function submitTrainingStep(
                 inputUrl,
                 triggerWord: pipeline.triggerWord,
               }),
-            ),
-    )
-    .andThen((report) => submitted(pipeline, report, deps.clock.now()));
+            )
+            .andThen((report: TrainerReport) => submitted(pipeline, report, deps.clock.now())),
+    );
 }

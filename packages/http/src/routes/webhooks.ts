@@ -4,8 +4,11 @@ import { domainErrorReply, problem, problemReply, shellProblem } from '../proble
 import { problemResponses } from '../schemas.js';
 import type { App, RouteContext } from './context.js';
 
-/** Trainer payloads carry logs, so they may be larger than the JSON we accept from clients. */
-const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
+/**
+ * Replicate's webhooks carry the whole training log: a long run's is several MiB, and a refused
+ * `completed` delivery loses the fast path for exactly the long trainings. This route only.
+ */
+const WEBHOOK_BODY_LIMIT = 16 * 1024 * 1024;
 
 /**
  * Statuses for the verifier's refusals (the codes of `verifyReplicateWebhook` in the adapters): a

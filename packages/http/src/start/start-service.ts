@@ -78,6 +78,7 @@ function listen(
     verifyWebhook: container.verifyWebhook,
     readiness: container.readiness,
     auditPolicy: container.auditPolicy,
+    logger: container.logger,
     onTrainingAccepted,
   });
   const host = env.HOST ?? '127.0.0.1';
@@ -118,7 +119,7 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
                     leases: container.leases,
                     workerId: `${hostname()}:${process.pid}:shell`,
                     pollIntervalMs: services.env.TRAINING_POLL_INTERVAL_MS,
-                    onError: (error) => process.stderr.write(`worker: ${describeCause(error)}\n`),
+                    onError: (error) => container.logger.error({ err: error, worker: 'shell' }, 'worker: a step or a lease call failed'),
                   });
                   wakeWorker = () => worker.wakeUp();
                   let stopping: Promise<void> | null = null;

@@ -16,7 +16,11 @@ export interface WorkerOptions {
   readonly workerId: string;
   /** TRAINING_POLL_INTERVAL_MS: how long a pipeline waiting for the trainer rests before it is polled. */
   readonly pollIntervalMs: number;
-  /** How long a claim holds; a worker that dies mid-step loses its pipelines after this long. Default 5 min. */
+  /**
+   * How long a claim holds unless renewed (every leaseMs / 3 while a step runs). A worker killed
+   * mid-step loses its pipelines after at most this long, so it bounds recovery after a crash.
+   * Default 15 s (decision: short leases renewed often), well inside the 60 s the spec allows.
+   */
   readonly leaseMs?: number;
   /**
    * How long one claim may keep renewing its lease (default 30 min). A step hung past this (a
@@ -46,6 +50,9 @@ export interface Worker {
   wakeUp(): void;
 }
 
+/** See `WorkerOptions.leaseMs`. */
+export const DEFAULT_LEASE_MS = 15_000;
+
 // Steps in a row for one pipeline before its lease is given back, so one pipeline cannot hog a worker.
 const MAX_STEPS_PER_CLAIM = 16;
 
@@ -70,7 +77,7 @@ interface HeldLease {
  */
 export function startWorker(options: WorkerOptions): Worker {
   const { deps, leases, workerId, pollIntervalMs } = options;
-  const leaseMs = options.leaseMs ?? 300_000;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const maxLeaseHoldMs = options.maxLeaseHoldMs ?? 1_800_000;
   const idleDelayMs = options.idleDelayMs ?? 500;
   const batchSize = options.batchSize ?? 4;

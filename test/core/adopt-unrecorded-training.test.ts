@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { acceptTrainerWebhook, advancePipeline, cancelTraining, packageKey, runPipeline, type TrainerReport } from '@selfie-lora/core';
+import type { MemoryCore } from '@selfie-lora/adapters';
+import { advanceTo, alice, bob, memoryCore, startedPipeline, storedPipeline } from '../support/memory-core-fixtures.js';
+
+/**
+ * The crash the issue reproduces: the trainer accepted the training, the process died before the
+ * database recorded it. Here the submission reaches the trainer and no pipeline write follows.
+ */
+async function acceptedButUnrecorded(core: MemoryCore, destination?: { owner: string; name: string }) {
+  const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+  const submitting = await advanceTo(core, pipeline.id, 'submitting');
+  const inputUrl = (await core.store.signedGetUrl(packageKey(alice, pipeline.id), 60))._unsafeUnwrap();
+  const report = (
+    await core.trainer.submit({ pipelineId: pipeline.id, destination: destination ?? submitting.destination, inputUrl, triggerWord: 'TOK' })
+  )._unsafeUnwrap();
+  return { pipelineId: pipeline.id, trainingId: report.trainerTrainingId };
+}
+
+const running = (core: MemoryCore) =>
+  [...core.trainer.trainings.values()].filter((t) => t.status === 'starting' || t.status === 'processing').map((t) => t.id);
+
+describe('a report about a training the trainer started but no pipeline recorded', () => {
+  it('its completed webhook is adopted by the pipeline still submitting: the pipeline succeeds with that version', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    const report = core.trainer.finish(trainingId, 'succeeded');
+
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_adopt', report }))._unsafeUnwrap()).toBe('applied');
+    const done = storedPipeline(core, pipelineId);
+    expect(done.status).toBe('succeeded');
+    expect('trainerTrainingId' in done && done.trainerTrainingId).toBe(trainingId);
+    expect(core.db.snapshot().models.map((m) => m.version)).toEqual([report.outputVersion]);
+    expect(core.trainer.trainings.size).toBe(1);
+    expect(core.log.events).toContainEqual(expect.objectContaining({ kind: 'trainer.training_adopted' }));
+  });
+
+  it('a progress webhook is adopted too; the worker then polls that training and submits no second one', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_progress', report }))._unsafeUnwrap()).toBe('applied');
+    expect(storedPipeline(core, pipelineId).status).toBe('training');
+    core.trainer.finish(trainingId, 'succeeded');
+    expect((await runPipeline(core.deps, pipelineId))._unsafeUnwrap().status).toBe('succeeded');
+    expect(core.trainer.trainings.size).toBe(1);
+  });
+
+  it("applies the trainer's own answer, never the body's: a body claiming success for a running training adopts it and makes no model", async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    const forgedBody: TrainerReport = {
+      trainerTrainingId: trainingId,
+      destination: storedPipeline(core, pipelineId).destination,
+      status: 'succeeded',
+      outputVersion: `${storedPipeline(core, pipelineId).destination.owner}/${storedPipeline(core, pipelineId).destination.name}:f00`,
+      error: null,
+    };
+    await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_claim', report: forgedBody });
+    expect(storedPipeline(core, pipelineId).status).toBe('training');
+    expect(core.db.snapshot().models).toEqual([]);
+  });
+
+  it('a pipeline that no longer waits for it (canceled by its owner) does not adopt it: the training is canceled at the trainer', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    // The owner cancels; the trainer cannot be asked for the submission then, so the clean-up is deferred.
+    core.trainer.faults.failNext('find');
+    (await cancelTraining(core.deps, { ownerId: alice, pipelineId }))._unsafeUnwrap();
+    expect(running(core)).toEqual([trainingId]);
+    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_late', report }))._unsafeUnwrap()).toBe('ignored');
+    expect(running(core)).toEqual([]);
+    expect(storedPipeline(core, pipelineId).status).toBe('canceled');
+    expect(core.db.snapshot().models).toEqual([]);
+    expect(core.log.events).toContainEqual(expect.objectContaining({ kind: 'trainer.training_unadopted' }));
+  });
+
+  it('a training for another destination is not adopted (I4/I5): it is canceled, and the worker then fails the pipeline', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core, { owner: 'selfie-lora', name: 'somebody-else' });
+    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_dest', report }))._unsafeUnwrap()).toBe('ignored');
+    expect(running(core)).toEqual([]);
+    expect(storedPipeline(core, pipelineId).status).toBe('submitting');
+    expect((await runPipeline(core.deps, pipelineId))._unsafeUnwrap().status).toBe('failed');
+    expect(core.db.snapshot().models).toEqual([]);
+  });
+
+  it("a training whose input names another owner's pipeline is adopted only by that pipeline", async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    const { pipeline: bobs } = await startedPipeline(core, bob, [4, 5, 6]);
+    await advanceTo(core, bobs.id, 'submitting');
+    const report = core.trainer.finish(trainingId, 'succeeded');
+    (await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_owner', report }))._unsafeUnwrap();
+    expect(storedPipeline(core, pipelineId).status).toBe('succeeded');
+    expect(storedPipeline(core, bobs.id).status).toBe('submitting');
+    expect(core.db.snapshot().models.map((m) => m.ownerId)).toEqual([alice]);
+  });
+
+  it('a training that names no pipeline of ours is only logged, never canceled (another client of the account)', async () => {
+    const core = memoryCore();
+    const planted = core.trainer.plantTraining({ destination: { owner: 'selfie-lora', name: 'other' } });
+    const report = (await core.trainer.get(planted.trainerTrainingId))._unsafeUnwrap();
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_foreign', report }))._unsafeUnwrap()).toBe('ignored');
+    expect(core.trainer.planted.get(planted.trainerTrainingId)!.status).toBe('starting');
+  });
+
+  it('a trainer that cannot be reached leaves the delivery unrecorded, so its redelivery is adopted', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    const report = core.trainer.finish(trainingId, 'succeeded');
+    core.trainer.faults.failNext('get');
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_retry', report })).isErr()).toBe(true);
+    expect(storedPipeline(core, pipelineId).status).toBe('submitting');
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_retry', report }))._unsafeUnwrap()).toBe('applied');
+    expect(storedPipeline(core, pipelineId).status).toBe('succeeded');
+  });
+
+  it('the worker racing the webhook for the same training: one records it, nothing is canceled, one model', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    const report = core.trainer.finish(trainingId, 'succeeded');
+    await Promise.all([advancePipeline(core.deps, pipelineId), acceptTrainerWebhook(core.deps, { deliveryId: 'msg_race', report })]);
+    expect((await runPipeline(core.deps, pipelineId))._unsafeUnwrap().status).toBe('succeeded');
+    expect(core.trainer.trainings.get(trainingId)!.status).toBe('succeeded');
+    expect(core.db.snapshot().models).toHaveLength(1);
+  });
+});
