@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Container } from 'inversify';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
-import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, ImageInspector, ObjectStore, Packager, Trainer, TrainerErasure, TrainerInventory } from '@selfie-lora/core';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
 import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
 import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
@@ -145,7 +145,7 @@ interface Opened {
   readonly database: PostgresDatabase;
   readonly s3: S3Bucket;
   readonly leases: PostgresPipelineLeases;
-  readonly trainer: Trainer & TrainerInventory;
+  readonly trainer: Trainer & TrainerInventory & TrainerErasure;
 }
 
 function bindAll(container: Container, env: Env, settings: RealSettings, opened: Opened): void {
@@ -153,7 +153,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container.bind<Env>(SERVICE.env).toConstantValue(env);
   container.bind<PostgresDatabase>(SERVICE.database).toConstantValue(database);
   container.bind<S3Bucket>(SERVICE.s3).toConstantValue(s3);
-  container.bind<Trainer & TrainerInventory>(SERVICE.trainer).toConstantValue(trainer);
+  container.bind<Trainer & TrainerInventory & TrainerErasure>(SERVICE.trainer).toConstantValue(trainer);
   container.bind<ObjectStore>(SERVICE.objects).toDynamicValue((c) => new S3ObjectStore(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<ImageInspector>(SERVICE.images).toDynamicValue(() => new SharpImageInspector());
@@ -166,7 +166,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     objects: c.get<ObjectStore>(SERVICE.objects),
     images: c.get<ImageInspector>(SERVICE.images),
     packager: c.get<Packager>(SERVICE.packager),
-    trainer: c.get<Trainer & TrainerInventory>(SERVICE.trainer),
+    trainer: c.get<Trainer & TrainerInventory & TrainerErasure>(SERVICE.trainer),
     clock: c.get<Clock>(SERVICE.clock),
     ids: c.get<IdSource>(SERVICE.ids),
     log: c.get<EventLog>(SERVICE.log),
@@ -195,7 +195,7 @@ export function createServiceContainer(env: Env): ResultAsync<ServiceContainer, 
   );
 }
 
-function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory): ResultAsync<ServiceContainer, StartError> {
+function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory & TrainerErasure): ResultAsync<ServiceContainer, StartError> {
   return createPostgresDatabase({ url: real.databaseUrl })
     .mapErr((e): StartError => ({ setting: 'DATABASE_URL', message: `PostgreSQL at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }))
     .andThen((database) => {
