@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { openSharedServices } from './start/open-shared-services.js';
 import { describeCause } from './start/start-error.js';
-import { startWorker } from './worker/index.js';
+import { backgroundJobs, startWorker } from './worker/index.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -18,6 +18,7 @@ async function main(): Promise<number> {
     leases: container.leases,
     workerId,
     pollIntervalMs: env.TRAINING_POLL_INTERVAL_MS,
+    jobs: backgroundJobs(container.deps, { everyMs: env.TRAINING_POLL_INTERVAL_MS }),
     onError: (error) => process.stderr.write(`worker: ${describeCause(error)}\n`),
   });
   say(`Worker ${workerId} is running. Press Ctrl+C to stop.`);

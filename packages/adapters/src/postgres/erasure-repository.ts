@@ -88,7 +88,7 @@ UPDATE erasures e SET not_before = $2 FROM due WHERE e.ref = due.ref
 RETURNING ${COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')}`;
 
 const SETTLE = `
-UPDATE erasures SET state = $6, attempt = $8, not_before = $9, finished_at = $10, last_error = $11
+UPDATE erasures SET state = $2, attempt = $3, not_before = $4, finished_at = $5, last_error = $6
  WHERE ref = $1 AND state = 'pending'`;
 
 export function erasureRepository(session: SqlSession): Erasures {
@@ -103,7 +103,12 @@ export function erasureRepository(session: SqlSession): Erasures {
         .write((sql) => sql(CLAIM, [now, until, Math.max(0, Math.floor(limit))]))
         .andThen((rows) => parseRows(erasureRow, rows, 'erasure')),
 
-    settle: (erasure: Erasure) => session.write((sql) => sql(SETTLE, values(erasure))).map(() => undefined),
+    settle: (erasure: Erasure) =>
+      session
+        .write((sql) =>
+          sql(SETTLE, [erasureRef(erasure.target), erasure.state, erasure.attempt, erasure.notBefore, erasure.finishedAt, erasure.lastError]),
+        )
+        .map(() => undefined),
 
     listByOwner: (ownerId: OwnerId) =>
       session

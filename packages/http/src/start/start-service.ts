@@ -2,7 +2,7 @@ import { createServiceContainer, type Env, type ServiceContainer } from '@selfie
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { hostname } from 'node:os';
 import { buildHttpApp } from '../app.js';
-import { startWorker, type Worker } from '../worker/index.js';
+import { backgroundJobs, startWorker, type Worker } from '../worker/index.js';
 import { devBearerToken, DEMO_OWNER, generatedSecret } from './dev-credentials.js';
 import { startEmbeddedServices, type ResolvedServices } from './embedded-services.js';
 import { serviceUrl } from './configure.js';
@@ -103,6 +103,7 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
                     leases: container.leases,
                     workerId: `${hostname()}:${process.pid}:shell`,
                     pollIntervalMs: services.env.TRAINING_POLL_INTERVAL_MS,
+                    jobs: backgroundJobs(container.deps, { everyMs: services.env.TRAINING_POLL_INTERVAL_MS }),
                     onError: (error) => process.stderr.write(`worker: ${describeCause(error)}\n`),
                   });
                   wakeWorker = () => worker.wakeUp();

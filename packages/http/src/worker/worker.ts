@@ -9,6 +9,7 @@ import {
   type PipelineLeases,
   type TrainingPipeline,
 } from '@selfie-lora/core';
+import { startScheduledJobs, type ScheduledJob } from './scheduled-jobs.js';
 
 export interface WorkerOptions {
   readonly deps: CoreDeps;
@@ -34,6 +35,8 @@ export interface WorkerOptions {
    */
   readonly batchSize?: number;
   readonly onError?: (error: unknown) => void;
+  /** Jobs run beside the pipelines on their own schedule (erasures owed); stopped with the worker. */
+  readonly jobs?: readonly ScheduledJob[];
 }
 
 export interface Worker {
@@ -82,6 +85,7 @@ export function startWorker(options: WorkerOptions): Worker {
     }
   };
 
+  const scheduled = startScheduledJobs(options.jobs ?? [], report);
   let stopping = false;
   let woken = false;
   let rest: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
@@ -282,7 +286,7 @@ export function startWorker(options: WorkerOptions): Worker {
     stop: async () => {
       stopping = true;
       wakeUp();
-      await loop;
+      await Promise.all([loop, scheduled.stop()]);
     },
   };
 }
