@@ -211,10 +211,12 @@ function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory 
         releaseAll()
           .orElse(() => okAsync(undefined))
           .andThen(() => errAsync<never, StartError>(failure));
-      return new S3ObjectStore(s3)
+      const objects = new S3ObjectStore(s3);
+      return objects
         .ensureBucket()
+        .andThen(() => objects.checkUnversioned())
         .orElse((e) =>
-          failWith({ setting: 'S3_BUCKET', message: `S3 bucket ${real.s3.bucket} at ${real.s3.endpoint ?? 'AWS'} is not usable: ${e.message}` }),
+          failWith({ setting: 'S3_BUCKET', message: `S3 bucket ${real.s3.bucket} at ${real.s3.endpoint ?? 'AWS'} is not usable: ${e.message}${e.detail === undefined ? '' : ` (${e.detail})`}` }),
         )
         .andThen(() =>
           PostgresPipelineLeases.open({ url: real.databaseUrl }).orElse((e) =>
