@@ -24,6 +24,7 @@ export type * from './use-cases/core-deps.js';
 export * from './use-cases/register-upload.js';
 export * from './use-cases/delete-upload.js';
 export * from './use-cases/carry-out-erasures.js';
+export * from './use-cases/erase-owner.js';
 export * from './use-cases/start-training.js';
 export * from './use-cases/restart-training.js';
 export * from './use-cases/cancel-training.js';
