@@ -98,6 +98,8 @@ describe('auditIntegrity over the in-memory adapters', () => {
       cancel: (id) => t.cancel(id),
       listVersions: (destination) => t.listVersions(destination),
       listTrainings: () => t.listTrainings(),
+      deleteVersion: (version) => t.deleteVersion(version),
+      deleteModel: (destination) => t.deleteModel(destination),
     };
     const refusing: CoreDeps = { ...c.deps, trainer };
     const ended = (await runPipeline(refusing, pipeline.id))._unsafeUnwrap();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   advancePipeline,
+  carryOutDueErasures,
   defaultRetryPolicy,
   deleteUpload,
   listModels,
@@ -138,18 +139,31 @@ describe('deleteUpload', () => {
     expect(model!.trainingSet).toEqual(uploads.map((u) => ({ uploadId: u.id, sha256: u.sha256 })));
   });
 
-  it('a failed storage delete answers storage.unavailable; deleting again erases the bytes', async () => {
+  it('a failed storage delete leaves the erasure owed, and the worker erases the bytes once it is due', async () => {
     const core = memoryCore();
     const [upload, other] = await uploadPhotos(core, alice, [1, 2]);
     core.store.faults.failNext('delete');
-    expect(errorCode(await deleteUpload(core.deps, { ownerId: alice, uploadId: upload!.id }))).toBe('storage.unavailable');
-    // The row already says deleted, so the photo is never used again; its bytes are still there.
-    expect(core.db.snapshot().uploads.find((u) => u.id === upload!.id)?.status).toBe('deleted');
+    const deleted = (await deleteUpload(core.deps, { ownerId: alice, uploadId: upload!.id }))._unsafeUnwrap();
+    // The row says deleted, so the photo is never used again; its bytes are still there, owed.
+    expect(deleted.upload.status).toBe('deleted');
+    expect(deleted.erasure).toMatchObject({ state: 'pending', attempt: 1 });
+    expect(deleted.erasure.lastError).toMatch(/^storage\.unavailable/);
     expect(core.store.keys()).toContain(uploadKey(alice, upload!.id));
 
-    const retried = (await deleteUpload(core.deps, { ownerId: alice, uploadId: upload!.id }))._unsafeUnwrap();
-    expect(retried.upload.status).toBe('deleted');
+    // Not due before its backoff: nothing is tried.
+    expect((await carryOutDueErasures(core.deps, { limit: 10 }))._unsafeUnwrap()).toEqual({ done: 0, refused: 0, retried: 0 });
+    core.store.faults.failNext('delete');
+    core.clock.advance(deleted.erasure.notBefore!.getTime() - core.clock.now().getTime());
+    expect((await carryOutDueErasures(core.deps, { limit: 10 }))._unsafeUnwrap()).toEqual({ done: 0, refused: 0, retried: 1 });
+    const [backedOff] = core.db.erasureRows();
+    expect(backedOff).toMatchObject({ state: 'pending', attempt: 2 });
+    // The second failure waits twice as long as the first.
+    expect(backedOff!.notBefore!.getTime() - core.clock.now().getTime()).toBe(2 * (deleted.erasure.notBefore!.getTime() - deleted.erasure.requestedAt.getTime()));
+
+    core.clock.advance(backedOff!.notBefore!.getTime() - core.clock.now().getTime());
+    expect((await carryOutDueErasures(core.deps, { limit: 10 }))._unsafeUnwrap()).toEqual({ done: 1, refused: 0, retried: 0 });
     expect(core.store.keys()).toEqual([uploadKey(alice, other!.id)]);
+    expect(core.db.erasureRows()).toEqual([expect.objectContaining({ state: 'done', finishedAt: core.clock.now(), lastError: null })]);
   });
 
   // In Postgres a worker's step can commit between the delete's read of the active pipeline and

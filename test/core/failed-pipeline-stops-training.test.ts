@@ -60,6 +60,8 @@ function trainerDeps(
     },
     listVersions: (destination) => t.listVersions(destination),
     listTrainings: () => t.listTrainings(),
+    deleteVersion: (version) => t.deleteVersion(version),
+    deleteModel: (destination) => t.deleteModel(destination),
   };
   return { deps: { ...core.deps, trainer }, cancels };
 }

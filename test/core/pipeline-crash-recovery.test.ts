@@ -29,6 +29,8 @@ function crashAfterSubmit(core: MemoryCore): CoreDeps {
     cancel: (id) => core.trainer.cancel(id),
     listVersions: (destination) => core.trainer.listVersions(destination),
     listTrainings: () => core.trainer.listTrainings(),
+    deleteVersion: (version) => core.trainer.deleteVersion(version),
+    deleteModel: (destination) => core.trainer.deleteModel(destination),
   };
   return { ...core.deps, trainer };
 }
@@ -43,6 +45,8 @@ function slowSubmit(core: MemoryCore): CoreDeps {
     cancel: (id) => core.trainer.cancel(id),
     listVersions: (destination) => core.trainer.listVersions(destination),
     listTrainings: () => core.trainer.listTrainings(),
+    deleteVersion: (version) => core.trainer.deleteVersion(version),
+    deleteModel: (destination) => core.trainer.deleteModel(destination),
   };
   return { ...core.deps, trainer };
 }

@@ -258,6 +258,8 @@ describe('end to end over real HTTP, Postgres, s3rver and the Replicate simulato
       cancel: (trainingId) => real.cancel(trainingId),
       listVersions: (destination) => real.listVersions(destination),
       listTrainings: () => real.listTrainings(),
+      deleteVersion: (version) => real.deleteVersion(version),
+      deleteModel: (destination) => real.deleteModel(destination),
     };
     const doomed = service.startWorker({ id: 'e2e-doomed', deps: { ...service.container.deps, trainer: crashing }, leaseMs: 1_000, abandoned: true });
     const accepted = await waitFor('the trainer to accept the doomed worker submission', () =>

@@ -17,6 +17,7 @@ import { problem, sendProblem, shellProblem, type Problem, type ShellProblemCode
 import type { App, RouteContext } from './routes/context.js';
 import { adminRoutes } from './routes/admin.js';
 import { modelRoutes } from './routes/models.js';
+import { meRoutes } from './routes/me.js';
 import { operationRoutes } from './routes/operations.js';
 import { trainingEventRoutes } from './routes/training-events.js';
 import { trainingRoutes } from './routes/trainings.js';
@@ -160,6 +161,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     webhookRoutes(scope, route);
     operationRoutes(scope, route);
     adminRoutes(scope, route);
+    meRoutes(scope, route);
     done();
   });
   return app;

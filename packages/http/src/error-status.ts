@@ -59,6 +59,9 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'trainer.training_failed': 502,
   'trainer.training_canceled': 409,
   'trainer.unavailable': 503,
+  // Outcomes of an erasure, reported in its record rather than answered to a request.
+  'trainer.deletion_refused': 502,
+  'erasure.waiting': 409,
 
   'storage.unavailable': 503,
   'storage.too_large': 413,

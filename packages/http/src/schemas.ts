@@ -47,7 +47,7 @@ export const modelSchema = z
     trainingId: z.string(),
     destination: z.string().describe('owner/name of the trainer model the version was written to'),
     version: z.string(),
-    status: z.enum(['active', 'quarantined']),
+    status: z.enum(['active', 'quarantined', 'erased']),
     trainingSet: z.array(trainingSetItemSchema),
   })
   .meta({ id: 'Model' });

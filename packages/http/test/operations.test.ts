@@ -119,6 +119,7 @@ describe('GET /openapi.json', () => {
         'POST /v1/admin/audit/quarantine',
         'POST /v1/admin/models/{id}/quarantine',
         'POST /v1/admin/models/{id}/release',
+        'DELETE /v1/me',
         'GET /healthz',
         'GET /readyz',
         'GET /openapi.json',

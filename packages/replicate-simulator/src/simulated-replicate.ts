@@ -58,6 +58,8 @@ export class SimulatedReplicate {
   /** Creation order; lists answer most recent first. */
   private readonly order: string[] = [];
   private readonly pending = new Set<Promise<void>>();
+  /** Versions (`owner/name:id`) someone else has run: Replicate keeps those. */
+  private readonly runByOthers = new Set<string>();
 
   constructor(
     private readonly knobs: Knobs,
@@ -85,6 +87,41 @@ export class SimulatedReplicate {
 
   versions(owner: string, name: string): VersionJson[] | null {
     return this.models.get(`${owner}/${name}`)?.versions ?? null;
+  }
+
+  /**
+   * Deletes a version as Replicate does: only of a private model, not one someone else ran, not
+   * one a training uses as its base (a training of `owner/name:id`).
+   */
+  deleteVersion(owner: string, name: string, id: string): 'deleted' | 'absent' | { refused: string } {
+    const ref = `${owner}/${name}`;
+    const model = this.models.get(ref);
+    if (!model || !model.versions.some((v) => v.id === id)) return 'absent';
+    if (model.visibility !== 'private') return { refused: 'You can only delete versions from private models.' };
+    if (this.runByOthers.has(`${ref}:${id}`)) return { refused: 'You cannot delete a version if someone other than you has run predictions with it.' };
+    const asBase = [...this.trainings.values()].some((t) => t.json.model === ref && t.json.version === id);
+    if (asBase) return { refused: 'You cannot delete a version if it is being used as the base model for a training.' };
+    const index = model.versions.findIndex((v) => v.id === id);
+    model.versions.splice(index, 1);
+    this.log(`deleted version ${ref}:${id}`);
+    return 'deleted';
+  }
+
+  /** Deletes a model as Replicate does: only a private one with no versions left. */
+  deleteModel(owner: string, name: string): 'deleted' | 'absent' | { refused: string } {
+    const ref = `${owner}/${name}`;
+    const model = this.models.get(ref);
+    if (!model) return 'absent';
+    if (model.visibility !== 'private') return { refused: 'You can only delete private models.' };
+    if (model.versions.length > 0) return { refused: 'You can only delete models that have no versions associated with them.' };
+    this.models.delete(ref);
+    this.log(`deleted model ${ref}`);
+    return 'deleted';
+  }
+
+  /** Marks a version as run by someone else, so Replicate would refuse to delete it. */
+  markRunByOthers(version: string): void {
+    this.runByOthers.add(version);
   }
 
   /**

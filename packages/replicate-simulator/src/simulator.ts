@@ -44,6 +44,8 @@ export interface SimulatorControl {
   plantVersion(destination: string, versionId?: string): string;
   /** @deprecated The former name of `plantVersion`. */
   injectVersion(destination: string, versionId?: string): string;
+  /** Someone else has run this version (`owner/name:id`): Replicate then refuses to delete it. */
+  markRunByOthers(version: string): void;
   /** Every request received, in order. */
   readonly requests: readonly (RequestInfo & { readonly status: number })[];
   /** Resolves when background completions and webhook deliveries are done. */
@@ -118,6 +120,14 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   const forbidden = (owner: string) =>
     new HttpAnswer(403, problem(403, 'Forbidden', `This token cannot create models under "${owner}".`));
 
+  // Replicate answers a deletion with no body: 204 for a model, 202 for a version (deleted asynchronously).
+  const deletion = (outcome: 'deleted' | 'absent' | { refused: string }, status: number, what: string) =>
+    outcome === 'deleted'
+      ? new HttpAnswer(status, undefined)
+      : outcome === 'absent'
+        ? notFound(what)
+        : new HttpAnswer(409, problem(409, 'Conflict', outcome.refused));
+
   async function route(method: string, url: URL, text: string): Promise<HttpAnswer> {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== 'v1') return notFound('The route');
@@ -139,6 +149,8 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
         const model = sim.getModel(a!, b!);
         return model ? new HttpAnswer(200, model) : notFound(`Model ${a}/${b}`);
       }
+      if (method === 'DELETE' && count === 4) return deletion(sim.deleteModel(a!, b!), 204, `Model ${a}/${b}`);
+      if (method === 'DELETE' && count === 6 && c === 'versions') return deletion(sim.deleteVersion(a!, b!, d!), 202, `Version ${a}/${b}:${d}`);
       if (method === 'GET' && count === 5 && c === 'versions') {
         const versions = sim.versions(a!, b!);
         return versions ? new HttpAnswer(200, page(versions, url, origin, knobs.pageSize)) : notFound(`Model ${a}/${b}`);
@@ -191,6 +203,11 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
   }
 
   function send(response: ServerResponse, info: RequestInfo, result: HttpAnswer): void {
+    if (result.body === undefined) {
+      response.writeHead(result.status, result.headers);
+      response.end();
+      return;
+    }
     let body = JSON.stringify(result.body);
     const ok = result.status >= 200 && result.status < 300;
     if (ok) {
@@ -243,6 +260,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     training: (id) => sim.record(id),
     trainings: () => sim.records(),
     plantVersion: (destination, versionId) => sim.plantVersion(destination, versionId),
+    markRunByOthers: (version) => sim.markRunByOthers(version),
     injectVersion: (destination, versionId) => sim.plantVersion(destination, versionId),
     requests,
     settled: () => sim.settled(),

@@ -3,7 +3,9 @@ import {
   createPipeline,
   destinationFor,
   domainError,
+  erasureDone,
   markDeleted,
+  requestErasure,
   trainingSetFrom,
   trusted,
   uploadKey,
@@ -33,7 +35,11 @@ export const deleteWithoutCancel: UseCases['deleteUpload'] = (deps, input) => {
       )
       .orElse((error) => (error.code === 'persistence.conflict' && retries > 0 ? attempt(retries - 1) : errAsync(error)));
   return attempt(5).andThen((upload) =>
-    deps.objects.delete(uploadKey(input.ownerId, input.uploadId)).map((): DeletedUpload => ({ upload, canceled: null })),
+    deps.objects.delete(uploadKey(input.ownerId, input.uploadId)).map((): DeletedUpload => {
+      const target = { kind: 'object', key: uploadKey(input.ownerId, input.uploadId) } as const;
+      const now = deps.clock.now();
+      return { upload, canceled: null, erasure: erasureDone(requestErasure({ ownerId: input.ownerId, target, reason: 'upload_deleted', now, holdMs: 0 }), now) };
+    }),
   );
 };
 

@@ -41,7 +41,7 @@ export async function createPropertySchema(prefix: string): Promise<PropertySche
       await sql.query(`BEGIN;
         SET LOCAL session_replication_role = replica;
         DELETE FROM models; DELETE FROM pipeline_items; DELETE FROM pipeline_schedule; DELETE FROM pipelines;
-        DELETE FROM uploads; DELETE FROM webhook_deliveries;
+        DELETE FROM uploads; DELETE FROM webhook_deliveries; DELETE FROM erasures;
         COMMIT`);
     },
     drop: async () => {

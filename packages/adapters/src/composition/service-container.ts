@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Container } from 'inversify';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
-import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, FaceInspector, ImageInspector, ObjectStore, PhotoNormaliser, Packager, Trainer, TrainerInventory } from '@selfie-lora/core';
+import type { AuditPolicy, Clock, CoreConfig, CoreDeps, PipelineLeases, EventLog, IdSource, FaceInspector, ImageInspector, ObjectStore, PhotoNormaliser, Packager, Trainer, TrainerErasure, TrainerInventory } from '@selfie-lora/core';
 import { HumanFaceInspector } from '../faces/human-face-inspector.js';
 import { ImageWorkQueue } from '../images/image-work-queue.js';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
@@ -153,7 +153,7 @@ interface Opened {
   readonly database: PostgresDatabase;
   readonly s3: S3Bucket;
   readonly leases: PostgresPipelineLeases;
-  readonly trainer: Trainer & TrainerInventory;
+  readonly trainer: Trainer & TrainerInventory & TrainerErasure;
   readonly logger: OperatorLogger;
 }
 
@@ -162,7 +162,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container.bind<Env>(SERVICE.env).toConstantValue(env);
   container.bind<PostgresDatabase>(SERVICE.database).toConstantValue(database);
   container.bind<S3Bucket>(SERVICE.s3).toConstantValue(s3);
-  container.bind<Trainer & TrainerInventory>(SERVICE.trainer).toConstantValue(trainer);
+  container.bind<Trainer & TrainerInventory & TrainerErasure>(SERVICE.trainer).toConstantValue(trainer);
   container.bind<ObjectStore>(SERVICE.objects).toDynamicValue((c) => new S3ObjectStore(c.get<S3Bucket>(SERVICE.s3)));
   container.bind<Packager>(SERVICE.packager).toDynamicValue((c) => new S3Packager(c.get<S3Bucket>(SERVICE.s3)));
   // One bounded line for all image work of the process (decodes, HEIC, face checks).
@@ -187,7 +187,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
     photos: c.get<PhotoNormaliser>(SERVICE.photos),
     faces: c.get<FaceInspector | null>(SERVICE.faces),
     packager: c.get<Packager>(SERVICE.packager),
-    trainer: c.get<Trainer & TrainerInventory>(SERVICE.trainer),
+    trainer: c.get<Trainer & TrainerInventory & TrainerErasure>(SERVICE.trainer),
     clock: c.get<Clock>(SERVICE.clock),
     ids: c.get<IdSource>(SERVICE.ids),
     log: c.get<EventLog>(SERVICE.log),
@@ -216,7 +216,7 @@ export function createServiceContainer(env: Env): ResultAsync<ServiceContainer, 
   );
 }
 
-function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory): ResultAsync<ServiceContainer, StartError> {
+function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory & TrainerErasure): ResultAsync<ServiceContainer, StartError> {
   return createPostgresDatabase({ url: real.databaseUrl })
     .mapErr((e): StartError => ({ setting: 'DATABASE_URL', message: `PostgreSQL at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }))
     .andThen((database) => {
@@ -232,10 +232,12 @@ function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory)
         releaseAll()
           .orElse(() => okAsync(undefined))
           .andThen(() => errAsync<never, StartError>(failure));
-      return new S3ObjectStore(s3)
+      const objects = new S3ObjectStore(s3);
+      return objects
         .ensureBucket()
+        .andThen(() => objects.checkUnversioned())
         .orElse((e) =>
-          failWith({ setting: 'S3_BUCKET', message: `S3 bucket ${real.s3.bucket} at ${real.s3.endpoint ?? 'AWS'} is not usable: ${e.message}` }),
+          failWith({ setting: 'S3_BUCKET', message: `S3 bucket ${real.s3.bucket} at ${real.s3.endpoint ?? 'AWS'} is not usable: ${e.message}${e.detail === undefined ? '' : ` (${e.detail})`}` }),
         )
         .andThen(() =>
           PostgresPipelineLeases.open({ url: real.databaseUrl }).orElse((e) =>

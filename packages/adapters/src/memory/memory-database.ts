@@ -1,6 +1,9 @@
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
 import {
   domainError,
+  erasureRef,
+  type Erasure,
+  type Erasures,
   isActive,
   isAllowedTransition,
   needsCleanup,
@@ -31,6 +34,8 @@ export interface MemoryTables {
   pipelines: Map<string, TrainingPipeline>;
   models: Map<string, Model>;
   webhookDeliveries: Map<string, Date>;
+  /** Keyed by `erasureRef` of the target. */
+  erasures: Map<string, Erasure>;
 }
 
 const conflict = (detail: string): PersistenceError => domainError('persistence.conflict', detail);
@@ -63,7 +68,7 @@ function revise<T extends { readonly id: string; readonly revision: number }>(
  */
 export class MemoryDatabase implements UnitOfWork {
   readonly faults = new FaultPlan<'transaction'>();
-  private tables: MemoryTables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map() };
+  private tables: MemoryTables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map(), erasures: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
 
   transaction<T, E>(work: (repositories: Repositories) => ResultAsync<T, E>): ResultAsync<T, E | PersistenceError> {
@@ -105,6 +110,11 @@ export class MemoryDatabase implements UnitOfWork {
   snapshot(): { uploads: Upload[]; pipelines: TrainingPipeline[]; models: Model[] } {
     const copy = structuredClone(this.tables);
     return { uploads: [...copy.uploads.values()], pipelines: [...copy.pipelines.values()], models: [...copy.models.values()] };
+  }
+
+  /** Every erasure row, for assertions. */
+  erasureRows(): Erasure[] {
+    return [...structuredClone(this.tables.erasures).values()];
   }
 }
 
@@ -300,5 +310,36 @@ function repositoriesOver(tables: MemoryTables): Repositories {
     },
   };
 
-  return { owners, uploads, pipelines, models, webhookDeliveries };
+  const due = (erasure: Erasure, now: Date) => erasure.state === 'pending' && (erasure.notBefore === null || erasure.notBefore <= now);
+  const erasures: Erasures = {
+    request: (erasure: Erasure) => {
+      const ref = erasureRef(erasure.target);
+      const stored = tables.erasures.get(ref);
+      if (stored?.state === 'pending') return okAsync(stored);
+      tables.erasures.set(ref, erasure);
+      return okAsync(erasure);
+    },
+    claimDue: ({ now, until, limit }) => {
+      const claimed = [...tables.erasures.values()]
+        .filter((erasure) => due(erasure, now))
+        .sort((a, b) => (a.notBefore?.getTime() ?? -Infinity) - (b.notBefore?.getTime() ?? -Infinity) || byId(erasureRef(a.target), erasureRef(b.target)))
+        .slice(0, Math.max(0, Math.floor(limit)))
+        .map((erasure) => ({ ...erasure, notBefore: until }));
+      for (const erasure of claimed) tables.erasures.set(erasureRef(erasure.target), erasure);
+      return okAsync(claimed);
+    },
+    settle: (erasure: Erasure) => {
+      const ref = erasureRef(erasure.target);
+      if (tables.erasures.get(ref)?.state === 'pending') tables.erasures.set(ref, erasure);
+      return okAsync(undefined);
+    },
+    listByOwner: (ownerId: OwnerId) =>
+      okAsync(
+        [...tables.erasures.values()]
+          .filter((erasure) => erasure.ownerId === ownerId)
+          .sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || byId(erasureRef(a.target), erasureRef(b.target))),
+      ),
+  };
+
+  return { owners, uploads, pipelines, models, webhookDeliveries, erasures };
 }

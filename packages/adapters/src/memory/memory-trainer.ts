@@ -11,6 +11,8 @@ import {
   type Sha256,
   type Submission,
   type Trainer,
+  type TrainerDeletionError,
+  type TrainerErasure,
   type TrainerError,
   type TrainerInventory,
   type TrainerReport,
@@ -58,7 +60,7 @@ export interface MemoryTrainerOptions {
   readonly clock?: Clock;
 }
 
-type FaultOp = 'submit' | 'get' | 'find' | 'cancel' | 'listVersions' | 'listTrainings';
+type FaultOp = 'submit' | 'get' | 'find' | 'cancel' | 'listVersions' | 'listTrainings' | 'deleteVersion' | 'deleteModel';
 
 /** The version a training of exactly these images produces: a function of their hashes only. */
 export function versionFor(destination: Destination, images: readonly Sha256[]): string {
@@ -77,7 +79,7 @@ function plantedReport({ id, destination, status, outputVersion, pipelineId }: P
   return { trainerTrainingId: id, destination, status, outputVersion, error: status === 'failed' ? 'planted training failure' : null, pipelineId };
 }
 
-export class MemoryTrainer implements Trainer, TrainerInventory {
+export class MemoryTrainer implements Trainer, TrainerInventory, TrainerErasure {
   readonly faults = new FaultPlan<FaultOp>();
   /** Trainings submitted through `submit`, by id (tests count and inspect them). */
   readonly trainings = new Map<string, MemoryTraining>();
@@ -86,6 +88,10 @@ export class MemoryTrainer implements Trainer, TrainerInventory {
   readonly destinations = new Set<string>();
   /** Versions per destination (`owner/name`), most recent first, as the trainer lists them. */
   private readonly versions = new Map<string, TrainerVersion[]>();
+  /** Versions Replicate would refuse to delete (run by someone else, used as a base), with why. */
+  private readonly undeletable = new Map<string, string>();
+  /** Destinations made public out of band: Replicate deletes only private models and their versions. */
+  private readonly publicModels = new Set<string>();
   /** Ids of both maps in creation order: listings answer most recent first. */
   private readonly order: string[] = [];
   private counter = 0;
@@ -222,6 +228,42 @@ export class MemoryTrainer implements Trainer, TrainerInventory {
       createdAt: training.createdAt,
       pipelineId: training.pipelineId,
     };
+  }
+
+  /** As Replicate: refused for a version of a public model, or one someone else ran or built on; absent is done. */
+  deleteVersion(version: string): ResultAsync<void, TrainerDeletionError> {
+    if (this.faults.take('deleteVersion')) return errAsync(transientError('trainer.unavailable', 'injected deleteVersion fault'));
+    const parsed = parseVersion(version);
+    if (parsed === null) return errAsync(domainError('trainer.rejected', `malformed version ${JSON.stringify(version)}`));
+    const ref = destinationRef(parsed.destination);
+    const versions = this.versions.get(ref) ?? [];
+    if (!versions.some((v) => v.version === version)) return okAsync(undefined);
+    const refusal = this.publicModels.has(ref) ? 'the model is public' : this.undeletable.get(version);
+    if (refusal !== undefined) return errAsync(domainError('trainer.deletion_refused', `version ${version}: ${refusal}`));
+    this.versions.set(ref, versions.filter((v) => v.version !== version));
+    return okAsync(undefined);
+  }
+
+  /** As Replicate: only a private model with no version left; absent is done. */
+  deleteModel(destination: Destination): ResultAsync<void, TrainerDeletionError> {
+    if (this.faults.take('deleteModel')) return errAsync(transientError('trainer.unavailable', 'injected deleteModel fault'));
+    const ref = destinationRef(destination);
+    if (!this.destinations.has(ref)) return okAsync(undefined);
+    if (this.publicModels.has(ref)) return errAsync(domainError('trainer.deletion_refused', `model ${ref} is public`));
+    if ((this.versions.get(ref) ?? []).length > 0) return errAsync(domainError('trainer.deletion_refused', `model ${ref} still has versions`));
+    this.destinations.delete(ref);
+    this.versions.delete(ref);
+    return okAsync(undefined);
+  }
+
+  /** Test-only: Replicate will refuse to delete this version (someone else ran it, or a training builds on it). */
+  protectVersion(version: string, reason = 'someone else has run it'): void {
+    this.undeletable.set(version, reason);
+  }
+
+  /** Test-only: the destination model was made public out of band. */
+  makePublic(destination: Destination): void {
+    this.publicModels.add(destinationRef(destination));
   }
 
   /** Test-only: a version at `destination` that no training produced; returns `owner/name:id`. */

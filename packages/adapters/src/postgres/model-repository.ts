@@ -12,7 +12,7 @@ const modelRow = z
     destination_owner: z.string(),
     destination_name: z.string(),
     version: z.string(),
-    status: z.enum(['active', 'quarantined']),
+    status: z.enum(['active', 'quarantined', 'erased']),
     quarantine_reason: z.string().nullable(),
     training_set: z.array(z.object({ uploadId: uploadIdColumn, sha256: sha256Column })).min(1),
     created_at: z.date(),

@@ -5,7 +5,9 @@ import { InitialSchema1714550400000 } from './migrations/1714550400000-initial-s
 import { PipelineSchedule1714636800000 } from './migrations/1714636800000-pipeline-schedule.js';
 import { ModelProvenanceOnInsert1714723200000 } from './migrations/1714723200000-model-provenance-on-insert.js';
 import { PipelineTrainingFixed1714809600000 } from './migrations/1714809600000-pipeline-training-fixed.js';
+import { Erasures1796231362279 } from './migrations/1796231362279-erasures.js';
 import { UploadSourceAndChecks1796231741722 } from './migrations/1796231741722-upload-source-and-checks.js';
+import { erasureRepository } from './erasure-repository.js';
 import { modelRepository } from './model-repository.js';
 import { ownerRepository } from './owner-repository.js';
 import { pipelineRepository } from './pipeline-repository.js';
@@ -28,7 +30,14 @@ export interface PostgresOptions {
 }
 
 /** Every migration, in order. Explicit class references: TypeORM never scans files or synchronises. */
-export const postgresMigrations = [InitialSchema1714550400000, PipelineSchedule1714636800000, ModelProvenanceOnInsert1714723200000, PipelineTrainingFixed1714809600000, UploadSourceAndChecks1796231741722];
+export const postgresMigrations = [
+  InitialSchema1714550400000,
+  PipelineSchedule1714636800000,
+  ModelProvenanceOnInsert1714723200000,
+  PipelineTrainingFixed1714809600000,
+  Erasures1796231362279,
+  UploadSourceAndChecks1796231741722,
+];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 // Any fixed number, shared by every process migrating this database.
@@ -168,6 +177,7 @@ function repositoriesOn(session: SqlSession): Repositories {
     pipelines: pipelineRepository(session),
     models: modelRepository(session),
     webhookDeliveries: webhookDeliveryRepository(session),
+    erasures: erasureRepository(session),
   };
 }
 

@@ -4,10 +4,13 @@ import type { z } from 'zod';
 import {
   destinationRef,
   domainError,
+  parseVersion,
   type Destination,
   type PipelineId,
   type Submission,
   type Trainer,
+  type TrainerDeletionError,
+  type TrainerErasure,
   type TrainerError,
   type TrainerInventory,
   type TrainerReport,
@@ -57,6 +60,9 @@ export interface ReplicateTrainerConfig {
   readonly maxAuditPages?: number;
 }
 
+/** Statuses by which Replicate refuses a deletion it will not do (not transport trouble). */
+const REFUSALS: ReadonlySet<number> = new Set([400, 403, 409, 422]);
+
 /** What `call` answers for the HTTP status the caller named as "not there". */
 const ABSENT: unique symbol = Symbol('absent');
 
@@ -89,7 +95,7 @@ function urlSetting(name: string, value: string): URL {
  * The `Trainer` port over the Replicate HTTP API (`replicate` client). Every answer is checked
  * against a schema before anything in it is used; failures are classified, never thrown.
  */
-export class ReplicateTrainer implements Trainer, TrainerInventory {
+export class ReplicateTrainer implements Trainer, TrainerInventory, TrainerErasure {
   private readonly client: Replicate;
   private readonly trainer: { owner: string; name: string; version: string };
   private readonly origin: string;
@@ -228,6 +234,45 @@ export class ReplicateTrainer implements Trainer, TrainerInventory {
       .andThen((training) =>
         training.id === trainerTrainingId ? okAsync(undefined) : errAsync(invalid(`cancel of ${trainerTrainingId} answered ${training.id}`)),
       );
+  }
+
+  /**
+   * `DELETE /v1/models/{owner}/{name}/versions/{id}` (202: Replicate deletes asynchronously).
+   * Replicate refuses a version of a public model, one someone else has run, or one a training
+   * uses as its base; the clients have no method for it, so it goes through `client.request`.
+   */
+  deleteVersion(version: string): ResultAsync<void, TrainerDeletionError> {
+    const parsed = parseVersion(version);
+    if (parsed === null) return errAsync(domainError('trainer.rejected', `malformed version ${JSON.stringify(version)}`));
+    const { owner, name } = parsed.destination;
+    return this.deletion(`delete version ${version}`, `/models/${owner}/${name}/versions/${parsed.hash}`);
+  }
+
+  /** `DELETE /v1/models/{owner}/{name}` (204): only a private model with no version left. */
+  deleteModel(destination: Destination): ResultAsync<void, TrainerDeletionError> {
+    return this.deletion(`delete model ${destinationRef(destination)}`, `/models/${destination.owner}/${destination.name}`);
+  }
+
+  /**
+   * A DELETE: 404 means it is not there (done); 400, 403, 409 and 422 are Replicate's refusals of
+   * the deletion (`trainer.deletion_refused`, with its reason); anything else is classified as
+   * every other call (429, 5xx and network failures are transient, retried by the erasure).
+   */
+  private deletion(context: string, path: string): ResultAsync<void, TrainerDeletionError> {
+    return ResultAsync.fromPromise(
+      Promise.resolve().then(() => this.client.request(path, { method: 'DELETE' })),
+      (cause) => cause,
+    )
+      .map(() => undefined)
+      .orElse((cause): ResultAsync<void, TrainerDeletionError> => {
+        const status = httpStatusOf(cause);
+        if (status === 404) return okAsync(undefined);
+        if (status !== null && REFUSALS.has(status)) {
+          const reason = cause instanceof Error ? cause.message : String(cause);
+          return errAsync(domainError('trainer.deletion_refused', `${context}: ${reason}`));
+        }
+        return errAsync(classifyTrainerFailure(cause, context));
+      });
   }
 
   /** Every version at a destination (none when the model does not exist), most recent first. */

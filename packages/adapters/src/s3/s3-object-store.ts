@@ -1,4 +1,5 @@
 import {
+  GetBucketVersioningCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -158,6 +159,33 @@ export class S3ObjectStore implements ObjectStore {
       }
     };
     return new ResultAsync(ensure());
+  }
+
+  /**
+   * Refuses a bucket that keeps old versions (versioning enabled or suspended): there a delete
+   * only adds a delete marker and the photo's bytes stay, so no erasure would be real. A store
+   * that does not implement versioning (s3rver) keeps none.
+   */
+  checkUnversioned(): ResultAsync<void, StoreError> {
+    const Bucket = this.s3.bucket;
+    const check = async (): Promise<Result<void, StoreError>> => {
+      try {
+        const answer = await this.s3.client.send(new GetBucketVersioningCommand({ Bucket }));
+        if (answer.Status === 'Enabled' || answer.Status === 'Suspended') {
+          return err(
+            domainError(
+              'storage.unavailable',
+              `bucket ${Bucket} has versioning ${answer.Status.toLowerCase()}: a delete would leave every photo's bytes behind as an old version`,
+            ),
+          );
+        }
+        return ok(undefined);
+      } catch (cause) {
+        if ((cause as { name?: unknown }).name === 'NotImplemented') return ok(undefined);
+        return err(storeError(cause, `read versioning of bucket ${Bucket}`));
+      }
+    };
+    return new ResultAsync(check());
   }
 
   private presign(command: GetObjectCommand | PutObjectCommand, ttlSeconds: number): ResultAsync<string, StoreError> {

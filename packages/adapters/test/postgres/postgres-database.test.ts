@@ -6,6 +6,7 @@ import { InitialSchema1714550400000 } from '../../src/postgres/migrations/171455
 import { PipelineSchedule1714636800000 } from '../../src/postgres/migrations/1714636800000-pipeline-schedule.js';
 import { ModelProvenanceOnInsert1714723200000 } from '../../src/postgres/migrations/1714723200000-model-provenance-on-insert.js';
 import { PipelineTrainingFixed1714809600000 } from '../../src/postgres/migrations/1714809600000-pipeline-training-fixed.js';
+import { Erasures1796231362279 } from '../../src/postgres/migrations/1796231362279-erasures.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -51,6 +52,7 @@ describe('opening a database', () => {
         'PipelineSchedule1714636800000',
         'ModelProvenanceOnInsert1714723200000',
         'PipelineTrainingFixed1714809600000',
+        'Erasures1796231362279',
         'UploadSourceAndChecks1796231741722',
       ]);
     } finally {
@@ -80,6 +82,7 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new Erasures1796231362279().down(runner);
       await new PipelineTrainingFixed1714809600000().down(runner);
       await new ModelProvenanceOnInsert1714723200000().down(runner);
       await new PipelineSchedule1714636800000().down(runner);
@@ -90,6 +93,7 @@ describe('opening a database', () => {
       await new PipelineSchedule1714636800000().up(runner);
       await new ModelProvenanceOnInsert1714723200000().up(runner);
       await new PipelineTrainingFixed1714809600000().up(runner);
+      await new Erasures1796231362279().up(runner);
     } finally {
       await fresh.drop();
     }

@@ -52,6 +52,9 @@ export const errorMessages = {
   'trainer.training_failed': 'Training your model failed at the training service. You can restart it.',
   'trainer.training_canceled': 'The training was canceled at the training service.',
   'trainer.unavailable': 'The training service is not reachable right now.',
+  'trainer.deletion_refused': 'The training service refused to delete this trained model; an operator has been told.',
+  // privacy (erasure, retention)
+  'erasure.waiting': 'This will be erased as soon as the training it belongs to has stopped.',
   // infrastructure
   'storage.unavailable': 'Photo storage is not reachable right now. Please try again shortly.',
   'storage.too_large': 'The file is larger than the allowed size.',

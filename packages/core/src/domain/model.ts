@@ -14,7 +14,8 @@ export interface Model {
   readonly destination: Destination;
   /** Exactly the `output.version` of the training that produced it, never "latest" (I5). */
   readonly version: string;
-  readonly status: 'active' | 'quarantined';
+  /** `erased`: its owner was erased; kept as provenance for the audit, never served. */
+  readonly status: 'active' | 'quarantined' | 'erased';
   readonly quarantineReason: string | null;
   readonly trainingSet: readonly { readonly uploadId: UploadId; readonly sha256: Sha256 }[];
   readonly createdAt: Date;
@@ -23,6 +24,10 @@ export interface Model {
 
 export function quarantine(model: Model, reason: string): Model {
   return { ...model, status: 'quarantined', quarantineReason: reason };
+}
+
+export function markErased(model: Model): Model {
+  return { ...model, status: 'erased', quarantineReason: null };
 }
 
 export function release(model: Model): Model {

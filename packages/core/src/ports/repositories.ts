@@ -1,5 +1,6 @@
 import type { ResultAsync } from 'neverthrow';
 import type { DomainError } from '../domain/errors.js';
+import type { Erasure } from '../domain/erasure.js';
 import type { ModelId, OwnerId, PipelineId, Sha256, UploadId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
 import type { TrainingPipeline } from '../domain/training-pipeline.js';
@@ -70,12 +71,34 @@ export interface Owners {
   listKnown(): Stored<readonly OwnerId[]>;
 }
 
+/**
+ * Erasures owed (photo bytes, an erased owner's objects and trainer versions), one per target
+ * (`erasureRef`). Recorded in the transaction that decides the erasure, so it cannot be lost.
+ */
+export interface Erasures {
+  /**
+   * Records an erasure as owed. One already pending for the same target is kept as it is; a
+   * finished one (done or refused) is owed again, from scratch. Returns the stored erasure.
+   */
+  request(erasure: Erasure): Stored<Erasure>;
+  /**
+   * Up to `limit` pending erasures due at `now` (no `notBefore`, or one passed), oldest due
+   * first, each held until `until` for the caller, so several workers never carry out the same
+   * one at once, and one whose carrier died is due again after `until`.
+   */
+  claimDue(request: { readonly now: Date; readonly until: Date; readonly limit: number }): Stored<readonly Erasure[]>;
+  /** Records the outcome of a try. One that is no longer pending (finished meanwhile) stays as it is. */
+  settle(erasure: Erasure): Stored<void>;
+  listByOwner(ownerId: OwnerId): Stored<readonly Erasure[]>;
+}
+
 export interface Repositories {
   readonly owners: Owners;
   readonly uploads: Uploads;
   readonly pipelines: Pipelines;
   readonly models: Models;
   readonly webhookDeliveries: WebhookDeliveries;
+  readonly erasures: Erasures;
 }
 
 /** Runs work atomically: every write inside commits together, or none does. */

@@ -27,6 +27,21 @@ export interface Trainer {
   cancel(trainerTrainingId: string): ResultAsync<void, TrainerError>;
 }
 
+/**
+ * `trainer.deletion_refused`: the trainer will not delete it and asking again will not change
+ * that (Replicate: a version someone else ran or a training uses as its base, a model that is
+ * not private or still holds versions). Final: the erasure reports it for an operator.
+ */
+export type TrainerDeletionError = TrainerError | DomainError<'trainer.deletion_refused'>;
+
+/** What erasing an owner needs at the trainer. Deleting what is not there succeeds. */
+export interface TrainerErasure {
+  /** Deletes one version, `owner/name:id`. */
+  deleteVersion(version: string): ResultAsync<void, TrainerDeletionError>;
+  /** Deletes a destination model, which must hold no version any more. */
+  deleteModel(destination: Destination): ResultAsync<void, TrainerDeletionError>;
+}
+
 /** A version found at a destination on the trainer, for the audit. */
 export interface TrainerVersion {
   /** `owner/name:id`, the form pipelines record as `modelVersion`. */

@@ -11,7 +11,7 @@ import type { ImageInspector } from '../ports/image-inspector.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Packager } from '../ports/packager.js';
 import type { UnitOfWork } from '../ports/repositories.js';
-import type { Trainer, TrainerInventory } from '../ports/trainer.js';
+import type { Trainer, TrainerErasure, TrainerInventory } from '../ports/trainer.js';
 
 export interface CoreConfig {
   readonly uploadPolicy: UploadPolicy;
@@ -36,8 +36,8 @@ export interface CoreDeps {
   /** Null when photo checks are switched off (FACE_CHECKS=off): photos are stored unchecked. */
   readonly faces: FaceInspector | null;
   readonly packager: Packager;
-  /** Runs trainings, and lists what exists at the trainer for the audit. */
-  readonly trainer: Trainer & TrainerInventory;
+  /** Runs trainings, lists what exists at the trainer for the audit, deletes what an erasure owes. */
+  readonly trainer: Trainer & TrainerInventory & TrainerErasure;
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly log: EventLog;

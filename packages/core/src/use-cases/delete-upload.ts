@@ -1,9 +1,11 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { ERASURE_HOLD_MS, requestErasure, type Erasure } from '../domain/erasure.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { OwnerId, UploadId } from '../domain/ids.js';
 import { cancelPipeline, isActive, type EndedPipeline } from '../domain/training-pipeline.js';
 import { markDeleted, uploadKey, type Upload } from '../domain/upload.js';
 import { stopCanceled } from './cancel-training.js';
+import { carryOutErasure } from './carry-out-erasures.js';
 import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
@@ -14,18 +16,31 @@ export interface DeletedUpload {
   readonly upload: Upload;
   /** The owner's active pipeline that was using this photo, canceled because privacy wins. */
   readonly canceled: EndedPipeline | null;
+  /**
+   * The erasure of its bytes: `done` when they are gone; `pending` when storage failed, in which
+   * case the worker keeps trying (with backoff) until they are.
+   */
+  readonly erasure: Erasure;
 }
 
 /**
- * Marks the upload deleted (its row stays as provenance for models already trained on it),
- * cancels an active pipeline that uses it, then erases the bytes. Repeating a delete retries the
- * erasure, so a storage outage never leaves a "deleted" photo's bytes behind for good.
+ * Marks the upload deleted (its row stays as provenance for models already trained on it) and
+ * records the erasure of its bytes in the same transaction, cancels an active pipeline that uses
+ * it, then erases the bytes at once. If storage fails, the erasure stays owed and the worker
+ * carries it out later (`carryOutDueErasures`): committing the delete means the bytes will go.
  */
 export function deleteUpload(
   deps: CoreDeps,
   input: { readonly ownerId: OwnerId; readonly uploadId: UploadId },
 ): ResultAsync<DeletedUpload, DomainError> {
   const now = deps.clock.now();
+  const owed = requestErasure({
+    ownerId: input.ownerId,
+    target: { kind: 'object', key: uploadKey(input.ownerId, input.uploadId) },
+    reason: 'upload_deleted',
+    now,
+    holdMs: ERASURE_HOLD_MS,
+  });
   // A step the worker commits between our read and our write makes the write stale: read again.
   return retryOnConflict(DELETE_RETRIES, () =>
     deps.uow.transaction((repos) =>
@@ -33,19 +48,24 @@ export function deleteUpload(
         if (!upload) return errAsync(domainError('upload.not_found', `upload ${input.uploadId}`));
         const saved = upload.status === 'deleted' ? okAsync(upload) : repos.uploads.update(markDeleted(upload, now));
         return saved.andThen((deleted) =>
-          repos.pipelines.findActive(input.ownerId).andThen((active) =>
-            active && isActive(active) && active.trainingSet.items.some((item) => item.uploadId === upload.id)
-              ? repos.pipelines
-                  .update(cancelPipeline(active, 'training.canceled_upload_deleted', now))
-                  .map((canceled) => ({ upload: deleted, canceled: canceled as EndedPipeline }))
-              : okAsync<DeletedUpload, never>({ upload: deleted, canceled: null }),
+          repos.erasures.request(owed).andThen((erasure) =>
+            repos.pipelines.findActive(input.ownerId).andThen((active) =>
+              active && isActive(active) && active.trainingSet.items.some((item) => item.uploadId === upload.id)
+                ? repos.pipelines
+                    .update(cancelPipeline(active, 'training.canceled_upload_deleted', now))
+                    .map((canceled) => ({ upload: deleted, canceled: canceled as EndedPipeline, erasure }))
+                : okAsync<DeletedUpload, never>({ upload: deleted, canceled: null, erasure }),
+            ),
           ),
         );
       }),
     ),
   ).andThen((result: DeletedUpload) =>
     (result.canceled ? stopCanceled(deps, result.canceled).map(() => result) : okAsync<DeletedUpload, never>(result)).andThen(() =>
-      deps.objects.delete(uploadKey(input.ownerId, input.uploadId)).map(() => result),
+      // A database failure recording the outcome leaves the erasure owed: the worker takes it later.
+      carryOutErasure(deps, result.erasure)
+        .map((erasure) => ({ ...result, erasure }))
+        .orElse(() => okAsync<DeletedUpload, never>(result)),
     ),
   );
 }

@@ -16,7 +16,7 @@ export function quarantineModel(
   input: { readonly modelId: ModelId; readonly reason: string },
 ): ResultAsync<Model, QuarantineError> {
   return quarantineReason(input.reason).asyncAndThen((reason) =>
-    changeModel(deps, input.modelId, (model) => (model.status === 'quarantined' ? null : quarantine(model, reason))).map(({ model, changed }) => {
+    changeModel(deps, input.modelId, (model) => (model.status !== 'active' ? null : quarantine(model, reason))).map(({ model, changed }) => {
       if (changed) deps.log.record({ kind: 'model.quarantined', detail: { modelId: model.id, ownerId: model.ownerId, reason: model.quarantineReason } });
       return model;
     }),
@@ -25,7 +25,7 @@ export function quarantineModel(
 
 /** Returns a quarantined model to service (an operator's decision after looking at the evidence). */
 export function releaseModel(deps: CoreDeps, input: { readonly modelId: ModelId }): ResultAsync<Model, QuarantineError> {
-  return changeModel(deps, input.modelId, (model) => (model.status === 'active' ? null : release(model))).map(({ model, changed }) => {
+  return changeModel(deps, input.modelId, (model) => (model.status !== 'quarantined' ? null : release(model))).map(({ model, changed }) => {
     if (changed) deps.log.record({ kind: 'model.released', detail: { modelId: model.id, ownerId: model.ownerId } });
     return model;
   });

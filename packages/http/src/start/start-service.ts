@@ -2,7 +2,7 @@ import { createServiceContainer, type Env, type ServiceContainer } from '@selfie
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { hostname } from 'node:os';
 import { buildHttpApp } from '../app.js';
-import { startWorker, type Worker } from '../worker/index.js';
+import { backgroundJobs, startWorker, type Worker } from '../worker/index.js';
 import { devBearerToken, DEMO_OWNER, generatedSecret } from './dev-credentials.js';
 import { ALL_STAND_INS, withStandIns, type ResolvedServices } from './embedded-stand-ins.js';
 import { serviceUrl } from './configure.js';
@@ -119,6 +119,7 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
                     leases: container.leases,
                     workerId: `${hostname()}:${process.pid}:shell`,
                     pollIntervalMs: services.env.TRAINING_POLL_INTERVAL_MS,
+                    jobs: backgroundJobs(container.deps, { everyMs: services.env.TRAINING_POLL_INTERVAL_MS }),
                     onError: (error) => container.logger.error({ err: error, worker: 'shell' }, 'worker: a step or a lease call failed'),
                   });
                   wakeWorker = () => worker.wakeUp();

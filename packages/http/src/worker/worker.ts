@@ -9,6 +9,7 @@ import {
   type PipelineLeases,
   type TrainingPipeline,
 } from '@selfie-lora/core';
+import { startScheduledJobs, type ScheduledJob } from './scheduled-jobs.js';
 
 export interface WorkerOptions {
   readonly deps: CoreDeps;
@@ -38,6 +39,8 @@ export interface WorkerOptions {
    */
   readonly batchSize?: number;
   readonly onError?: (error: unknown) => void;
+  /** Jobs run beside the pipelines on their own schedule (erasures owed); stopped with the worker. */
+  readonly jobs?: readonly ScheduledJob[];
 }
 
 export interface Worker {
@@ -89,6 +92,7 @@ export function startWorker(options: WorkerOptions): Worker {
     }
   };
 
+  const scheduled = startScheduledJobs(options.jobs ?? [], report);
   let stopping = false;
   let woken = false;
   let rest: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
@@ -289,7 +293,7 @@ export function startWorker(options: WorkerOptions): Worker {
     stop: async () => {
       stopping = true;
       wakeUp();
-      await loop;
+      await Promise.all([loop, scheduled.stop()]);
     },
   };
 }
