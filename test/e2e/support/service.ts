@@ -55,7 +55,7 @@ function freePort(): Promise<number> {
  * from a validated environment over a scratch Postgres database, s3rver and the Replicate
  * simulator, the Fastify shell listening on loopback, and workers the test starts.
  */
-export async function startE2eService(): Promise<E2eService> {
+export async function startE2eService(options: { readonly databaseUrl?: (url: string) => string } = {}): Promise<E2eService> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((cause: unknown) => console.error('e2e cleanup:', cause));
@@ -73,7 +73,8 @@ export async function startE2eService(): Promise<E2eService> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const environment: Record<string, string> = {
-      DATABASE_URL: database.url,
+      // A fault test puts its proxy in front of the database here.
+      DATABASE_URL: options.databaseUrl ? options.databaseUrl(database.url) : database.url,
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: s3.region,
       S3_BUCKET: 'e2e-photos',
