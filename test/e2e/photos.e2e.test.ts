@@ -16,7 +16,7 @@ let service: E2eService;
 let bucket: RawBucket;
 
 beforeAll(async () => {
-  service = await startE2eService({ FACE_CHECKS: 'on' });
+  service = await startE2eService({ env: { FACE_CHECKS: 'on' } });
   service.startWorker({ id: 'photos-e2e' });
   bucket = new RawBucket(service.container.container.get<Env>(SERVICE.env));
 }, 30_000);

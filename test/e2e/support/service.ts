@@ -56,7 +56,14 @@ function freePort(): Promise<number> {
  * from a validated environment over a scratch Postgres database, s3rver and the Replicate
  * simulator, the Fastify shell listening on loopback, and workers the test starts.
  */
-export async function startE2eService(overrides: Readonly<Record<string, string>> = {}): Promise<E2eService> {
+export interface E2eServiceOptions {
+  /** Wraps the scratch database's URL (e.g. to put a fault proxy in front of it). */
+  readonly databaseUrl?: (url: string) => string;
+  /** Settings on top of the defaults below. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export async function startE2eService(options: E2eServiceOptions = {}): Promise<E2eService> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((cause: unknown) => console.error('e2e cleanup:', cause));
@@ -74,7 +81,8 @@ export async function startE2eService(overrides: Readonly<Record<string, string>
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const environment: Record<string, string> = {
-      DATABASE_URL: database.url,
+      // A fault test puts its proxy in front of the database here.
+      DATABASE_URL: options.databaseUrl ? options.databaseUrl(database.url) : database.url,
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: s3.region,
       S3_BUCKET: 'e2e-photos',
@@ -95,7 +103,7 @@ export async function startE2eService(overrides: Readonly<Record<string, string>
       PORT: String(port),
       // Most e2e photos are flat colours, not faces; the face-check e2e test switches them on.
       FACE_CHECKS: 'off',
-      ...overrides,
+      ...options.env,
     };
     const env = parseEnv(environment).match(
       (valid) => valid,

@@ -135,17 +135,21 @@ function replicateTrainer(env: Env, settings: RealSettings['replicate']): Result
   }
 }
 
-function readinessOf(database: PostgresDatabase, s3: S3Bucket): ServiceReadiness {
+/**
+ * Not ready while PostgreSQL or the bucket does not answer. The answer is public (`/readyz`), so
+ * it names which dependency is down and nothing else: the bucket's name and the raw causes go to
+ * the operator's log.
+ */
+function readinessOf(database: PostgresDatabase, s3: S3Bucket, logger: OperatorLogger): ServiceReadiness {
+  const notReady = (dependency: string, what: string) => (cause: unknown) => {
+    logger.warn({ err: cause, dependency }, `readiness: ${dependency} is not reachable`);
+    return { code: 'service.not_ready', message: `The service is not ready: its ${what} is not reachable. Please try again shortly.` };
+  };
   return async () =>
     database
       .transaction(() => okAsync(undefined))
-      .mapErr((e) => ({ code: 'service.not_ready', message: `PostgreSQL is not reachable: ${e.message}` }))
-      .andThen(() =>
-        ResultAsync.fromPromise(s3.client.send(new HeadBucketCommand({ Bucket: s3.bucket })), (cause) => ({
-          code: 'service.not_ready',
-          message: `S3 bucket ${s3.bucket} is not reachable: ${String(cause)}`,
-        })),
-      )
+      .mapErr(notReady('postgres', 'database'))
+      .andThen(() => ResultAsync.fromPromise(s3.client.send(new HeadBucketCommand({ Bucket: s3.bucket })), notReady('s3', 'photo storage')))
       .map(() => undefined);
 }
 
@@ -196,7 +200,7 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
   container
     .bind<ServiceWebhookVerifier>(SERVICE.verifyWebhook)
     .toDynamicValue((c) => webhookVerifier(settings.replicate.webhookSecret, c.get<Clock>(SERVICE.clock), verifyReplicateWebhook));
-  container.bind<ServiceReadiness>(SERVICE.readiness).toDynamicValue((c) => readinessOf(c.get(SERVICE.database), c.get(SERVICE.s3)));
+  container.bind<ServiceReadiness>(SERVICE.readiness).toDynamicValue((c) => readinessOf(c.get(SERVICE.database), c.get(SERVICE.s3), opened.logger));
   container.bind<PipelineLeases>(SERVICE.leases).toConstantValue(leases);
   container
     .bind<AuditPolicy>(SERVICE.auditPolicy)

@@ -55,6 +55,10 @@ export class PostgresPipelineLeases implements PipelineLeases {
       connectionString: options.url,
       max: options.poolSize ?? 2,
       statement_timeout: options.statementTimeoutMs ?? 15_000,
+      // As in the database's pool: a cut connection ends in a timeout, never a claim that hangs.
+      query_timeout: (options.statementTimeoutMs ?? 15_000) + 5_000,
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
       application_name: 'selfie-lora-worker',
     });

@@ -58,7 +58,14 @@ function dataSourceFor(options: PostgresOptions): DataSource {
     poolSize: options.poolSize ?? 10,
     connectTimeoutMS: options.connectTimeoutMs ?? 5_000,
     applicationName: 'selfie-lora',
-    extra: { ...searchPath, statement_timeout: options.statementTimeoutMs ?? 15_000 },
+    // statement_timeout is the server's; query_timeout (client side) also ends a query whose
+    // connection was cut without a reset, and keepAlive finds such connections when idle.
+    extra: {
+      ...searchPath,
+      statement_timeout: options.statementTimeoutMs ?? 15_000,
+      query_timeout: (options.statementTimeoutMs ?? 15_000) + 5_000,
+      keepAlive: true,
+    },
   });
 }
 

@@ -86,7 +86,10 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
       await service.close();
     }
     await expect.poll(() => database.sessions()).toBe(0);
-    expect((await service.readiness()).isErr()).toBe(true);
+    const down = (await service.readiness())._unsafeUnwrapErr();
+    expect(down.code).toBe('service.not_ready');
+    // Public (`/readyz`): which dependency, never the bucket's name or the raw cause (logged instead).
+    expect(down.message).toBe('The service is not ready: its database is not reachable. Please try again shortly.');
     await service.close(); // twice is harmless
   });
 
