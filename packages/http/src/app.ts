@@ -148,7 +148,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   const route: RouteContext = {
     deps: options.deps,
-    owner: requireOwner(options.auth.jwtSecret),
+    owner: requireOwner(options.auth),
     admin: requireAdmin(options.adminToken),
     options,
   };

@@ -1,5 +1,6 @@
 import type { Result } from 'neverthrow';
 import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
+import type { TokenBinding } from './auth.js';
 
 export interface WebhookRefusal {
   readonly code: string;
@@ -16,7 +17,8 @@ export type ReadinessCheck = () => Promise<Result<void, { readonly code: string;
 
 export interface HttpAppOptions {
   readonly deps: CoreDeps;
-  readonly auth: { readonly jwtSecret: string };
+  /** The secret owners' JWTs are signed with, and what they must be bound to (issuer, audience, lifetime). */
+  readonly auth: TokenBinding;
   /** Bearer token of operator routes (`/v1/admin/*`). */
   readonly adminToken: string;
   /** Without one, the webhook route answers 503: nothing unverified is ever applied. */

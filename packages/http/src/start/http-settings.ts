@@ -1,0 +1,19 @@
+import type { Env } from '@selfie-lora/adapters';
+import type { TokenBinding } from '../auth.js';
+import type { HttpAppOptions } from '../options.js';
+
+/** What owners' tokens must carry, from AUTH_JWT_* (docs/security.md "Tokens"). */
+export function tokenBindingFrom(env: Env, jwtSecret: string): TokenBinding {
+  return {
+    jwtSecret,
+    issuer: env.AUTH_JWT_ISSUER,
+    audience: env.AUTH_JWT_AUDIENCE,
+    maxLifetimeSeconds: env.AUTH_JWT_MAX_LIFETIME_SECONDS,
+    clockSkewSeconds: env.AUTH_JWT_CLOCK_SKEW_SECONDS,
+  };
+}
+
+/** The shell's limits and policies from the validated environment (docs/security.md lists each). */
+export function httpSettingsFrom(env: Env, jwtSecret: string): Pick<HttpAppOptions, 'auth'> {
+  return { auth: tokenBindingFrom(env, jwtSecret) };
+}
