@@ -14,6 +14,7 @@ import {
 import { requireAdmin, requireOwner } from './auth.js';
 import type { HttpAppOptions } from './options.js';
 import { problem, sendProblem, shellProblem, type Problem, type ShellProblemCode } from './problem.js';
+import { serverTimeoutOptions } from './server-timeouts.js';
 import type { App, RouteContext } from './routes/context.js';
 import { adminRoutes } from './routes/admin.js';
 import { modelRoutes } from './routes/models.js';
@@ -107,6 +108,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       void sendProblem(reply, problemFor(error));
     },
     clientErrorHandler: answerClientError,
+    ...serverTimeoutOptions(options.timeouts),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,6 +1,7 @@
 import type { Result } from 'neverthrow';
 import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
 import type { TokenBinding } from './auth.js';
+import type { ServerTimeouts } from './server-timeouts.js';
 
 export interface WebhookRefusal {
   readonly code: string;
@@ -28,6 +29,8 @@ export interface HttpAppOptions {
   /** Thresholds and our webhook URL for `GET /v1/admin/audit` (default: `defaultAuditPolicy`). */
   readonly auditPolicy?: AuditPolicy;
   readonly logger?: boolean;
+  /** How long a client may take to send a request, or stay silent (default `DEFAULT_SERVER_TIMEOUTS`). */
+  readonly timeouts?: ServerTimeouts;
   /** Called after a training was accepted (202), so an in-process worker starts on it at once. */
   readonly onTrainingAccepted?: () => void;
   /** How often the events stream re-reads a training (default 1000 ms). */

@@ -10,6 +10,9 @@ describe('security settings from the environment', () => {
     expect(env.AUTH_JWT_AUDIENCE).toBeUndefined();
     expect(env.AUTH_JWT_MAX_LIFETIME_SECONDS).toBe(86_400);
     expect(env.AUTH_JWT_CLOCK_SKEW_SECONDS).toBe(30);
+    expect([env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_IDLE_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS]).toEqual([
+      120_000, 15_000, 60_000, 5_000,
+    ]);
   });
 
   it('reads set values', () => {
@@ -21,6 +24,9 @@ describe('security settings from the environment', () => {
     ['AUTH_JWT_MAX_LIFETIME_SECONDS', '10', 'must be at least 60'],
     ['AUTH_JWT_MAX_LIFETIME_SECONDS', String(10 * 365 * 86_400), 'must be at most'],
     ['AUTH_JWT_CLOCK_SKEW_SECONDS', '3600', 'must be at most 300'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '0', 'must be a positive whole number'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '999999', 'must be at most 120000'],
+    ['HTTP_IDLE_TIMEOUT_MS', '15000', 'must be at least 20000'],
   ])('refuses %s=%s, naming it', (variable, value, message) => {
     expect(parseEnv({ [variable]: value })._unsafeUnwrapErr()).toEqual([{ variable, message: expect.stringContaining(message) as string }]);
   });

@@ -3,6 +3,7 @@ import { acceptTrainerWebhook } from '@selfie-lora/core';
 import { domainErrorReply, problem, problemReply, shellProblem } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import type { App, RouteContext } from './context.js';
+import { refuseUnsignedOrStale } from './webhook-headers.js';
 
 /** Trainer payloads carry logs, so they may be larger than the JSON we accept from clients. */
 const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
@@ -40,6 +41,8 @@ export function webhookRoutes(app: App, route: RouteContext): void {
       '/v1/webhooks/replicate',
       {
         bodyLimit: WEBHOOK_BODY_LIMIT,
+        // Unconfigured, every delivery is 503 (below), whatever its headers.
+        onRequest: route.options.verifyWebhook ? [refuseUnsignedOrStale(route.deps.clock)] : [],
         schema: {
           tags: ['webhooks'],
           summary:

@@ -14,6 +14,14 @@ export function tokenBindingFrom(env: Env, jwtSecret: string): TokenBinding {
 }
 
 /** The shell's limits and policies from the validated environment (docs/security.md lists each). */
-export function httpSettingsFrom(env: Env, jwtSecret: string): Pick<HttpAppOptions, 'auth'> {
-  return { auth: tokenBindingFrom(env, jwtSecret) };
+export function httpSettingsFrom(env: Env, jwtSecret: string): Pick<HttpAppOptions, 'auth' | 'timeouts'> {
+  return {
+    auth: tokenBindingFrom(env, jwtSecret),
+    timeouts: {
+      requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      idleMs: env.HTTP_IDLE_TIMEOUT_MS,
+      keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+  };
 }
