@@ -9,6 +9,7 @@ export * from './domain/training-package.js';
 export * from './domain/destination.js';
 export * from './domain/training-pipeline.js';
 export * from './domain/model.js';
+export * from './domain/quotas.js';
 export * from './domain/audit-violation.js';
 export * from './domain/audit-findings.js';
 export type * from './ports/clock.js';

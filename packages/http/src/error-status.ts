@@ -49,6 +49,11 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'trainer.training_canceled': 409,
   'trainer.unavailable': 503,
 
+  // Per-owner quotas: the answer carries Retry-After (problem.ts).
+  'quota.trainings_per_day': 429,
+  'quota.stored_photos': 429,
+  'quota.stored_bytes': 429,
+
   'storage.unavailable': 503,
   'storage.too_large': 413,
   'persistence.conflict': 409,

@@ -1,6 +1,7 @@
 import type { Result } from 'neverthrow';
 import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
 import type { TokenBinding } from './auth.js';
+import type { RateLimit } from './rate-limit.js';
 import type { ServerTimeouts } from './server-timeouts.js';
 
 export interface WebhookRefusal {
@@ -29,6 +30,8 @@ export interface HttpAppOptions {
   /** Thresholds and our webhook URL for `GET /v1/admin/audit` (default: `defaultAuditPolicy`). */
   readonly auditPolicy?: AuditPolicy;
   readonly logger?: boolean;
+  /** Requests per client address and window, answered 429 `rate_limit.exceeded` past it; absent, none (`npm start` sets one). */
+  readonly rateLimit?: RateLimit;
   /** How long a client may take to send a request, or stay silent (default `DEFAULT_SERVER_TIMEOUTS`). */
   readonly timeouts?: ServerTimeouts;
   /** Called after a training was accepted (202), so an in-process worker starts on it at once. */

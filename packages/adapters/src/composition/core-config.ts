@@ -1,4 +1,4 @@
-import { defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type UploadPolicy } from '@selfie-lora/core';
+import { defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type QuotaPolicy, type UploadPolicy } from '@selfie-lora/core';
 import type { Env } from './service-config.js';
 
 /** Lifetime of the signed URL the trainer downloads a training package from. */
@@ -16,6 +16,11 @@ export function uploadPolicyFrom(env: Env): UploadPolicy {
   return { maxBytes: env.UPLOAD_MAX_BYTES, minWidth: env.UPLOAD_MIN_WIDTH, minHeight: env.UPLOAD_MIN_HEIGHT };
 }
 
+/** Per-owner quotas (QUOTA_*; docs/security.md "Quotas"). */
+export function quotaPolicyFrom(env: Env): QuotaPolicy {
+  return { trainingsPerDay: env.QUOTA_TRAININGS_PER_DAY, maxStoredPhotos: env.QUOTA_STORED_PHOTOS, maxStoredBytes: env.QUOTA_STORED_BYTES };
+}
+
 export function coreConfigFrom(env: Env, account: string): CoreConfig {
   return {
     uploadPolicy: uploadPolicyFrom(env),
@@ -23,6 +28,7 @@ export function coreConfigFrom(env: Env, account: string): CoreConfig {
     destinationStrategy: destinationStrategyFrom(env, account),
     retryPolicy: defaultRetryPolicy,
     packageUrlTtlSeconds: PACKAGE_URL_TTL_SECONDS,
+    quotas: quotaPolicyFrom(env),
   };
 }
 

@@ -13,6 +13,8 @@ describe('security settings from the environment', () => {
     expect([env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_IDLE_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS]).toEqual([
       120_000, 15_000, 60_000, 5_000,
     ]);
+    expect([env.QUOTA_TRAININGS_PER_DAY, env.QUOTA_STORED_PHOTOS, env.QUOTA_STORED_BYTES]).toEqual([10, 200, 2 * 1024 ** 3]);
+    expect([env.RATE_LIMIT_MAX, env.RATE_LIMIT_WINDOW_MS]).toEqual([300, 60_000]);
   });
 
   it('reads set values', () => {
@@ -27,6 +29,9 @@ describe('security settings from the environment', () => {
     ['HTTP_REQUEST_TIMEOUT_MS', '0', 'must be a positive whole number'],
     ['HTTP_HEADERS_TIMEOUT_MS', '999999', 'must be at most 120000'],
     ['HTTP_IDLE_TIMEOUT_MS', '15000', 'must be at least 20000'],
+    ['QUOTA_TRAININGS_PER_DAY', '0', 'must be a positive whole number'],
+    ['QUOTA_STORED_BYTES', '1000', 'must be at least 1048576'],
+    ['RATE_LIMIT_WINDOW_MS', '10', 'must be at least 1000'],
   ])('refuses %s=%s, naming it', (variable, value, message) => {
     expect(parseEnv({ [variable]: value })._unsafeUnwrapErr()).toEqual([{ variable, message: expect.stringContaining(message) as string }]);
   });

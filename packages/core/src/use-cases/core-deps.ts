@@ -1,5 +1,6 @@
 import type { DestinationStrategy } from '../domain/destination.js';
 import type { RetryPolicy } from '../domain/training-pipeline.js';
+import type { QuotaPolicy } from '../domain/quotas.js';
 import type { UploadPolicy } from '../domain/upload.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventLog } from '../ports/event-log.js';
@@ -18,6 +19,8 @@ export interface CoreConfig {
   readonly retryPolicy: RetryPolicy;
   /** Lifetime of the signed URL the trainer downloads the package from. */
   readonly packageUrlTtlSeconds: number;
+  /** Per-owner quotas; absent, none are enforced (the service's composition root always sets them). */
+  readonly quotas?: QuotaPolicy;
 }
 
 /** Everything a use case may touch: ports and configuration, injected by the composition root. */

@@ -2,7 +2,9 @@ import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { domainError, transientError, type DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type UploadId } from '../domain/ids.js';
 import { checkImage, newUpload, uploadKey, type ImageFacts, type Upload } from '../domain/upload.js';
+import { checkStorageQuota, storedUsage, type StoredUsage } from '../domain/quotas.js';
 import type { ByteStream, PutFacts } from '../ports/object-store.js';
+import type { PersistenceError, Repositories } from '../ports/repositories.js';
 import type { CoreDeps } from './core-deps.js';
 import { discardObject } from './discard-object.js';
 
@@ -17,12 +19,26 @@ export type RegisterUploadError = DomainError<
   | 'upload.unsupported_type'
   | 'upload.corrupt'
   | 'upload.too_small'
+  | 'quota.stored_photos'
+  | 'quota.stored_bytes'
   | 'storage.unavailable'
   | 'persistence.conflict'
   | 'persistence.constraint'
   | 'persistence.corrupt'
   | 'persistence.unavailable'
 >;
+
+/** Whether `adding` fits beside what the owner already stores (the quota, when one is configured). */
+export function withinStorageQuota(
+  deps: CoreDeps,
+  repos: Repositories,
+  ownerId: OwnerId,
+  adding: StoredUsage,
+): ResultAsync<void, DomainError<'quota.stored_photos' | 'quota.stored_bytes'> | PersistenceError> {
+  const quotas = deps.config.quotas;
+  if (!quotas) return okAsync(undefined);
+  return repos.uploads.listByOwner(ownerId).andThen((uploads) => checkStorageQuota(quotas, storedUsage(uploads), adding));
+}
 
 /** Judges stored bytes by what they are (magic bytes, a full read, dimensions), never by claims. */
 function judge(deps: CoreDeps, stored: PutFacts): ResultAsync<ImageFacts, RegisterUploadError> {
@@ -48,8 +64,8 @@ function record(
       repos.uploads.findStoredBySha256(ownerId, stored.sha256).andThen((existing) =>
         existing
           ? okAsync({ upload: existing, duplicate: true })
-          : repos.uploads
-              .insert(newUpload({ id, ownerId, sha256: stored.sha256, byteSize: stored.byteSize, facts, now: deps.clock.now() }))
+          : withinStorageQuota(deps, repos, ownerId, { photos: 1, bytes: stored.byteSize })
+              .andThen(() => repos.uploads.insert(newUpload({ id, ownerId, sha256: stored.sha256, byteSize: stored.byteSize, facts, now: deps.clock.now() })))
               .map((upload) => ({ upload, duplicate: false })),
       ),
     )

@@ -2,6 +2,7 @@ import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'never
 import { destinationFor } from '../domain/destination.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type PipelineId } from '../domain/ids.js';
+import { checkTrainingQuota } from '../domain/quotas.js';
 import { createPipeline, type TrainingPipeline } from '../domain/training-pipeline.js';
 import { trainingSetFrom } from '../domain/training-set.js';
 import type { Repositories } from '../ports/repositories.js';
@@ -16,6 +17,7 @@ export type StartTrainingError = DomainError<
   | 'training.already_active'
   | 'training.invalid_trigger_word'
   | 'training.invalid_idempotency_key'
+  | 'quota.trainings_per_day'
   | 'verify.foreign_upload'
   | 'verify.upload_missing'
   | 'persistence.conflict'
@@ -35,6 +37,15 @@ export function parseTriggerWord(value: string | undefined): Result<string, Doma
   return TRIGGER_WORD.test(value) ? ok(value) : err(domainError('training.invalid_trigger_word', `"${value.slice(0, 40)}"`));
 }
 
+/** The owner's trainings of the last day, judged against the quota (starts and restarts both count). */
+function withinTrainingQuota(deps: CoreDeps, repos: Repositories, ownerId: OwnerId): ResultAsync<void, StartTrainingError> {
+  const quotas = deps.config.quotas;
+  if (!quotas) return okAsync(undefined);
+  return repos.pipelines
+    .listByOwner(ownerId)
+    .andThen((pipelines) => checkTrainingQuota(quotas, pipelines.map((p) => p.createdAt), deps.clock.now()));
+}
+
 /** Creates a queued pipeline over all of the owner's stored photos, if the owner has none active (I8). */
 export function createOwnersPipeline(
   deps: CoreDeps,
@@ -46,6 +57,7 @@ export function createOwnersPipeline(
     .andThen((active) =>
       active ? errAsync(domainError('training.already_active', `pipeline ${active.id} is ${active.status}`)) : okAsync(undefined),
     )
+    .andThen(() => withinTrainingQuota(deps, repos, fields.ownerId))
     .andThen(() => repos.uploads.listStoredForTraining(fields.ownerId))
     .andThen((uploads) => trainingSetFrom(fields.ownerId, uploads, deps.config.minPhotos))
     .andThen((trainingSet) =>
