@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import fastifyCors from '@fastify/cors';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -16,6 +17,7 @@ import { requireAdmin, requireOwner } from './auth.js';
 import type { HttpAppOptions } from './options.js';
 import { problem, sendProblem, shellProblem, type Problem, type ShellProblemCode } from './problem.js';
 import { rateLimitOptions } from './rate-limit.js';
+import { corsOptions, protectiveHeaders } from './response-headers.js';
 import { serverTimeoutOptions } from './server-timeouts.js';
 import type { App, RouteContext } from './routes/context.js';
 import { adminRoutes } from './routes/admin.js';
@@ -151,6 +153,8 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   });
   void app.register(fastifyMultipart, { throwFileSizeLimit: true });
   if (options.rateLimit) void app.register(fastifyRateLimit, rateLimitOptions(options.rateLimit));
+  void app.register(fastifyCors, corsOptions(options.corsAllowedOrigins ?? []));
+  app.addHook('onSend', protectiveHeaders);
 
   const route: RouteContext = {
     deps: options.deps,

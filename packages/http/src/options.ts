@@ -32,6 +32,8 @@ export interface HttpAppOptions {
   readonly logger?: boolean;
   /** Requests per client address and window, answered 429 `rate_limit.exceeded` past it; absent, none (`npm start` sets one). */
   readonly rateLimit?: RateLimit;
+  /** Origins (`https://app.example`) whose pages may call this API; none by default: same-origin only. */
+  readonly corsAllowedOrigins?: readonly string[];
   /** How long a client may take to send a request, or stay silent (default `DEFAULT_SERVER_TIMEOUTS`). */
   readonly timeouts?: ServerTimeouts;
   /** Called after a training was accepted (202), so an in-process worker starts on it at once. */

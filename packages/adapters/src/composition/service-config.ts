@@ -109,6 +109,16 @@ const EnvSchema = z.object({
   }),
   RATE_LIMIT_MAX: boundedInt(300, { min: 1, max: 1_000_000, below: 'no request would pass', above: 'it would not limit anything' }),
   RATE_LIMIT_WINDOW_MS: boundedInt(60_000, { min: 1000, max: 3_600_000, below: 'the window would be too short to mean anything', above: 'a client would wait over an hour' }),
+  CORS_ALLOWED_ORIGINS: optional.transform((value, ctx) => {
+    const origins = (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+    for (const origin of origins) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of origins like https://app.example (no path, no trailing slash), got "${origin}"` });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  }),
   ADMIN_TOKEN: optional.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   TRAINING_MIN_PHOTOS: positiveInt(10),
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),

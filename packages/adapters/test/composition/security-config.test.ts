@@ -14,12 +14,21 @@ describe('security settings from the environment', () => {
       120_000, 15_000, 60_000, 5_000,
     ]);
     expect([env.QUOTA_TRAININGS_PER_DAY, env.QUOTA_STORED_PHOTOS, env.QUOTA_STORED_BYTES]).toEqual([10, 200, 2 * 1024 ** 3]);
+    expect(env.CORS_ALLOWED_ORIGINS).toEqual([]);
     expect([env.RATE_LIMIT_MAX, env.RATE_LIMIT_WINDOW_MS]).toEqual([300, 60_000]);
   });
 
   it('reads set values', () => {
     const env = parseEnv({ AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'selfie-lora', AUTH_JWT_MAX_LIFETIME_SECONDS: '3600' })._unsafeUnwrap();
     expect([env.AUTH_JWT_ISSUER, env.AUTH_JWT_AUDIENCE, env.AUTH_JWT_MAX_LIFETIME_SECONDS]).toEqual(['https://id.example', 'selfie-lora', 3600]);
+  });
+
+  it('reads allowed origins as a list, and refuses anything that is not an origin', () => {
+    const env = parseEnv({ CORS_ALLOWED_ORIGINS: 'https://app.example, http://localhost:5173' })._unsafeUnwrap();
+    expect(env.CORS_ALLOWED_ORIGINS).toEqual(['https://app.example', 'http://localhost:5173']);
+    for (const bad of ['*', 'https://app.example/', 'app.example', 'https://app.example/path']) {
+      expect(parseEnv({ CORS_ALLOWED_ORIGINS: bad })._unsafeUnwrapErr()[0]?.variable).toBe('CORS_ALLOWED_ORIGINS');
+    }
   });
 
   it.each([

@@ -14,9 +14,10 @@ export function tokenBindingFrom(env: Env, jwtSecret: string): TokenBinding {
 }
 
 /** The shell's limits and policies from the validated environment (docs/security.md lists each). */
-export function httpSettingsFrom(env: Env, jwtSecret: string): Pick<HttpAppOptions, 'auth' | 'timeouts' | 'rateLimit'> {
+export function httpSettingsFrom(env: Env, jwtSecret: string): Pick<HttpAppOptions, 'auth' | 'timeouts' | 'rateLimit' | 'corsAllowedOrigins'> {
   return {
     auth: tokenBindingFrom(env, jwtSecret),
+    corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     timeouts: {
       requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
