@@ -6,13 +6,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * to a request carrying credentials is never stored by a browser or a shared cache (it holds
  * one owner's photos, trainings or tokens). The events stream keeps its `no-transform`.
  */
-export async function protectiveHeaders(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function protectiveHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void): void {
   reply.header('x-content-type-options', 'nosniff');
   if (request.headers.authorization !== undefined) {
     const current = reply.getHeader('cache-control');
     const keepsTransform = typeof current === 'string' && current.includes('no-transform');
     reply.header('cache-control', keepsTransform ? 'no-store, no-transform' : 'no-store');
   }
+  done(null, payload);
 }
 
 /**
