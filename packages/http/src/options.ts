@@ -2,6 +2,7 @@ import type { Result } from 'neverthrow';
 import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
 import type { TokenBinding } from './auth.js';
 import type { RateLimit } from './rate-limit.js';
+import type { EventsLimits } from './routes/training-events.js';
 import type { ServerTimeouts } from './server-timeouts.js';
 
 export interface WebhookRefusal {
@@ -42,4 +43,6 @@ export interface HttpAppOptions {
   readonly eventsPollIntervalMs?: number;
   /** A comment line is sent after this long without an event, so proxies keep the stream open. */
   readonly eventsHeartbeatMs?: number;
+  /** Open events streams per owner (429 `events.too_many_streams` past it) and each stream's lifetime. */
+  readonly eventsLimits?: Partial<EventsLimits>;
 }

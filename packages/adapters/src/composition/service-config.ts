@@ -119,6 +119,8 @@ const EnvSchema = z.object({
     }
     return origins;
   }),
+  EVENTS_MAX_STREAMS_PER_OWNER: boundedInt(5, { min: 1, max: 100, below: 'nobody could follow a training live', above: 'one owner could hold hundreds of connections' }),
+  EVENTS_STREAM_LIFETIME_SECONDS: boundedInt(1800, { min: 30, max: 24 * 3600, below: 'clients would reconnect constantly', above: 'a stream would outlive its token by far' }),
   ADMIN_TOKEN: optional.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   TRAINING_MIN_PHOTOS: positiveInt(10),
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),

@@ -15,6 +15,7 @@ describe('security settings from the environment', () => {
     ]);
     expect([env.QUOTA_TRAININGS_PER_DAY, env.QUOTA_STORED_PHOTOS, env.QUOTA_STORED_BYTES]).toEqual([10, 200, 2 * 1024 ** 3]);
     expect(env.CORS_ALLOWED_ORIGINS).toEqual([]);
+    expect([env.EVENTS_MAX_STREAMS_PER_OWNER, env.EVENTS_STREAM_LIFETIME_SECONDS]).toEqual([5, 1800]);
     expect([env.RATE_LIMIT_MAX, env.RATE_LIMIT_WINDOW_MS]).toEqual([300, 60_000]);
   });
 
@@ -41,6 +42,7 @@ describe('security settings from the environment', () => {
     ['QUOTA_TRAININGS_PER_DAY', '0', 'must be a positive whole number'],
     ['QUOTA_STORED_BYTES', '1000', 'must be at least 1048576'],
     ['RATE_LIMIT_WINDOW_MS', '10', 'must be at least 1000'],
+    ['EVENTS_MAX_STREAMS_PER_OWNER', '1000', 'must be at most 100'],
   ])('refuses %s=%s, naming it', (variable, value, message) => {
     expect(parseEnv({ [variable]: value })._unsafeUnwrapErr()).toEqual([{ variable, message: expect.stringContaining(message) as string }]);
   });

@@ -14,10 +14,11 @@ export function tokenBindingFrom(env: Env, jwtSecret: string): TokenBinding {
 }
 
 /** The shell's limits and policies from the validated environment (docs/security.md lists each). */
-export function httpSettingsFrom(env: Env, jwtSecret: string): Pick<HttpAppOptions, 'auth' | 'timeouts' | 'rateLimit' | 'corsAllowedOrigins'> {
+export function httpSettingsFrom(env: Env, jwtSecret: string): Pick<HttpAppOptions, 'auth' | 'timeouts' | 'rateLimit' | 'corsAllowedOrigins' | 'eventsLimits'> {
   return {
     auth: tokenBindingFrom(env, jwtSecret),
     corsAllowedOrigins: env.CORS_ALLOWED_ORIGINS,
+    eventsLimits: { maxStreamsPerOwner: env.EVENTS_MAX_STREAMS_PER_OWNER, maxLifetimeMs: env.EVENTS_STREAM_LIFETIME_SECONDS * 1000 },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     timeouts: {
       requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
