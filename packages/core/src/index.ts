@@ -39,3 +39,4 @@ export * from './use-cases/create-upload-slot.js';
 export * from './use-cases/complete-upload.js';
 export * from './use-cases/quarantine-model.js';
 export * from './use-cases/audit-integrity.js';
+export * from './use-cases/sweep-expired.js';

@@ -9,6 +9,7 @@ import {
   type PipelineLeases,
   type TrainingPipeline,
 } from '@selfie-lora/core';
+import { startHousekeeping } from './housekeeping.js';
 
 export interface WorkerOptions {
   readonly deps: CoreDeps;
@@ -34,6 +35,11 @@ export interface WorkerOptions {
    */
   readonly batchSize?: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * How often this worker sweeps expired webhook deliveries and abandoned staging objects
+   * (`sweepExpired`, once at start then each interval); unset or 0: off (DEFAULT_HOUSEKEEPING_INTERVAL_MS is the suggested value).
+   */
+  readonly housekeepingIntervalMs?: number;
 }
 
 export interface Worker {
@@ -261,6 +267,9 @@ export function startWorker(options: WorkerOptions): Worker {
     return ids.length;
   };
 
+  const intervalMs = options.housekeepingIntervalMs ?? 0;
+  const housekeeping = intervalMs > 0 ? startHousekeeping(deps, { intervalMs }) : null;
+
   const loop = (async () => {
     while (!stopping) {
       const free = batchSize - slots.size;
@@ -282,7 +291,7 @@ export function startWorker(options: WorkerOptions): Worker {
     stop: async () => {
       stopping = true;
       wakeUp();
-      await loop;
+      await Promise.all([loop, housekeeping?.stop()]);
     },
   };
 }
