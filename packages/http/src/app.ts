@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import fastifyCors from '@fastify/cors';
 import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type ConnectionError, type FastifyError, type FastifyInstance } from 'fastify';
 import {
@@ -14,6 +16,9 @@ import {
 import { requireAdmin, requireOwner } from './auth.js';
 import type { HttpAppOptions } from './options.js';
 import { problem, sendProblem, shellProblem, type Problem, type ShellProblemCode } from './problem.js';
+import { rateLimitOptions } from './rate-limit.js';
+import { corsOptions, protectiveHeaders } from './response-headers.js';
+import { serverTimeoutOptions } from './server-timeouts.js';
 import type { App, RouteContext } from './routes/context.js';
 import { adminRoutes } from './routes/admin.js';
 import { modelRoutes } from './routes/models.js';
@@ -62,6 +67,7 @@ function problemFor(error: FastifyError): Problem {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) return shellProblem(TOO_LARGE);
   // The router's FST_ERR_MAX_PARAM_LENGTH (414): only past MAX_PARAM_LENGTH.
   if (error.statusCode === 414) return problem(414, TOO_LARGE, tooLargeDetail[414]);
+  if (error.statusCode === 429) return shellProblem('rate_limit.exceeded');
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) return shellProblem('request.unsupported_media_type');
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return shellProblem('request.invalid');
   return shellProblem('internal');
@@ -108,6 +114,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       void sendProblem(reply, problemFor(error));
     },
     clientErrorHandler: answerClientError,
+    ...serverTimeoutOptions(options.timeouts),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -146,10 +153,13 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     transformObject: jsonSchemaTransformObject,
   });
   void app.register(fastifyMultipart, { throwFileSizeLimit: true });
+  if (options.rateLimit) void app.register(fastifyRateLimit, rateLimitOptions(options.rateLimit));
+  void app.register(fastifyCors, corsOptions(options.corsAllowedOrigins ?? []));
+  app.addHook('onSend', protectiveHeaders);
 
   const route: RouteContext = {
     deps: options.deps,
-    owner: requireOwner(options.auth.jwtSecret),
+    owner: requireOwner(options.auth),
     admin: requireAdmin(options.adminToken),
     options,
   };

@@ -23,14 +23,38 @@ function refuse(reply: FastifyReply, code: 'auth.missing_token' | 'auth.invalid_
 
 export type OwnerHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
+/** What an owner's bearer JWT must be bound to (docs/security.md "Tokens"). */
+export interface TokenBinding {
+  readonly jwtSecret: string;
+  /** Required `iss` when set (AUTH_JWT_ISSUER). */
+  readonly issuer?: string | undefined;
+  /** Required in `aud` when set (AUTH_JWT_AUDIENCE). */
+  readonly audience?: string | undefined;
+  /** Longest accepted lifetime: `exp` at most this far past `iat` (or past now without `iat`). Default one day. */
+  readonly maxLifetimeSeconds?: number | undefined;
+  /** Clock skew allowed on `exp`, `nbf` and `iat` (default 30 s). */
+  readonly clockSkewSeconds?: number | undefined;
+}
+
+export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 24 * 3600;
+export const DEFAULT_TOKEN_CLOCK_SKEW_SECONDS = 30;
+
+/** A token valid for longer than the cap would outlive every revocation a host can make: refused. */
+class TokenLivesTooLong extends Error {
+  override readonly name = 'TokenLivesTooLong';
+}
+
 /**
  * An `onRequest` hook: the request must carry a bearer JWT signed with HS256 and our secret,
- * with an `exp` (not yet past) and a `sub` that is a valid owner id. It runs before the body is
- * read, so nobody unauthenticated can make us parse or store anything.
+ * with an `exp` (not yet past, and no further than the lifetime cap), a `sub` that is a valid
+ * owner id, and the configured `iss` and `aud`. It runs before the body is read, so nobody
+ * unauthenticated can make us parse or store anything.
  */
-export function requireOwner(jwtSecret: string): OwnerHook {
-  if (jwtSecret.length === 0) throw new Error('auth.jwtSecret must not be empty');
-  const key = new TextEncoder().encode(jwtSecret);
+export function requireOwner(binding: TokenBinding): OwnerHook {
+  if (binding.jwtSecret.length === 0) throw new Error('auth.jwtSecret must not be empty');
+  const key = new TextEncoder().encode(binding.jwtSecret);
+  const maxLifetime = binding.maxLifetimeSeconds ?? DEFAULT_TOKEN_MAX_LIFETIME_SECONDS;
+  const skew = binding.clockSkewSeconds ?? DEFAULT_TOKEN_CLOCK_SKEW_SECONDS;
   return async (request, reply) => {
     const token = bearerToken(request);
     if (token === null) return refuse(reply, 'auth.missing_token');
@@ -38,7 +62,17 @@ export function requireOwner(jwtSecret: string): OwnerHook {
     try {
       // Only HS256: `alg: none` and every other algorithm are refused by jose before any check.
       // `exp` is required: a token without one would be valid forever.
-      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: skew,
+        ...(binding.issuer === undefined ? {} : { issuer: binding.issuer }),
+        ...(binding.audience === undefined ? {} : { audience: binding.audience }),
+      });
+      const now = Math.floor(Date.now() / 1000);
+      // jose refuses a non-numeric `iat`; one in the future counts from now.
+      const issuedAt = Math.min(payload.iat ?? now, now);
+      if ((payload.exp ?? 0) - issuedAt > maxLifetime + skew) throw new TokenLivesTooLong(`exp is more than ${maxLifetime} s after iat`);
       subject = payload.sub;
     } catch (cause) {
       request.log.info({ reason: cause instanceof Error ? cause.name : 'unknown' }, 'bearer token refused');

@@ -63,6 +63,11 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'trainer.deletion_refused': 502,
   'erasure.waiting': 409,
 
+  // Per-owner quotas: the answer carries Retry-After (problem.ts).
+  'quota.trainings_per_day': 429,
+  'quota.stored_photos': 429,
+  'quota.stored_bytes': 429,
+
   'storage.unavailable': 503,
   'storage.too_large': 413,
   'persistence.conflict': 409,

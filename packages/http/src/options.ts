@@ -1,6 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Result } from 'neverthrow';
 import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
+import type { TokenBinding } from './auth.js';
+import type { RateLimit } from './rate-limit.js';
+import type { EventsLimits } from './routes/training-events.js';
+import type { ServerTimeouts } from './server-timeouts.js';
 
 export interface WebhookRefusal {
   readonly code: string;
@@ -17,7 +21,8 @@ export type ReadinessCheck = () => Promise<Result<void, { readonly code: string;
 
 export interface HttpAppOptions {
   readonly deps: CoreDeps;
-  readonly auth: { readonly jwtSecret: string };
+  /** The secret owners' JWTs are signed with, and what they must be bound to (issuer, audience, lifetime). */
+  readonly auth: TokenBinding;
   /** Bearer token of operator routes (`/v1/admin/*`). */
   readonly adminToken: string;
   /** Without one, the webhook route answers 503: nothing unverified is ever applied. */
@@ -28,10 +33,18 @@ export interface HttpAppOptions {
   readonly auditPolicy?: AuditPolicy;
   /** The operator's structured logger (the container's), or true/false for Fastify's own. */
   readonly logger?: boolean | FastifyBaseLogger;
+  /** Requests per client address and window, answered 429 `rate_limit.exceeded` past it; absent, none (`npm start` sets one). */
+  readonly rateLimit?: RateLimit;
+  /** Origins (`https://app.example`) whose pages may call this API; none by default: same-origin only. */
+  readonly corsAllowedOrigins?: readonly string[];
+  /** How long a client may take to send a request, or stay silent (default `DEFAULT_SERVER_TIMEOUTS`). */
+  readonly timeouts?: ServerTimeouts;
   /** Called after a training was accepted (202), so an in-process worker starts on it at once. */
   readonly onTrainingAccepted?: () => void;
   /** How often the events stream re-reads a training (default 1000 ms). */
   readonly eventsPollIntervalMs?: number;
   /** A comment line is sent after this long without an event, so proxies keep the stream open. */
   readonly eventsHeartbeatMs?: number;
+  /** Open events streams per owner (429 `events.too_many_streams` past it) and each stream's lifetime. */
+  readonly eventsLimits?: Partial<EventsLimits>;
 }

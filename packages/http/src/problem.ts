@@ -21,6 +21,7 @@ const shellProblems = {
   'route.not_found': [404, 'There is nothing at this address.'],
   'auth.missing_token': [401, 'Please sign in: this request needs a bearer token.'],
   'auth.invalid_token': [401, 'Your sign-in is not valid or has expired. Please sign in again.'],
+  'rate_limit.exceeded': [429, 'Too many requests from this address. Please wait a moment and try again.'],
   'service.not_ready': [503, 'The service is not ready yet. Please try again shortly.'],
   internal: [500, 'Something went wrong on our side. Please try again later.'],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -54,8 +55,9 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 /** The core's failure as a problem; its technical `detail` goes to the log, never to the client. */
 export function domainErrorReply(reply: FastifyReply, error: DomainError): Problem {
   const body = domainProblem(error);
-  // The image line was full: the same request is likely to succeed in a moment.
-  if (error.code === 'upload.busy') reply.header('retry-after', '2');
+  // A quota names when it frees up; a full image line is likely to take the same request in a moment.
+  const retryAfter = error.retryAfterSeconds ?? (error.code === 'upload.busy' ? 2 : undefined);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   if (body.status >= 500) reply.log.warn({ code: error.code, detail: error.detail }, 'use case failed');
   else reply.log.info({ code: error.code, detail: error.detail }, 'request refused');
   return problemReply(reply, body);

@@ -66,3 +66,48 @@ describe('bearer JWT authentication', () => {
     }
   });
 });
+
+describe('token binding (issuer, audience, lifetime, clock skew)', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const bound = () => harness({ app: { auth: { jwtSecret: JWT_SECRET, issuer: 'https://id.example', audience: 'selfie-lora' } } });
+  const get = async (h: Awaited<ReturnType<typeof harness>>, token: string) =>
+    h.app.inject({ method: 'GET', url: '/v1/uploads', headers: { authorization: `Bearer ${token}` } });
+
+  it('accepts a token with the configured iss and aud', async () => {
+    const h = await bound();
+    const token = await tokenFor('alice', { claims: { iss: 'https://id.example', aud: ['other', 'selfie-lora'] } });
+    expect((await get(h, token)).statusCode).toBe(200);
+  });
+
+  const misbound: { name: string; claims: Record<string, unknown> }[] = [
+    { name: 'a foreign aud', claims: { iss: 'https://id.example', aud: 'another-service' } },
+    { name: 'no aud', claims: { iss: 'https://id.example' } },
+    { name: 'a foreign iss', claims: { iss: 'https://evil.example', aud: 'selfie-lora' } },
+    { name: 'no iss', claims: { aud: 'selfie-lora' } },
+  ];
+  for (const attack of misbound) {
+    it(`refuses a token with ${attack.name} when issuer and audience are configured: 401`, async () => {
+      const h = await bound();
+      expectProblem(await get(h, await tokenFor('alice', { claims: attack.claims })), 401, 'auth.invalid_token');
+    });
+  }
+
+  it('refuses a token whose exp is 100 years away (past the default one-day cap)', async () => {
+    const h = await harness();
+    expectProblem(await get(h, await tokenFor('alice', { expiresAt: now() + 100 * 365 * 86_400 })), 401, 'auth.invalid_token');
+  });
+
+  it('refuses a token issued long ago even if its exp is near (the cap counts from iat)', async () => {
+    const h = await harness({ app: { auth: { jwtSecret: JWT_SECRET, maxLifetimeSeconds: 3600 } } });
+    const old = await tokenFor('alice', { claims: { iat: now() - 7200 }, expiresAt: now() + 600 });
+    expectProblem(await get(h, old), 401, 'auth.invalid_token');
+    const fresh = await tokenFor('alice', { expiresAt: now() + 3000 });
+    expect((await get(h, fresh)).statusCode).toBe(200);
+  });
+
+  it('allows 30 s of clock skew on exp by default, not more', async () => {
+    const h = await harness();
+    expect((await get(h, await tokenFor('alice', { expiresAt: now() - 10 }))).statusCode).toBe(200);
+    expectProblem(await get(h, await tokenFor('alice', { expiresAt: now() - 120 })), 401, 'auth.invalid_token');
+  });
+});

@@ -71,7 +71,7 @@ describe('GET /v1/trainings/:id/events', () => {
     const response = await h.app.inject({ method: 'GET', url: `/v1/trainings/${trainingId}/events`, headers: h.alice });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
-    expect(response.headers['cache-control']).toMatch(/no-cache/);
+    expect(response.headers['cache-control']).toMatch(/no-store/);
     const events = response.body.split('\n\n').filter((block) => block.includes('data:'));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatch(/^event: training\nid: 1\ndata: /m);

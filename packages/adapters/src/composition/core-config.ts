@@ -1,4 +1,4 @@
-import { defaultPhotoCheckPolicy, defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type UploadPolicy } from '@selfie-lora/core';
+import { defaultPhotoCheckPolicy, defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type QuotaPolicy, type UploadPolicy } from '@selfie-lora/core';
 import type { ImageWorkLimits } from '../images/image-work-queue.js';
 import type { Env } from './service-config.js';
 
@@ -22,6 +22,11 @@ export function imageLimitsFrom(env: Env): { readonly maxPixels: number; readonl
   return { maxPixels: env.IMAGE_MAX_PIXELS, work: { concurrency: env.IMAGE_CONCURRENCY, maxWaiting: env.IMAGE_QUEUE_MAX } };
 }
 
+/** Per-owner quotas (QUOTA_*; docs/security.md "Quotas"). */
+export function quotaPolicyFrom(env: Env): QuotaPolicy {
+  return { trainingsPerDay: env.QUOTA_TRAININGS_PER_DAY, maxStoredPhotos: env.QUOTA_STORED_PHOTOS, maxStoredBytes: env.QUOTA_STORED_BYTES };
+}
+
 export function coreConfigFrom(env: Env, account: string): CoreConfig {
   return {
     uploadPolicy: uploadPolicyFrom(env),
@@ -31,6 +36,7 @@ export function coreConfigFrom(env: Env, account: string): CoreConfig {
     packageUrlTtlSeconds: PACKAGE_URL_TTL_SECONDS,
     photoChecks: defaultPhotoCheckPolicy,
     maxTrainingPhotos: env.TRAINING_MAX_PHOTOS,
+    quotas: quotaPolicyFrom(env),
   };
 }
 

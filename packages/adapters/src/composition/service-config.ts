@@ -85,6 +85,42 @@ const EnvSchema = z.object({
   REPLICATE_WEBHOOK_SECRET: optional.pipe(z.string().startsWith('whsec_', 'must start with whsec_').optional()),
   PUBLIC_BASE_URL: optional.pipe(url.optional()),
   AUTH_JWT_SECRET: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  AUTH_JWT_ISSUER: optional,
+  AUTH_JWT_AUDIENCE: optional,
+  AUTH_JWT_MAX_LIFETIME_SECONDS: boundedInt(24 * 3600, {
+    min: 60,
+    max: 30 * 24 * 3600,
+    below: 'a token would expire before it could be used',
+    above: 'a stolen token would stay valid for more than a month',
+  }),
+  AUTH_JWT_CLOCK_SKEW_SECONDS: boundedInt(30, { min: 1, max: 300, below: 'clocks always differ a little', above: 'an expired token would stay usable for minutes' }),
+  HTTP_REQUEST_TIMEOUT_MS: boundedInt(120_000, { min: 1000, max: 3_600_000, below: 'no request arrives that fast', above: 'a slow client would hold its connection for hours' }),
+  HTTP_HEADERS_TIMEOUT_MS: boundedInt(15_000, { min: 500, max: 120_000, below: 'no request line arrives that fast', above: 'a client sending headers byte by byte would hold its connection for minutes' }),
+  HTTP_IDLE_TIMEOUT_MS: boundedInt(60_000, { min: 20_000, max: 600_000, below: 'the events stream sends a heartbeat every 15 s and must outlive it', above: 'silent connections would pile up' }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: boundedInt(5_000, { min: 1000, max: 120_000, below: 'connections would not be reused', above: 'idle connections would pile up' }),
+  QUOTA_TRAININGS_PER_DAY: boundedInt(10, { min: 1, max: 1000, below: 'nobody could train', above: 'each training is a paid GPU job' }),
+  QUOTA_STORED_PHOTOS: boundedInt(200, { min: 1, max: 100_000, below: 'nobody could upload', above: 'one owner could fill the bucket' }),
+  QUOTA_STORED_BYTES: boundedInt(2 * 1024 * MiB, {
+    min: MiB,
+    max: 1024 * 1024 * MiB,
+    label: bytes,
+    below: 'no photo would fit',
+    above: 'one owner could fill the bucket',
+  }),
+  RATE_LIMIT_MAX: boundedInt(300, { min: 1, max: 1_000_000, below: 'no request would pass', above: 'it would not limit anything' }),
+  RATE_LIMIT_WINDOW_MS: boundedInt(60_000, { min: 1000, max: 3_600_000, below: 'the window would be too short to mean anything', above: 'a client would wait over an hour' }),
+  CORS_ALLOWED_ORIGINS: optional.transform((value, ctx) => {
+    const origins = (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+    for (const origin of origins) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of origins like https://app.example (no path, no trailing slash), got "${origin}"` });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  }),
+  EVENTS_MAX_STREAMS_PER_OWNER: boundedInt(5, { min: 1, max: 100, below: 'nobody could follow a training live', above: 'one owner could hold hundreds of connections' }),
+  EVENTS_STREAM_LIFETIME_SECONDS: boundedInt(1800, { min: 30, max: 24 * 3600, below: 'clients would reconnect constantly', above: 'a stream would outlive its token by far' }),
   ADMIN_TOKEN: optional.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   TRAINING_MIN_PHOTOS: positiveInt(10),
   TRAINING_MAX_PHOTOS: boundedInt(50, { min: 1, max: 1000, below: 'a training needs photos', above: 'a training package holds each photo' }),

@@ -308,6 +308,11 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       tables.webhookDeliveries.set(deliveryId, receivedAt);
       return okAsync(true);
     },
+    pruneReceivedBefore: (cutoff: Date) => {
+      const old = [...tables.webhookDeliveries].filter(([, receivedAt]) => receivedAt < cutoff).map(([id]) => id);
+      for (const id of old) tables.webhookDeliveries.delete(id);
+      return okAsync(old.length);
+    },
   };
 
   const due = (erasure: Erasure, now: Date) => erasure.state === 'pending' && (erasure.notBefore === null || erasure.notBefore <= now);

@@ -15,5 +15,7 @@ export function webhookDeliveryRepository(session: SqlSession): WebhookDeliverie
           ]),
         )
         .map((rows) => rows.length === 1),
+    pruneReceivedBefore: (cutoff: Date) =>
+      session.write((sql) => sql('DELETE FROM webhook_deliveries WHERE received_at < $1 RETURNING id', [cutoff])).map((rows) => rows.length),
   };
 }

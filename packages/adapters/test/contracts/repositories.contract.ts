@@ -484,6 +484,17 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(await value((r) => r.webhookDeliveries.recordOnce(id, at(2)))).toBe(false);
         expect(await value((r) => r.webhookDeliveries.recordOnce(aDeliveryId(), at(2)))).toBe(true);
       });
+
+      it('forgets deliveries received before a cutoff, and only those', async () => {
+        const old = aDeliveryId();
+        const recent = aDeliveryId();
+        expect(await value((r) => r.webhookDeliveries.recordOnce(old, at(10)))).toBe(true);
+        expect(await value((r) => r.webhookDeliveries.recordOnce(recent, at(60)))).toBe(true);
+        expect(await value((r) => r.webhookDeliveries.pruneReceivedBefore(at(30)))).toBeGreaterThanOrEqual(1);
+        expect(await value((r) => r.webhookDeliveries.seen(old))).toBe(false);
+        expect(await value((r) => r.webhookDeliveries.seen(recent))).toBe(true);
+        expect(await value((r) => r.webhookDeliveries.recordOnce(recent, at(61)))).toBe(false);
+      });
     });
 
     describe('transactions', () => {

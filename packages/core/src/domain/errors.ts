@@ -55,6 +55,10 @@ export const errorMessages = {
   'trainer.deletion_refused': 'The training service refused to delete this trained model; an operator has been told.',
   // privacy (erasure, retention)
   'erasure.waiting': 'This will be erased as soon as the training it belongs to has stopped.',
+  // quotas (issue 15): answered 429 with Retry-After
+  'quota.trainings_per_day': 'You have started as many trainings as allowed in one day. Please try again later.',
+  'quota.stored_photos': 'You have stored as many photos as allowed. Please delete some photos before uploading more.',
+  'quota.stored_bytes': 'Your photos use all the storage space allowed. Please delete some photos before uploading more.',
   // infrastructure
   'storage.unavailable': 'Photo storage is not reachable right now. Please try again shortly.',
   'storage.too_large': 'The file is larger than the allowed size.',
@@ -74,6 +78,8 @@ export interface DomainError<C extends ErrorCode = ErrorCode> {
   readonly detail?: string | undefined;
   /** Transport trouble (timeouts, 5xx, 429, resets): the step runner retries it with backoff. */
   readonly transient?: boolean;
+  /** A quota: when trying again may succeed (the shell's `Retry-After`). */
+  readonly retryAfterSeconds?: number;
 }
 
 export function domainError<C extends ErrorCode>(code: C, detail?: string): DomainError<C> {

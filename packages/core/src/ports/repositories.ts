@@ -63,6 +63,8 @@ export interface WebhookDeliveries {
   seen(deliveryId: string): Stored<boolean>;
   /** True the first time a delivery id is recorded; false for a redelivery. */
   recordOnce(deliveryId: string, receivedAt: Date): Stored<boolean>;
+  /** Forgets deliveries received before `cutoff`; how many were forgotten. */
+  pruneReceivedBefore(cutoff: Date): Stored<number>;
 }
 
 /** Everyone the database knows of, for the audit: owners of any upload, pipeline or model. */

@@ -1,6 +1,7 @@
 import type { DestinationStrategy } from '../domain/destination.js';
 import type { RetryPolicy } from '../domain/training-pipeline.js';
 import type { PhotoCheckPolicy } from '../domain/photo-checks.js';
+import type { QuotaPolicy } from '../domain/quotas.js';
 import type { UploadPolicy } from '../domain/upload.js';
 import type { FaceInspector } from '../ports/face-inspector.js';
 import type { PhotoNormaliser } from '../ports/photo-normaliser.js';
@@ -24,6 +25,8 @@ export interface CoreConfig {
   readonly photoChecks: PhotoCheckPolicy;
   /** The most photos one training may use (trainers recommend 10 to 20). */
   readonly maxTrainingPhotos: number;
+  /** Per-owner quotas; absent, none are enforced (the service's composition root always sets them). */
+  readonly quotas?: QuotaPolicy;
 }
 
 /** Everything a use case may touch: ports and configuration, injected by the composition root. */

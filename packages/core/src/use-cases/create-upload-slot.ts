@@ -3,6 +3,8 @@ import type { DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type UploadId } from '../domain/ids.js';
 import { checkDeclaredSize, stagingKey, UPLOAD_SLOT_TTL_SECONDS } from '../domain/upload.js';
 import type { StoreError } from '../ports/object-store.js';
+import type { PersistenceError } from '../ports/repositories.js';
+import { withinStorageQuota } from './register-upload.js';
 import type { CoreDeps } from './core-deps.js';
 
 export interface UploadSlot {
@@ -16,7 +18,10 @@ export interface UploadSlot {
   readonly maxBytes: number;
 }
 
-export type CreateUploadSlotError = StoreError | DomainError<'upload.too_large' | 'upload.corrupt'>;
+export type CreateUploadSlotError =
+  | StoreError
+  | PersistenceError
+  | DomainError<'upload.too_large' | 'upload.corrupt' | 'quota.stored_photos' | 'quota.stored_bytes'>;
 
 /**
  * The direct way in, first half: the client declares its photo's size, which is judged against
@@ -29,11 +34,16 @@ export function createUploadSlot(
   input: { readonly ownerId: OwnerId; readonly byteSize: number },
 ): ResultAsync<UploadSlot, CreateUploadSlotError> {
   const { maxBytes } = deps.config.uploadPolicy;
-  return checkDeclaredSize(deps.config.uploadPolicy, input.byteSize).asyncAndThen((byteSize) => {
-    const uploadId = trusted<UploadId>(deps.ids.next());
-    const expiresAt = new Date(deps.clock.now().getTime() + UPLOAD_SLOT_TTL_SECONDS * 1000);
-    return deps.objects
-      .signedPutUrl(stagingKey(input.ownerId, uploadId), UPLOAD_SLOT_TTL_SECONDS, { contentLength: byteSize })
-      .map((url) => ({ uploadId, url, method: 'PUT' as const, expiresAt, byteSize, maxBytes }));
-  });
+  return checkDeclaredSize(deps.config.uploadPolicy, input.byteSize).asyncAndThen((byteSize) =>
+    // Refused before signing: a full owner is told now, not after uploading (complete checks again).
+    deps.uow.transaction((repos) => withinStorageQuota(deps, repos, input.ownerId, { photos: 1, bytes: byteSize })).andThen(() => signSlot(deps, input.ownerId, byteSize, maxBytes)),
+  );
+}
+
+function signSlot(deps: CoreDeps, ownerId: OwnerId, byteSize: number, maxBytes: number): ResultAsync<UploadSlot, CreateUploadSlotError> {
+  const uploadId = trusted<UploadId>(deps.ids.next());
+  const expiresAt = new Date(deps.clock.now().getTime() + UPLOAD_SLOT_TTL_SECONDS * 1000);
+  return deps.objects
+    .signedPutUrl(stagingKey(ownerId, uploadId), UPLOAD_SLOT_TTL_SECONDS, { contentLength: byteSize })
+    .map((url) => ({ uploadId, url, method: 'PUT' as const, expiresAt, byteSize, maxBytes }));
 }

@@ -5,8 +5,10 @@ import { domainError, transientError, type DomainError } from '../domain/errors.
 import { trusted, type OwnerId, type Sha256, type UploadId } from '../domain/ids.js';
 import { judgeFaces, judgeSamePerson, mainFace, refusingCheck, type PhotoCheck } from '../domain/photo-checks.js';
 import { checkImage, newUpload, uploadKey, type Upload } from '../domain/upload.js';
+import { checkStorageQuota, storedUsage, type StoredUsage } from '../domain/quotas.js';
 import type { ByteStream, PutFacts } from '../ports/object-store.js';
 import type { NormalisedPhoto } from '../ports/photo-normaliser.js';
+import type { PersistenceError, Repositories } from '../ports/repositories.js';
 import type { CoreDeps } from './core-deps.js';
 import { discardObject } from './discard-object.js';
 
@@ -26,12 +28,26 @@ export type RegisterUploadError = DomainError<
   | 'upload.no_face'
   | 'upload.several_faces'
   | 'upload.checks_unavailable'
+  | 'quota.stored_photos'
+  | 'quota.stored_bytes'
   | 'storage.unavailable'
   | 'persistence.conflict'
   | 'persistence.constraint'
   | 'persistence.corrupt'
   | 'persistence.unavailable'
 >;
+
+/** Whether `adding` fits beside what the owner already stores (the quota, when one is configured). */
+export function withinStorageQuota(
+  deps: CoreDeps,
+  repos: Repositories,
+  ownerId: OwnerId,
+  adding: StoredUsage,
+): ResultAsync<void, DomainError<'quota.stored_photos' | 'quota.stored_bytes'> | PersistenceError> {
+  const quotas = deps.config.quotas;
+  if (!quotas) return okAsync(undefined);
+  return repos.uploads.listByOwner(ownerId).andThen((uploads) => checkStorageQuota(quotas, storedUsage(uploads), adding));
+}
 
 /** The bytes a person sent, as sent: held once (the photo is judged whole), hashed as they arrive. */
 interface SourcePhoto {
@@ -117,7 +133,11 @@ function record(deps: CoreDeps, upload: Upload): ResultAsync<RegisteredUpload, R
   return deps.uow
     .transaction((repos) =>
       repos.uploads.findStoredBySourceSha256(upload.ownerId, sha.source).andThen((existing) =>
-        existing ? okAsync({ upload: existing, duplicate: true }) : repos.uploads.insert(upload).map((inserted) => ({ upload: inserted, duplicate: false })),
+        existing
+          ? okAsync({ upload: existing, duplicate: true })
+          : withinStorageQuota(deps, repos, upload.ownerId, { photos: 1, bytes: upload.byteSize })
+              .andThen(() => repos.uploads.insert(upload))
+              .map((inserted) => ({ upload: inserted, duplicate: false })),
       ),
     )
     .orElse((error) =>

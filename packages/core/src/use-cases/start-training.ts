@@ -2,6 +2,7 @@ import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'never
 import { destinationFor } from '../domain/destination.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type PipelineId } from '../domain/ids.js';
+import { checkTrainingQuota } from '../domain/quotas.js';
 import { createPipeline, type TrainingPipeline } from '../domain/training-pipeline.js';
 import { checkOnePerson, selectTrainingPhotos } from '../domain/training-selection.js';
 import { trainingSetFrom } from '../domain/training-set.js';
@@ -20,6 +21,7 @@ export type StartTrainingError = DomainError<
   | 'training.mixed_people'
   | 'training.invalid_trigger_word'
   | 'training.invalid_idempotency_key'
+  | 'quota.trainings_per_day'
   | 'verify.foreign_upload'
   | 'verify.upload_missing'
   | 'persistence.conflict'
@@ -37,6 +39,15 @@ export interface StartedTraining {
 export function parseTriggerWord(value: string | undefined): Result<string, DomainError<'training.invalid_trigger_word'>> {
   if (value === undefined) return ok(DEFAULT_TRIGGER_WORD);
   return TRIGGER_WORD.test(value) ? ok(value) : err(domainError('training.invalid_trigger_word', `"${value.slice(0, 40)}"`));
+}
+
+/** The owner's trainings of the last day, judged against the quota (starts and restarts both count). */
+function withinTrainingQuota(deps: CoreDeps, repos: Repositories, ownerId: OwnerId): ResultAsync<void, StartTrainingError> {
+  const quotas = deps.config.quotas;
+  if (!quotas) return okAsync(undefined);
+  return repos.pipelines
+    .listByOwner(ownerId)
+    .andThen((pipelines) => checkTrainingQuota(quotas, pipelines.map((p) => p.createdAt), deps.clock.now()));
 }
 
 /**
@@ -59,6 +70,7 @@ export function createOwnersPipeline(
     .andThen((active) =>
       active ? errAsync(domainError('training.already_active', `pipeline ${active.id} is ${active.status}`)) : okAsync(undefined),
     )
+    .andThen(() => withinTrainingQuota(deps, repos, fields.ownerId))
     .andThen(() => repos.uploads.listStoredForTraining(fields.ownerId))
     .andThen((stored) =>
       selectTrainingPhotos(stored, fields.uploadIds, deps.config.maxTrainingPhotos)

@@ -3,6 +3,7 @@ import { acceptTrainerWebhook } from '@selfie-lora/core';
 import { domainErrorReply, problem, problemReply, shellProblem } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import type { App, RouteContext } from './context.js';
+import { refuseUnsignedOrStale } from './webhook-headers.js';
 
 /**
  * Replicate's webhooks carry the whole training log: a long run's is several MiB, and a refused
@@ -43,6 +44,8 @@ export function webhookRoutes(app: App, route: RouteContext): void {
       '/v1/webhooks/replicate',
       {
         bodyLimit: WEBHOOK_BODY_LIMIT,
+        // Unconfigured, every delivery is 503 (below), whatever its headers.
+        onRequest: route.options.verifyWebhook ? [refuseUnsignedOrStale(route.deps.clock)] : [],
         schema: {
           tags: ['webhooks'],
           summary:

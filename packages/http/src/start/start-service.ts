@@ -6,6 +6,7 @@ import { backgroundJobs, startWorker, type Worker } from '../worker/index.js';
 import { devBearerToken, DEMO_OWNER, generatedSecret } from './dev-credentials.js';
 import { ALL_STAND_INS, withStandIns, type ResolvedServices } from './embedded-stand-ins.js';
 import { serviceUrl } from './configure.js';
+import { httpSettingsFrom } from './http-settings.js';
 import { describeCause, type StartFailure } from './start-error.js';
 
 export interface StartOptions {
@@ -60,7 +61,7 @@ function credentials(env: Env, embedded: ResolvedServices['embedded']): ResultAs
   }
   const jwtSecret = generatedSecret();
   const adminToken = env.ADMIN_TOKEN ?? generatedSecret();
-  return ResultAsync.fromPromise(devBearerToken(jwtSecret), (cause) => ({ setting: 'AUTH_JWT_SECRET', message: `could not sign a dev token: ${describeCause(cause)}` })).map(
+  return ResultAsync.fromPromise(devBearerToken(jwtSecret, { issuer: env.AUTH_JWT_ISSUER, audience: env.AUTH_JWT_AUDIENCE }), (cause) => ({ setting: 'AUTH_JWT_SECRET', message: `could not sign a dev token: ${describeCause(cause)}` })).map(
     (devToken) => ({ jwtSecret, adminToken, devToken }),
   );
 }
@@ -73,7 +74,7 @@ function listen(
 ): ResultAsync<{ close(): Promise<void> }, StartFailure> {
   const app = buildHttpApp({
     deps: container.deps,
-    auth: { jwtSecret: creds.jwtSecret },
+    ...httpSettingsFrom(env, creds.jwtSecret),
     adminToken: creds.adminToken,
     verifyWebhook: container.verifyWebhook,
     readiness: container.readiness,

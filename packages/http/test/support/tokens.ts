@@ -10,7 +10,7 @@ export async function tokenFor(
   sub: string | undefined,
   options: { secret?: string; alg?: 'HS256' | 'HS384' | 'HS512'; expiresAt?: number | null; claims?: JWTPayload } = {},
 ): Promise<string> {
-  const jwt = new SignJWT({ ...options.claims }).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' }).setIssuedAt();
+  const jwt = new SignJWT({ ...options.claims }).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' }).setIssuedAt(options.claims?.iat);
   if (sub !== undefined) jwt.setSubject(sub);
   if (options.expiresAt !== null) jwt.setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 3600);
   return jwt.sign(key(options.secret ?? JWT_SECRET));
