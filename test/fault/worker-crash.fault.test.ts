@@ -62,8 +62,9 @@ describe('a worker process killed with SIGKILL', () => {
   it('mid-submit, after the trainer created the run: another worker resumes within the bound with the default lease, adopting that run', async () => {
     const first = worker('crash-submit-a');
     await first.ready;
-    // The trainer takes its time to answer the create: the process dies while it answers.
-    service.simulator.control.setKnobs({ delayMs: 3_000, faultsOn: (request) => request.method === 'POST' && request.path.endsWith('/trainings') });
+    // The trainer takes its time to answer the create: the process dies while it answers (the
+    // delay is long so that a busy machine cannot let the answer arrive before the kill).
+    service.simulator.control.setKnobs({ delayMs: 20_000, faultsOn: (request) => request.method === 'POST' && request.path.endsWith('/trainings') });
     const { client, id, uploads } = await startedTraining(service, `fault-owner-${(owners += 1)}`);
     await reached(client, id, 'submitting');
     await waitFor('the trainer created the run', () => (service.simulator.control.trainings().some((t) => t.inputUrl.includes(`/${id}/`)) ? true : undefined));

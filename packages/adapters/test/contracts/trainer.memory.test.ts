@@ -53,6 +53,7 @@ describe('MemoryTrainer test helpers', () => {
       status: 'succeeded',
       outputVersion: version,
       error: null,
+      pipelineId: null,
     });
     (await trainer.cancel(running.trainerTrainingId))._unsafeUnwrap();
     expect((await trainer.get(running.trainerTrainingId))._unsafeUnwrap().status).toBe('canceled');
