@@ -1,10 +1,9 @@
 import { createServiceContainer, parseEnv, type ServiceContainer } from '@selfie-lora/adapters/composition';
-import { startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
+import { freePort, startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import type { CoreDeps } from '@selfie-lora/core';
 import { buildHttpApp, startWorker, type Worker } from '@selfie-lora/http';
 import { startReplicateSimulator, type RunningSimulator } from '@selfie-lora/replicate-simulator';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
@@ -38,24 +37,6 @@ export interface E2eService {
   close(): Promise<void>;
 }
 
-/** A port free on loopback right now: PUBLIC_BASE_URL must be known before the container is built. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * The real service composed in-process the way `npm start` does it (startService): a container
- * from a validated environment over a scratch Postgres database, s3rver and the Replicate
- * simulator, the Fastify shell listening on loopback, and workers the test starts.
- */
 export interface E2eServiceOptions {
   /** Wraps the scratch database's URL (e.g. to put a fault proxy in front of it). */
   readonly databaseUrl?: (url: string) => string;
@@ -63,6 +44,11 @@ export interface E2eServiceOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The real service composed in-process the way `npm start` does it (startService): a container
+ * from a validated environment over a scratch Postgres database, s3rver and the Replicate
+ * simulator, the Fastify shell listening on loopback, and workers the test starts.
+ */
 export async function startE2eService(options: E2eServiceOptions = {}): Promise<E2eService> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
