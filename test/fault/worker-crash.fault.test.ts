@@ -62,15 +62,15 @@ describe('a worker process killed with SIGKILL', () => {
   it('mid-submit, after the trainer created the run: another worker resumes within the bound with the default lease, adopting that run', async () => {
     const first = worker('crash-submit-a');
     await first.ready;
-    // The trainer takes its time to answer the create: the process dies while it answers (the
-    // delay is long so that a busy machine cannot let the answer arrive before the kill).
-    service.simulator.control.setKnobs({ delayMs: 20_000, faultsOn: (request) => request.method === 'POST' && request.path.endsWith('/trainings') });
+    // The trainer creates the run at once and holds its answer back: the process dies while the
+    // answer is on its way, whatever the machine's speed.
+    service.simulator.control.setKnobs({ holdAnswerMs: 60_000, faultsOn: (request) => request.method === 'POST' && request.path.endsWith('/trainings') });
     const { client, id, uploads } = await startedTraining(service, `fault-owner-${(owners += 1)}`);
     await reached(client, id, 'submitting');
     await waitFor('the trainer created the run', () => (service.simulator.control.trainings().some((t) => t.inputUrl.includes(`/${id}/`)) ? true : undefined));
     const killedAt = Date.now();
     await kill(first, 'SIGKILL');
-    service.simulator.control.setKnobs({ delayMs: 0, faultsOn: null });
+    service.simulator.control.setKnobs({ holdAnswerMs: 0, faultsOn: null });
     expect((await client.training(id)).status).toBe('submitting');
     worker('crash-submit-b');
     const recoveryMs = await recoveredPast(client, id, 'submitting', killedAt);

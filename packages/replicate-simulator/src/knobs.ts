@@ -6,10 +6,12 @@ export interface Knobs {
   serverErrors: number;
   /** The next N requests answer 429 with `retry-after`. */
   rateLimited: number;
-  /** Which requests `serverErrors`, `rateLimited` and `delayMs` hit (default: every request). */
+  /** Which requests `serverErrors`, `rateLimited`, `delayMs` and `holdAnswerMs` hit (default: every request). */
   faultsOn: ((request: RequestInfo) => boolean) | null;
   /** Every response waits this long first. */
   delayMs: number;
+  /** The request is carried out, then its answer held back this long (a crash while the trainer answers). */
+  holdAnswerMs: number;
   /** The next N successful responses carry a truncated (unparseable) JSON body. */
   malformedJson: number;
   /** Completed webhooks are recorded as lost and never sent. */
@@ -29,6 +31,7 @@ export const defaultKnobs: Knobs = {
   rateLimited: 0,
   faultsOn: null,
   delayMs: 0,
+  holdAnswerMs: 0,
   malformedJson: 0,
   loseWebhooks: false,
   autoComplete: null,

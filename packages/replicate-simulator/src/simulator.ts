@@ -199,7 +199,9 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     if (request.headers.authorization !== `Bearer ${apiToken}`) {
       return new HttpAnswer(401, problem(401, 'Unauthenticated', 'You did not pass a valid authentication token.'));
     }
-    return route(request.method ?? 'GET', new URL(request.url ?? '/', origin), text);
+    const result = route(request.method ?? 'GET', new URL(request.url ?? '/', origin), text);
+    if (faulty && knobs.holdAnswerMs > 0) await sleep(knobs.holdAnswerMs);
+    return result;
   }
 
   function send(response: ServerResponse, info: RequestInfo, result: HttpAnswer): void {

@@ -111,8 +111,11 @@ describe('photo erasure over Postgres and s3rver', () => {
       await until('the worker to rest', () => Promise.resolve(faulty.deletes.length === 1));
       core.clock.advance(deleted.erasure.notBefore!.getTime() - core.clock.now().getTime());
       // The second try fails too (S3 still down); the third, after a longer backoff, erases.
-      await until('a second try', () => Promise.resolve(faulty.deletes.length === 2));
-      const owed = (await db.transaction((repos) => repos.erasures.listByOwner(owner)))._unsafeUnwrap();
+      // The failed try is recorded after S3 answered: wait for the row, not the S3 call.
+      const listOwed = async () => (await db.transaction((repos) => repos.erasures.listByOwner(owner)))._unsafeUnwrap();
+      await until('a second try recorded', async () => (await listOwed())[0]?.attempt === 2);
+      const owed = await listOwed();
+      expect(faulty.deletes).toHaveLength(2);
       expect(owed).toEqual([expect.objectContaining({ state: 'pending', attempt: 2 })]);
       expect(await exists(gone.id)).toBe(true);
       core.clock.advance(owed[0]!.notBefore!.getTime() - core.clock.now().getTime());
