@@ -4,6 +4,7 @@ import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   completeUpload,
   createUploadSlot,
+  defaultQuotaPolicy,
   defaultUploadPolicy,
   listUploads,
   stagingKey,
@@ -32,7 +33,7 @@ function complete(core: MemoryCore, uploadId: string, ownerId: OwnerId = alice) 
 }
 
 describe('createUploadSlot', () => {
-  it('gives a new id and a 15-minute signed PUT URL for the owner-scoped staging key, recording nothing', async () => {
+  it('gives a new id and a 15-minute signed PUT URL for the owner-scoped staging key, recording no upload', async () => {
     const core = memoryCore();
     const before = storedState(core);
     const slot = await slotFor(core, 1234);
@@ -76,6 +77,41 @@ describe('createUploadSlot', () => {
     expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice, byteSize }))).toBe(code);
     expect(sign).not.toHaveBeenCalled();
     expectUnchanged(core, before);
+  });
+
+  it('counts open slots against the owner quota: refused at the limit with Retry-After until the soonest expires; completing, a refusal or expiry frees one', async () => {
+    const core = memoryCore({ quotas: { ...defaultQuotaPolicy, maxOpenSlots: 3 } });
+    const bytes = await photo(51, { format: 'png', width: 320, height: 300 });
+    const first = await slotFor(core, bytes.byteLength);
+    core.clock.advance(60_000);
+    const second = await slotFor(core, 4);
+    await slotFor(core, 1234);
+    const before = storedState(core);
+    const sign = vi.spyOn(core.store, 'signedPutUrl');
+    const refused = await createUploadSlot(core.deps, { ownerId: alice, byteSize: 1234 });
+    expect(refused._unsafeUnwrapErr()).toMatchObject({ code: 'quota.open_slots', retryAfterSeconds: UPLOAD_SLOT_TTL_SECONDS - 60 });
+    expect(sign).not.toHaveBeenCalled();
+    expectUnchanged(core, before);
+    // Another owner has quota of their own.
+    await slotFor(core, 1234, bob);
+
+    // A completed upload frees its slot.
+    putThrough(core, first, bytes);
+    (await complete(core, first.uploadId))._unsafeUnwrap();
+    const fourth = await slotFor(core, 1234);
+    expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice, byteSize: 1234 }))).toBe('quota.open_slots');
+
+    // A refused one too (4 bytes are no photo), but not one whose bytes never arrived.
+    expect(errorCode(await complete(core, fourth.uploadId))).toBe('upload.not_found');
+    expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice, byteSize: 1234 }))).toBe('quota.open_slots');
+    putThrough(core, second, new Uint8Array([1, 2, 3, 4]));
+    expect(errorCode(await complete(core, second.uploadId))).toBe('upload.unsupported_type');
+    await slotFor(core, 1234);
+
+    // Expired slots no longer count.
+    expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice, byteSize: 1234 }))).toBe('quota.open_slots');
+    core.clock.advance(UPLOAD_SLOT_TTL_SECONDS * 1000);
+    await slotFor(core, 1234);
   });
 
   it('a storage fault while signing answers storage.unavailable', async () => {

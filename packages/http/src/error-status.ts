@@ -67,6 +67,7 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'quota.trainings_per_day': 429,
   'quota.stored_photos': 429,
   'quota.stored_bytes': 429,
+  'quota.open_slots': 429,
 
   'storage.unavailable': 503,
   'storage.too_large': 413,

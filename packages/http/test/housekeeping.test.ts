@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemoryPipelineLeases } from '@selfie-lora/adapters';
-import { STAGING_EXPIRY_MS, sweepExpired, WEBHOOK_DELIVERY_RETENTION_MS } from '@selfie-lora/core';
+import { OwnerId, STAGING_EXPIRY_MS, sweepExpired, WEBHOOK_DELIVERY_RETENTION_MS } from '@selfie-lora/core';
 import { backgroundJobs, startWorker } from '../src/worker/index.js';
 import { finishTraining, runToWaiting } from './support/drive.js';
 import { harness, json, startTraining, uploadPhotos } from './support/harness.js';
@@ -58,6 +58,16 @@ describe('abandoned staging objects are removed', () => {
     expect(left).toContain('staging/owner-a/fresh');
     expect(left).not.toContain('staging/owner-a/abandoned');
     expect(left.filter((key) => key.startsWith('uploads/'))).toHaveLength(1);
+  });
+
+  it('forgets expired upload slots, keeping open ones', async () => {
+    const h = await harness();
+    const slot = () => h.app.inject({ method: 'POST', url: '/v1/uploads/presigned', headers: h.alice, payload: { byteSize: 1000 } });
+    expect((await slot()).statusCode).toBe(201);
+    h.core.clock.advance(20 * 60_000);
+    expect((await slot()).statusCode).toBe(201);
+    expect((await sweepExpired(h.core.deps))._unsafeUnwrap().uploadSlotsPruned).toBe(1);
+    expect((await h.core.deps.uow.transaction((r) => r.uploadSlots.listOpenExpiries(OwnerId.parse('alice')._unsafeUnwrap(), new Date(0))))._unsafeUnwrap()).toHaveLength(1);
   });
 
   it('the worker sweeps on its own schedule', async () => {

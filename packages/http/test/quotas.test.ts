@@ -60,6 +60,20 @@ describe('per-owner quotas', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('open upload slots: past the limit 429 with Retry-After until the soonest expires; that one expiring makes room', async () => {
+    const h = await harness(quotas({ maxOpenSlots: 2 }));
+    const slot = () => h.app.inject({ method: 'POST', url: '/v1/uploads/presigned', headers: h.alice, payload: { byteSize: 1000 } });
+    expect((await slot()).statusCode).toBe(201);
+    h.core.clock.advance(120_000);
+    expect((await slot()).statusCode).toBe(201);
+    const refused = await slot();
+    expectProblem(refused, 429, 'quota.open_slots');
+    expect(refused.headers['retry-after']).toBe(String(15 * 60 - 120));
+    expect((await h.app.inject({ method: 'POST', url: '/v1/uploads/presigned', headers: h.bob, payload: { byteSize: 1000 } })).statusCode).toBe(201);
+    h.core.clock.advance((15 * 60 - 120) * 1000);
+    expect((await slot()).statusCode).toBe(201);
+  });
+
   it('stored bytes: a multipart photo that would pass the limit is 429 and not stored', async () => {
     const photo = await jpeg(1);
     const h = await harness(quotas({ maxStoredBytes: photo.byteLength + 10 }));

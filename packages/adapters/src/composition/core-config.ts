@@ -24,7 +24,7 @@ export function imageLimitsFrom(env: Env): { readonly maxPixels: number; readonl
 
 /** Per-owner quotas (QUOTA_*; docs/security.md "Quotas"). */
 export function quotaPolicyFrom(env: Env): QuotaPolicy {
-  return { trainingsPerDay: env.QUOTA_TRAININGS_PER_DAY, maxStoredPhotos: env.QUOTA_STORED_PHOTOS, maxStoredBytes: env.QUOTA_STORED_BYTES };
+  return { trainingsPerDay: env.QUOTA_TRAININGS_PER_DAY, maxStoredPhotos: env.QUOTA_STORED_PHOTOS, maxStoredBytes: env.QUOTA_STORED_BYTES, maxOpenSlots: env.QUOTA_OPEN_UPLOAD_SLOTS };
 }
 
 export function coreConfigFrom(env: Env, account: string): CoreConfig {

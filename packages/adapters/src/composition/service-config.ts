@@ -107,6 +107,7 @@ const EnvSchema = z.object({
     below: 'no photo would fit',
     above: 'one owner could fill the bucket',
   }),
+  QUOTA_OPEN_UPLOAD_SLOTS: boundedInt(20, { min: 1, max: 10_000, below: 'no direct upload could start', above: 'one owner could hold storage URLs by the thousand' }),
   RATE_LIMIT_MAX: boundedInt(300, { min: 1, max: 1_000_000, below: 'no request would pass', above: 'it would not limit anything' }),
   RATE_LIMIT_WINDOW_MS: boundedInt(60_000, { min: 1000, max: 3_600_000, below: 'the window would be too short to mean anything', above: 'a client would wait over an hour' }),
   CORS_ALLOWED_ORIGINS: optional.transform((value, ctx) => {

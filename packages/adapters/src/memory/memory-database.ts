@@ -24,6 +24,7 @@ import {
   type Upload,
   type UploadId,
   type Uploads,
+  type UploadSlots,
   type WebhookDeliveries,
 } from '@selfie-lora/core';
 import { FaultPlan } from './fault-plan.js';
@@ -36,6 +37,8 @@ export interface MemoryTables {
   webhookDeliveries: Map<string, Date>;
   /** Keyed by `erasureRef` of the target. */
   erasures: Map<string, Erasure>;
+  /** Open upload slots by upload id. */
+  uploadSlots: Map<string, { readonly ownerId: OwnerId; readonly expiresAt: Date }>;
 }
 
 const conflict = (detail: string): PersistenceError => domainError('persistence.conflict', detail);
@@ -68,7 +71,7 @@ function revise<T extends { readonly id: string; readonly revision: number }>(
  */
 export class MemoryDatabase implements UnitOfWork {
   readonly faults = new FaultPlan<'transaction'>();
-  private tables: MemoryTables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map(), erasures: new Map() };
+  private tables: MemoryTables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map(), erasures: new Map(), uploadSlots: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
 
   transaction<T, E>(work: (repositories: Repositories) => ResultAsync<T, E>): ResultAsync<T, E | PersistenceError> {
@@ -346,5 +349,28 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       ),
   };
 
-  return { owners, uploads, pipelines, models, webhookDeliveries, erasures };
+  const uploadSlots: UploadSlots = {
+    record: ({ ownerId, uploadId, expiresAt }) => {
+      tables.uploadSlots.set(uploadId, { ownerId, expiresAt });
+      return okAsync(undefined);
+    },
+    listOpenExpiries: (ownerId: OwnerId, now: Date) =>
+      okAsync(
+        [...tables.uploadSlots.values()]
+          .filter((slot) => slot.ownerId === ownerId && slot.expiresAt > now)
+          .map((slot) => slot.expiresAt)
+          .sort((a, b) => a.getTime() - b.getTime()),
+      ),
+    close: (ownerId: OwnerId, uploadId: UploadId) => {
+      if (tables.uploadSlots.get(uploadId)?.ownerId === ownerId) tables.uploadSlots.delete(uploadId);
+      return okAsync(undefined);
+    },
+    pruneExpiredBefore: (cutoff: Date) => {
+      const expired = [...tables.uploadSlots].filter(([, slot]) => slot.expiresAt < cutoff).map(([id]) => id);
+      for (const id of expired) tables.uploadSlots.delete(id);
+      return okAsync(expired.length);
+    },
+  };
+
+  return { owners, uploads, pipelines, models, webhookDeliveries, erasures, uploadSlots };
 }

@@ -7,6 +7,7 @@ import { ModelProvenanceOnInsert1714723200000 } from './migrations/1714723200000
 import { PipelineTrainingFixed1714809600000 } from './migrations/1714809600000-pipeline-training-fixed.js';
 import { Erasures1796231362279 } from './migrations/1796231362279-erasures.js';
 import { UploadSourceAndChecks1796231741722 } from './migrations/1796231741722-upload-source-and-checks.js';
+import { UploadSlots1796232000000 } from './migrations/1796232000000-upload-slots.js';
 import { erasureRepository } from './erasure-repository.js';
 import { modelRepository } from './model-repository.js';
 import { ownerRepository } from './owner-repository.js';
@@ -14,6 +15,7 @@ import { pipelineRepository } from './pipeline-repository.js';
 import { persistenceError } from './postgres-errors.js';
 import { SqlSession } from './sql-session.js';
 import { uploadRepository } from './upload-repository.js';
+import { uploadSlotRepository } from './upload-slot-repository.js';
 import { webhookDeliveryRepository } from './webhook-delivery-repository.js';
 
 export interface PostgresOptions {
@@ -37,6 +39,7 @@ export const postgresMigrations = [
   PipelineTrainingFixed1714809600000,
   Erasures1796231362279,
   UploadSourceAndChecks1796231741722,
+  UploadSlots1796232000000,
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -185,6 +188,7 @@ function repositoriesOn(session: SqlSession): Repositories {
     models: modelRepository(session),
     webhookDeliveries: webhookDeliveryRepository(session),
     erasures: erasureRepository(session),
+    uploadSlots: uploadSlotRepository(session),
   };
 }
 

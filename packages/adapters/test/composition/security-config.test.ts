@@ -13,7 +13,7 @@ describe('security settings from the environment', () => {
     expect([env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_IDLE_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS]).toEqual([
       120_000, 15_000, 60_000, 5_000,
     ]);
-    expect([env.QUOTA_TRAININGS_PER_DAY, env.QUOTA_STORED_PHOTOS, env.QUOTA_STORED_BYTES]).toEqual([10, 200, 2 * 1024 ** 3]);
+    expect([env.QUOTA_TRAININGS_PER_DAY, env.QUOTA_STORED_PHOTOS, env.QUOTA_STORED_BYTES, env.QUOTA_OPEN_UPLOAD_SLOTS]).toEqual([10, 200, 2 * 1024 ** 3, 20]);
     expect(env.CORS_ALLOWED_ORIGINS).toEqual([]);
     expect([env.EVENTS_MAX_STREAMS_PER_OWNER, env.EVENTS_STREAM_LIFETIME_SECONDS]).toEqual([5, 1800]);
     expect([env.RATE_LIMIT_MAX, env.RATE_LIMIT_WINDOW_MS]).toEqual([300, 60_000]);
@@ -41,6 +41,7 @@ describe('security settings from the environment', () => {
     ['HTTP_IDLE_TIMEOUT_MS', '15000', 'must be at least 20000'],
     ['QUOTA_TRAININGS_PER_DAY', '0', 'must be a positive whole number'],
     ['QUOTA_STORED_BYTES', '1000', 'must be at least 1048576'],
+    ['QUOTA_OPEN_UPLOAD_SLOTS', '100000', 'must be at most 10000'],
     ['RATE_LIMIT_WINDOW_MS', '10', 'must be at least 1000'],
     ['EVENTS_MAX_STREAMS_PER_OWNER', '1000', 'must be at most 100'],
   ])('refuses %s=%s, naming it', (variable, value, message) => {

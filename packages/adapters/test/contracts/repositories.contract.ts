@@ -497,6 +497,40 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
       });
     });
 
+    describe('upload slots', () => {
+      const aSlotId = () => anUpload(anOwner()).id;
+      it('lists an owner open slots soonest first, never another owner ones or expired ones', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const [a, b, c, d] = [aSlotId(), aSlotId(), aSlotId(), aSlotId()];
+        await value((r) => r.uploadSlots.record({ ownerId: owner, uploadId: a, expiresAt: at(30) }));
+        await value((r) => r.uploadSlots.record({ ownerId: owner, uploadId: b, expiresAt: at(20) }));
+        await value((r) => r.uploadSlots.record({ ownerId: owner, uploadId: c, expiresAt: at(5) }));
+        await value((r) => r.uploadSlots.record({ ownerId: other, uploadId: d, expiresAt: at(25) }));
+        expect(await value((r) => r.uploadSlots.listOpenExpiries(owner, at(10)))).toEqual([at(20), at(30)]);
+        expect(await value((r) => r.uploadSlots.listOpenExpiries(other, at(10)))).toEqual([at(25)]);
+        expect(await value((r) => r.uploadSlots.listOpenExpiries(anOwner(), at(10)))).toEqual([]);
+      });
+
+      it('closes a slot for its owner only', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const id = aSlotId();
+        await value((r) => r.uploadSlots.record({ ownerId: owner, uploadId: id, expiresAt: at(30) }));
+        await value((r) => r.uploadSlots.close(other, id));
+        expect(await value((r) => r.uploadSlots.listOpenExpiries(owner, at(0)))).toEqual([at(30)]);
+        await value((r) => r.uploadSlots.close(owner, id));
+        await value((r) => r.uploadSlots.close(owner, id));
+        expect(await value((r) => r.uploadSlots.listOpenExpiries(owner, at(0)))).toEqual([]);
+      });
+
+      it('forgets slots expired before a cutoff, and only those', async () => {
+        const owner = anOwner();
+        await value((r) => r.uploadSlots.record({ ownerId: owner, uploadId: aSlotId(), expiresAt: at(-500) }));
+        await value((r) => r.uploadSlots.record({ ownerId: owner, uploadId: aSlotId(), expiresAt: at(500) }));
+        expect(await value((r) => r.uploadSlots.pruneExpiredBefore(at(0)))).toBeGreaterThanOrEqual(1);
+        expect(await value((r) => r.uploadSlots.listOpenExpiries(owner, at(-1000)))).toEqual([at(500)]);
+      });
+    });
+
     describe('transactions', () => {
       it('rolls back every write when the work returns Err, passing the error through', async () => {
         const owner = anOwner();

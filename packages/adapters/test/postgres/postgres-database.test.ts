@@ -7,6 +7,7 @@ import { PipelineSchedule1714636800000 } from '../../src/postgres/migrations/171
 import { ModelProvenanceOnInsert1714723200000 } from '../../src/postgres/migrations/1714723200000-model-provenance-on-insert.js';
 import { PipelineTrainingFixed1714809600000 } from '../../src/postgres/migrations/1714809600000-pipeline-training-fixed.js';
 import { Erasures1796231362279 } from '../../src/postgres/migrations/1796231362279-erasures.js';
+import { UploadSlots1796232000000 } from '../../src/postgres/migrations/1796232000000-upload-slots.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -54,6 +55,7 @@ describe('opening a database', () => {
         'PipelineTrainingFixed1714809600000',
         'Erasures1796231362279',
         'UploadSourceAndChecks1796231741722',
+        'UploadSlots1796232000000',
       ]);
     } finally {
       await fresh.drop();
@@ -82,6 +84,7 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new UploadSlots1796232000000().down(runner);
       await new Erasures1796231362279().down(runner);
       await new PipelineTrainingFixed1714809600000().down(runner);
       await new ModelProvenanceOnInsert1714723200000().down(runner);
@@ -94,6 +97,7 @@ describe('opening a database', () => {
       await new ModelProvenanceOnInsert1714723200000().up(runner);
       await new PipelineTrainingFixed1714809600000().up(runner);
       await new Erasures1796231362279().up(runner);
+      await new UploadSlots1796232000000().up(runner);
     } finally {
       await fresh.drop();
     }

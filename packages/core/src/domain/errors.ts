@@ -59,6 +59,7 @@ export const errorMessages = {
   'quota.trainings_per_day': 'You have started as many trainings as allowed in one day. Please try again later.',
   'quota.stored_photos': 'You have stored as many photos as allowed. Please delete some photos before uploading more.',
   'quota.stored_bytes': 'Your photos use all the storage space allowed. Please delete some photos before uploading more.',
+  'quota.open_slots': 'You have started too many uploads that are not finished. Please finish or wait for them before starting more.',
   // infrastructure
   'storage.unavailable': 'Photo storage is not reachable right now. Please try again shortly.',
   'storage.too_large': 'The file is larger than the allowed size.',

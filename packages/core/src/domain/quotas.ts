@@ -14,11 +14,13 @@ export interface QuotaPolicy {
   readonly maxStoredPhotos: number;
   /** Bytes of stored photos an owner may hold. */
   readonly maxStoredBytes: number;
+  /** Presigned upload slots an owner may hold open (handed out, not completed, not expired). */
+  readonly maxOpenSlots: number;
 }
 
-export const defaultQuotaPolicy: QuotaPolicy = { trainingsPerDay: 10, maxStoredPhotos: 200, maxStoredBytes: 2 * 1024 ** 3 };
+export const defaultQuotaPolicy: QuotaPolicy = { trainingsPerDay: 10, maxStoredPhotos: 200, maxStoredBytes: 2 * 1024 ** 3, maxOpenSlots: 20 };
 
-export type QuotaCode = 'quota.trainings_per_day' | 'quota.stored_photos' | 'quota.stored_bytes';
+export type QuotaCode = 'quota.trainings_per_day' | 'quota.stored_photos' | 'quota.stored_bytes' | 'quota.open_slots';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -74,4 +76,15 @@ export function checkStorageQuota(
     );
   }
   return ok(undefined);
+}
+
+/**
+ * Whether the owner may open one more upload slot, given when their open ones expire (soonest
+ * first). When not, `retryAfterSeconds` is when the soonest leaves (completing one frees it sooner).
+ */
+export function checkOpenSlotQuota(policy: QuotaPolicy, openExpiries: readonly Date[], now: Date): Result<void, DomainError<'quota.open_slots'>> {
+  const open = openExpiries.filter((expiresAt) => expiresAt > now);
+  if (open.length < policy.maxOpenSlots) return ok(undefined);
+  const soonest = Math.min(...open.map((expiresAt) => expiresAt.getTime()));
+  return err(exceeded('quota.open_slots', `${open.length} upload slots open, limit ${policy.maxOpenSlots}`, (soonest - now.getTime()) / 1000));
 }

@@ -94,6 +94,21 @@ export interface Erasures {
   listByOwner(ownerId: OwnerId): Stored<readonly Erasure[]>;
 }
 
+/**
+ * Presigned upload slots handed out and not yet completed, so the open ones count against the
+ * owner's quota (a slot is otherwise only a signed URL, recorded nowhere). A row goes when its
+ * upload is completed or refused, or by housekeeping once expired.
+ */
+export interface UploadSlots {
+  record(slot: { readonly ownerId: OwnerId; readonly uploadId: UploadId; readonly expiresAt: Date }): Stored<void>;
+  /** When each of the owner's open (unexpired at `now`) slots expires, soonest first. */
+  listOpenExpiries(ownerId: OwnerId, now: Date): Stored<readonly Date[]>;
+  /** Forgets a slot whose upload was completed or refused (none recorded: nothing happens). */
+  close(ownerId: OwnerId, uploadId: UploadId): Stored<void>;
+  /** Forgets slots that expired before `cutoff`; how many were forgotten. */
+  pruneExpiredBefore(cutoff: Date): Stored<number>;
+}
+
 export interface Repositories {
   readonly owners: Owners;
   readonly uploads: Uploads;
@@ -101,6 +116,7 @@ export interface Repositories {
   readonly models: Models;
   readonly webhookDeliveries: WebhookDeliveries;
   readonly erasures: Erasures;
+  readonly uploadSlots: UploadSlots;
 }
 
 /** Runs work atomically: every write inside commits together, or none does. */

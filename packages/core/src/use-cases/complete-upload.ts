@@ -8,6 +8,11 @@ import { storeUpload, type RegisteredUpload, type RegisterUploadError } from './
 
 export type CompleteUploadError = RegisterUploadError | DomainError<'upload.not_found'>;
 
+/** The slot stops counting against the owner's open-slot quota once its upload is judged. */
+function closeSlot(deps: CoreDeps, ownerId: OwnerId, uploadId: UploadId): ResultAsync<void, CompleteUploadError> {
+  return deps.uow.transaction((repos) => repos.uploadSlots.close(ownerId, uploadId));
+}
+
 /** Nothing staged under this owner and id: the person has not uploaded (or used another account). */
 function notStaged(detail: string): DomainError<'upload.not_found'> {
   return {
@@ -63,10 +68,16 @@ export function completeUpload(
       return recorded().andThen((done) =>
         done
           ? okAsync(done)
-          : completeFromStaging(deps, input.ownerId, uploadId).orElse((error) =>
-              // A concurrent complete of the same id may have just recorded it and removed the staging object.
-              error.code === 'upload.not_found' ? recorded().andThen((raced) => (raced ? okAsync(raced) : errAsync(error))) : errAsync(error),
-            ),
+          : completeFromStaging(deps, input.ownerId, uploadId)
+              .orElse((error) =>
+                // A concurrent complete of the same id may have just recorded it and removed the staging object.
+                error.code === 'upload.not_found' ? recorded().andThen((raced) => (raced ? okAsync(raced) : errAsync(error))) : errAsync(error),
+              )
+              .andThen((registered) => closeSlot(deps, input.ownerId, uploadId).map(() => registered))
+              .orElse((error) =>
+                // A refused photo frees its slot too; a transient failure keeps it for the retry.
+                error.transient || error.code === 'upload.not_found' ? errAsync(error) : closeSlot(deps, input.ownerId, uploadId).andThen(() => errAsync(error)),
+              ),
       );
     });
 }

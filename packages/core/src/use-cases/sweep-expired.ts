@@ -20,12 +20,13 @@ export const STAGING_EXPIRY_MS = UPLOAD_SLOT_TTL_SECONDS * 1000 + 60 * 60_000;
 export interface SweepReport {
   readonly webhookDeliveriesPruned: number;
   readonly stagingObjectsRemoved: number;
+  readonly uploadSlotsPruned: number;
 }
 
 /**
  * Housekeeping the worker runs on its schedule (issue 15): forgets webhook deliveries past
- * their retention and removes abandoned staging objects of the presigned flow. Each half is
- * best effort and reported in the log; one failing does not stop the other.
+ * their retention, forgets expired upload slots and removes abandoned staging objects of the
+ * presigned flow. Each part is best effort and reported in the log; one failing does not stop the others.
  */
 export function sweepExpired(deps: CoreDeps): ResultAsync<SweepReport, never> {
   const now = deps.clock.now().getTime();
@@ -33,6 +34,13 @@ export function sweepExpired(deps: CoreDeps): ResultAsync<SweepReport, never> {
     .transaction((repos) => repos.webhookDeliveries.pruneReceivedBefore(new Date(now - WEBHOOK_DELIVERY_RETENTION_MS)))
     .orElse((error) => {
       deps.log.record({ kind: 'sweep.failed', detail: { what: 'webhook_deliveries', code: error.code, detail: error.detail } });
+      return okAsync(0);
+    });
+  // An expired slot no longer counts against the quota; its row is only kept out of the way.
+  const slots = deps.uow
+    .transaction((repos) => repos.uploadSlots.pruneExpiredBefore(new Date(now)))
+    .orElse((error) => {
+      deps.log.record({ kind: 'sweep.failed', detail: { what: 'upload_slots', code: error.code, detail: error.detail } });
       return okAsync(0);
     });
   const staged = deps.objects
@@ -43,12 +51,10 @@ export function sweepExpired(deps: CoreDeps): ResultAsync<SweepReport, never> {
       deps.log.record({ kind: 'sweep.failed', detail: { what: 'staging', code: error.code, detail: error.detail } });
       return okAsync(0);
     });
-  return pruned.andThen((webhookDeliveriesPruned) =>
-    staged.map((stagingObjectsRemoved) => {
-      if (webhookDeliveriesPruned + stagingObjectsRemoved > 0) {
-        deps.log.record({ kind: 'sweep.done', detail: { webhookDeliveriesPruned, stagingObjectsRemoved } });
-      }
-      return { webhookDeliveriesPruned, stagingObjectsRemoved };
-    }),
-  );
+  return ResultAsync.combine([pruned, slots, staged]).map(([webhookDeliveriesPruned, uploadSlotsPruned, stagingObjectsRemoved]) => {
+    if (webhookDeliveriesPruned + uploadSlotsPruned + stagingObjectsRemoved > 0) {
+      deps.log.record({ kind: 'sweep.done', detail: { webhookDeliveriesPruned, uploadSlotsPruned, stagingObjectsRemoved } });
+    }
+    return { webhookDeliveriesPruned, stagingObjectsRemoved, uploadSlotsPruned };
+  });
 }
