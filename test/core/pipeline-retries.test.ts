@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { advancePipeline, defaultRetryPolicy, runPipeline, type PipelineStatus } from '@selfie-lora/core';
+import { describe, expect, it, vi } from 'vitest';
+import { errAsync } from 'neverthrow';
+import { advancePipeline, defaultRetryPolicy, MAX_RETRY_AFTER_MS, runPipeline, transientError, type PipelineStatus } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
@@ -226,5 +227,44 @@ describe('the trainer’s own outcome', () => {
     const before = storedState(core);
     expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
     expectUnchanged(core, before);
+  });
+});
+
+describe('a trainer that answers 429 with Retry-After', () => {
+  const rateLimited = (seconds: number) => errAsync({ ...transientError('trainer.unavailable', 'HTTP 429'), retryAfterSeconds: seconds });
+
+  it('is not asked again before the time it gave, and being told to wait never exhausts the retry budget', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    const submit = vi.spyOn(core.trainer, 'submit');
+    // Many more 429s than the budget allows failures: the pipeline still submits in the end.
+    for (let i = 0; i < defaultRetryPolicy.maxAttempts + 2; i += 1) {
+      submit.mockImplementationOnce(() => rateLimited(90));
+      const waiting = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+      expect(waiting).toMatchObject({ status: 'submitting', retry: { attempt: 0, notBefore: new Date(core.clock.now().getTime() + 90_000) } });
+      core.clock.advance(90_000 - 1);
+      const before = storedState(core);
+      expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
+      expectUnchanged(core, before);
+      core.clock.advance(1);
+    }
+    expect(submit).toHaveBeenCalledTimes(defaultRetryPolicy.maxAttempts + 2);
+    const moved = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(moved.status).toBe('training');
+  });
+
+  it('waits at least the base backoff, and at most an hour, whatever the header said', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    const submit = vi.spyOn(core.trainer, 'submit');
+    submit.mockImplementationOnce(() => rateLimited(0.001));
+    const short = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(short.retry.notBefore).toEqual(new Date(core.clock.now().getTime() + defaultRetryPolicy.baseDelayMs));
+    core.clock.advance(defaultRetryPolicy.baseDelayMs);
+    submit.mockImplementationOnce(() => rateLimited(10 * 24 * 3600));
+    const long = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(long.retry.notBefore).toEqual(new Date(core.clock.now().getTime() + MAX_RETRY_AFTER_MS));
   });
 });

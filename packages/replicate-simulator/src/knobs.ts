@@ -6,6 +6,8 @@ export interface Knobs {
   serverErrors: number;
   /** The next N requests answer 429 with `retry-after`. */
   rateLimited: number;
+  /** The `retry-after` header of those 429s (seconds or an HTTP date). */
+  rateLimitRetryAfter: string;
   /** Which requests `serverErrors`, `rateLimited`, `delayMs` and `holdAnswerMs` hit (default: every request). */
   faultsOn: ((request: RequestInfo) => boolean) | null;
   /** Every response waits this long first. */
@@ -29,6 +31,7 @@ export const defaultKnobs: Knobs = {
   failTrainings: false,
   serverErrors: 0,
   rateLimited: 0,
+  rateLimitRetryAfter: '1',
   faultsOn: null,
   delayMs: 0,
   holdAnswerMs: 0,

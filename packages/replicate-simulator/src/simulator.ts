@@ -194,7 +194,7 @@ export async function startReplicateSimulator(options: SimulatorOptions): Promis
     }
     if (faulty && knobs.rateLimited > 0) {
       knobs.rateLimited -= 1;
-      return new HttpAnswer(429, problem(429, 'Too many requests', 'Request was throttled.'), { 'retry-after': '1' });
+      return new HttpAnswer(429, problem(429, 'Too many requests', 'Request was throttled.'), { 'retry-after': knobs.rateLimitRetryAfter });
     }
     if (request.headers.authorization !== `Bearer ${apiToken}`) {
       return new HttpAnswer(401, problem(401, 'Unauthenticated', 'You did not pass a valid authentication token.'));

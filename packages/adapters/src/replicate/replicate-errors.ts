@@ -1,10 +1,30 @@
 import { domainError, transientError, type TrainerError } from '@selfie-lora/core';
+import { z } from 'zod';
 
 /** The HTTP status of a `replicate` client `ApiError` (the class is not exported at runtime). */
 export function httpStatusOf(cause: unknown): number | null {
   if (!(cause instanceof Error) || !('response' in cause)) return null;
   const response = (cause as { response: unknown }).response;
   return response instanceof Response ? response.status : null;
+}
+
+/** `Retry-After` as delta-seconds (Replicate's form) or an HTTP date; anything else is ignored. */
+const retryAfterHeader = z.union([
+  z.string().regex(/^\d{1,9}$/).transform(Number),
+  z
+    .string()
+    .transform((value) => Date.parse(value))
+    .refine((when) => Number.isFinite(when))
+    .transform((when) => Math.ceil((when - Date.now()) / 1000)),
+]);
+
+/** Seconds a 429 asked us to wait, from its `Retry-After` header, when it gave a usable one. */
+export function retryAfterSecondsOf(cause: unknown): number | undefined {
+  if (!(cause instanceof Error) || !('response' in cause)) return undefined;
+  const response = (cause as { response: unknown }).response;
+  if (!(response instanceof Response) || response.status !== 429) return undefined;
+  const parsed = retryAfterHeader.safeParse(response.headers.get('retry-after') ?? undefined);
+  return parsed.success && parsed.data > 0 ? parsed.data : undefined;
 }
 
 function describe(cause: unknown): string {
@@ -19,9 +39,11 @@ export function classifyTrainerFailure(cause: unknown, context: string): Trainer
   const detail = `${context}: ${describe(cause)}`;
   const status = httpStatusOf(cause);
   if (status !== null) {
-    return status === 429 || status === 408 || status >= 500
-      ? transientError('trainer.unavailable', detail)
-      : domainError('trainer.rejected', detail);
+    if (status === 429) {
+      const retryAfterSeconds = retryAfterSecondsOf(cause);
+      return retryAfterSeconds === undefined ? transientError('trainer.unavailable', detail) : { ...transientError('trainer.unavailable', detail), retryAfterSeconds };
+    }
+    return status === 408 || status >= 500 ? transientError('trainer.unavailable', detail) : domainError('trainer.rejected', detail);
   }
   if (cause instanceof SyntaxError) return domainError('trainer.invalid_response', detail);
   return transientError('trainer.unavailable', detail);

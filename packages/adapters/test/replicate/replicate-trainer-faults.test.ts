@@ -158,6 +158,22 @@ describe('ReplicateTrainer: transport trouble is transient trainer.unavailable, 
     expect(h.sim.control.trainings()).toEqual([]);
   });
 
+  it.each<[string, string, number | undefined]>([
+    ['seconds', '45', 45],
+    ['an HTTP date', new Date(Date.now() + 120_000).toUTCString(), 120],
+    ['nothing usable', 'soon', undefined],
+  ])('a POST answered 429 past the client retries carries the Retry-After it gave (%s) for the step to wait', async (_, header, seconds) => {
+    h.sim.control.setKnobs({ rateLimited: 6, rateLimitRetryAfter: header, faultsOn: (r) => r.method === 'POST' && r.path.endsWith('/trainings') });
+    const error = (await h.trainer().submit(await h.submission('pipe-1', [1])))._unsafeUnwrapErr();
+    expect(error).toMatchObject({ code: 'trainer.unavailable', transient: true });
+    if (seconds === undefined) expect(error.retryAfterSeconds).toBeUndefined();
+    // An HTTP date is read against our clock a moment later: within a few seconds of it.
+    else expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(seconds - 5);
+    if (seconds !== undefined) expect(error.retryAfterSeconds).toBeLessThanOrEqual(seconds);
+    expect(h.sim.control.trainings()).toEqual([]);
+    h.sim.control.setKnobs({ rateLimited: 0, rateLimitRetryAfter: '1' });
+  });
+
   it('a POST answered 429 is retried by the client', async () => {
     h.sim.control.setKnobs({ rateLimited: 2, faultsOn: (r) => r.method === 'POST' && r.path.endsWith('/trainings') });
     const result = await h.trainer().submit(await h.submission('pipe-1', [1]));

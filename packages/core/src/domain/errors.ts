@@ -79,7 +79,7 @@ export interface DomainError<C extends ErrorCode = ErrorCode> {
   readonly detail?: string | undefined;
   /** Transport trouble (timeouts, 5xx, 429, resets): the step runner retries it with backoff. */
   readonly transient?: boolean;
-  /** A quota: when trying again may succeed (the shell's `Retry-After`). */
+  /** A quota, or a dependency that asked us to wait (a 429): when trying again may succeed (`Retry-After`). */
   readonly retryAfterSeconds?: number;
 }
 

@@ -372,8 +372,23 @@ function backoffMs(baseDelayMs: number, maxDelayMs: number, attempt: number): nu
   return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt - 1, 52));
 }
 
-/** A transient failure inside a step: try again later, or give up when the budget is spent. */
-export function retryLater<P extends ActivePipeline>(p: P, policy: RetryPolicy, now: Date): P | EndedPipeline {
+/**
+ * The longest wait a dependency's `Retry-After` can impose on a step; a longer one is taken as
+ * this (the audit's `pipeline.stuck` then tells an operator the trainer keeps refusing).
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * A transient failure inside a step: try again later, or give up when the budget is spent. When
+ * the dependency said when to come back (a 429's `Retry-After`, `retryAfterMs`), the step waits
+ * at least that long and the answer does not count against the budget: being told to wait is
+ * not failing (decision 74).
+ */
+export function retryLater<P extends ActivePipeline>(p: P, policy: RetryPolicy, now: Date, retryAfterMs?: number): P | EndedPipeline {
+  if (retryAfterMs !== undefined && retryAfterMs > 0) {
+    const delay = Math.min(MAX_RETRY_AFTER_MS, Math.max(policy.baseDelayMs, retryAfterMs));
+    return { ...p, retry: { attempt: p.retry.attempt, notBefore: new Date(now.getTime() + delay) }, updatedAt: now };
+  }
   const attempt = p.retry.attempt + 1;
   if (attempt >= policy.maxAttempts) return end(p, 'failed', 'training.retries_exhausted', now);
   const delay = backoffMs(policy.baseDelayMs, policy.maxDelayMs, attempt);

@@ -23,10 +23,11 @@ export function settleStep(
   return outcome
     .orElse((error) => {
       const now = deps.clock.now();
-      const next = error.transient ? retryLater(pipeline, deps.config.retryPolicy, now) : failPipeline(pipeline, error, now);
+      const retryAfterMs = error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000;
+      const next = error.transient ? retryLater(pipeline, deps.config.retryPolicy, now, retryAfterMs) : failPipeline(pipeline, error, now);
       deps.log.record({
         kind: error.transient ? 'pipeline.step_retry' : 'pipeline.step_failed',
-        detail: { pipelineId: pipeline.id, status: pipeline.status, code: error.code, detail: error.detail },
+        detail: { pipelineId: pipeline.id, status: pipeline.status, code: error.code, detail: error.detail, retryAfterSeconds: error.retryAfterSeconds },
       });
       return okAsync<TrainingPipeline, never>(next);
     })
