@@ -4,7 +4,8 @@ import { startE2eService, type E2eService } from '../e2e/support/service.js';
 import { waitFor } from '../e2e/support/poll.js';
 import { FaultProxy } from './support/fault-proxy.js';
 import { expectCleanEnd, reached, recoveredPast, recoveries, startedTraining, RECOVERY_BOUND_MS } from './support/fault-world.js';
-import { kill, spawnWorker, type WorkerProcess } from './support/worker-processes.js';
+import { freePort } from '@selfie-lora/local-stack';
+import { kill, spawnStart, spawnWorker, type WorkerProcess } from './support/worker-processes.js';
 
 // Worker processes killed with SIGKILL at step boundaries and in the middle of steps, with one
 // worker and with two, over real Postgres, s3rver (behind a fault proxy that slows it down) and
@@ -138,4 +139,33 @@ describe('a worker process killed with SIGKILL', () => {
     await expectCleanEnd(service, client, id, uploads);
     await kill(second, 'SIGTERM');
   }, 90_000);
+});
+
+describe('the `npm start` process (service and in-process worker) killed with SIGKILL', () => {
+  it('mid-packaging, holding the lease: started again, it resumes within the bound and the pipeline ends clean', async () => {
+    const port = await freePort();
+    const started = () => {
+      const process = spawnStart('npm-start', { ...environment, PORT: String(port) });
+      running.add(process);
+      return process;
+    };
+    const first = started();
+    await first.ready;
+    // Through the process's own HTTP server, as a person would; S3 slowed so packaging is caught under way.
+    s3.delayMs = 100;
+    const { client, id, uploads } = await startedTraining({ ...service, url: `http://127.0.0.1:${port}` }, `fault-owner-${(owners += 1)}`);
+    expect((await reached(client, id, 'packaging')).status).toBe('packaging');
+    const flowing = s3.relayedBytes;
+    await waitFor('a transfer under way', () => (s3.relayedBytes > flowing ? true : undefined));
+    const killedAt = Date.now();
+    await kill(first, 'SIGKILL');
+    running.delete(first);
+    s3.delayMs = 0;
+    const again = started();
+    await again.ready;
+    const recoveryMs = await recoveredPast(client, id, 'packaging', killedAt);
+    recoveries.push({ fault: 'SIGKILL of the npm start process mid-packaging, restarted (default lease)', outcome: 'succeeded', recoveryMs });
+    await expectCleanEnd(service, client, id, uploads);
+    await kill(again, 'SIGTERM');
+  }, RECOVERY_BOUND_MS + 60_000);
 });

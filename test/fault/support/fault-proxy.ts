@@ -12,6 +12,8 @@ export class FaultProxy {
   delayMs = 0;
   /** Faults injected, by kind, for the fault matrix. */
   readonly injected = { cut: 0, refused: 0 };
+  /** Bytes relayed so far, both directions: a transfer is under way while this grows. */
+  relayedBytes = 0;
   private readonly open = new Set<Socket>();
 
   private constructor(
@@ -64,7 +66,8 @@ export class FaultProxy {
       });
     }
     const relay = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => {
+      from.on('data', (chunk: Buffer) => {
+        this.relayedBytes += chunk.length;
         if (this.delayMs <= 0) to.write(chunk);
         else {
           from.pause();

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+const worker = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+const start = fileURLToPath(new URL('../../../packages/http/src/main.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 export interface WorkerProcess {
@@ -17,9 +18,18 @@ export interface WorkerProcess {
 
 /** Starts `test/fault/support/worker-process.ts` with tsx, on the workspace sources. */
 export function spawnWorker(id: string, environment: Readonly<Record<string, string>>, leaseMs?: number): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@selfie-lora/source', script], {
+  return spawnOnSources(id, worker, { ...environment, FAULT_WORKER_ID: id, ...(leaseMs === undefined ? {} : { FAULT_LEASE_MS: String(leaseMs) }) }, 'ready');
+}
+
+/** Starts the real `npm start` entry (service and in-process worker) with tsx, configured by `environment`. */
+export function spawnStart(id: string, environment: Readonly<Record<string, string>>): WorkerProcess {
+  return spawnOnSources(id, start, environment, 'is serving at');
+}
+
+function spawnOnSources(id: string, entry: string, environment: Readonly<Record<string, string>>, readyLine: string): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@selfie-lora/source', entry], {
     cwd: root,
-    env: { ...process.env, ...environment, FAULT_WORKER_ID: id, ...(leaseMs === undefined ? {} : { FAULT_LEASE_MS: String(leaseMs) }) },
+    env: { ...process.env, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let errors = '';
@@ -28,10 +38,12 @@ export function spawnWorker(id: string, environment: Readonly<Record<string, str
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve();
+      out = (out + chunk.toString()).slice(-4000);
+      if (out.includes(readyLine)) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`worker ${id} exited (${String(code)}) before it was ready: ${errors}`)));
+    child.once('exit', (code) => reject(new Error(`${id} exited (${String(code)}) before it was ready: ${errors}`)));
   });
   ready.catch(() => undefined);
   return { id, child, ready, exited, stderr: () => errors };
