@@ -254,6 +254,22 @@ describe('a trainer that answers 429 with Retry-After', () => {
     expect(moved.status).toBe('training');
   });
 
+  it('while training, the next poll waits for the time it gave and the 429 does not count as a failed poll', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'training');
+    const get = vi.spyOn(core.trainer, 'get');
+    get.mockImplementationOnce(() => rateLimited(300));
+    const waiting = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(waiting).toMatchObject({ status: 'training', retry: { attempt: 0, notBefore: new Date(core.clock.now().getTime() + 300_000) } });
+    core.clock.advance(300_000 - 1);
+    await advancePipeline(core.deps, pipeline.id);
+    expect(get).toHaveBeenCalledTimes(1);
+    core.clock.advance(1);
+    await advancePipeline(core.deps, pipeline.id);
+    expect(get).toHaveBeenCalledTimes(2);
+  });
+
   it('waits at least the base backoff, and at most an hour, whatever the header said', async () => {
     const core = memoryCore();
     const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);

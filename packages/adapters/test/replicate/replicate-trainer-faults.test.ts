@@ -145,10 +145,12 @@ describe('ReplicateTrainer: transport trouble is transient trainer.unavailable, 
     expect((await h.trainer().get(id))._unsafeUnwrapErr()).toMatchObject({ code: 'trainer.unavailable', transient: true });
   });
 
-  it('GET answered 429 past the retries', async () => {
+  it('GET answered 429 past the retries: unavailable, carrying the Retry-After it gave for the poll to wait', async () => {
     const id = await running();
-    h.sim.control.setKnobs({ rateLimited: 6 });
-    expect((await h.trainer().get(id))._unsafeUnwrapErr()).toMatchObject({ code: 'trainer.unavailable', transient: true });
+    h.sim.control.setKnobs({ rateLimited: 6, rateLimitRetryAfter: '30' });
+    expect((await h.trainer().get(id))._unsafeUnwrapErr()).toMatchObject({ code: 'trainer.unavailable', transient: true, retryAfterSeconds: 30 });
+    h.sim.control.setKnobs({ rateLimited: 6, rateLimitRetryAfter: '-3' });
+    expect((await h.trainer().get(id))._unsafeUnwrapErr().retryAfterSeconds).toBeUndefined();
   });
 
   it('a POST answered 503 is not retried by the client: unavailable at once, and no training exists', async () => {
