@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { OwnerId, UploadId, uploadKey } from '@selfie-lora/core';
+import { auditIntegrity, OwnerId, UploadId, uploadKey } from '@selfie-lora/core';
 import { photo } from '../../support/images.js';
 import { Client, trainerIdOf, type TrainingJson } from '../../e2e/support/client.js';
 import { waitFor } from '../../e2e/support/poll.js';
@@ -55,7 +55,8 @@ export async function recoveredPast(client: Client, id: string, status: string, 
 
 /**
  * What must hold after every fault: succeeded with a model; the trainer ran exactly one training
- * for it, which succeeded, and none of it still runs; no ZIP left in storage; no upload lost.
+ * for it, which succeeded, and none of it still runs; no ZIP left in storage; no upload lost;
+ * and the integrity audit finds nothing wrong anywhere (no half-written object, no stray run).
  */
 export async function expectCleanEnd(service: E2eService, client: Client, id: string, uploads: number): Promise<void> {
   const done = await reached(client, id, 'succeeded');
@@ -75,4 +76,12 @@ export async function expectCleanEnd(service: E2eService, client: Client, id: st
     const object = (await service.container.deps.objects.inspect(uploadKey(ownerId, UploadId.parse(upload.id)._unsafeUnwrap())))._unsafeUnwrap();
     expect(object.exists).toBe(true);
   }
+  await expectAuditClean(service);
+}
+
+/** The audit as an operator runs it, judging even what was made a moment ago (no grace period). */
+async function expectAuditClean(service: E2eService): Promise<void> {
+  const policy = { ...service.container.auditPolicy, graceMs: 0 };
+  const report = (await auditIntegrity(service.container.deps, { policy, quarantine: false }))._unsafeUnwrap();
+  expect(report.violations).toEqual([]);
 }
