@@ -3,7 +3,7 @@ import { PipelineId } from '@selfie-lora/core';
 import { startE2eService, type E2eService } from '../e2e/support/service.js';
 import { waitFor } from '../e2e/support/poll.js';
 import { FaultProxy } from './support/fault-proxy.js';
-import { expectCleanEnd, reached, recoveries, startedTraining, RECOVERY_BOUND_MS } from './support/fault-world.js';
+import { expectAuditClean, expectCleanEnd, reached, recoveries, startedTraining, RECOVERY_BOUND_MS } from './support/fault-world.js';
 import { kill, spawnWorker, type WorkerProcess } from './support/worker-processes.js';
 
 // Connections of a worker process cut and refused: S3 behind a fault proxy that slows every
@@ -99,4 +99,42 @@ describe('the trainer cut and refused', () => {
     await expectCleanEnd(service, client, id, uploads);
     recoveries.push({ fault: 'trainer refused while submitting, then cut and refused while polling (worker process)', outcome: 'succeeded', recoveryMs: Date.now() - cutAt });
   }, RECOVERY_BOUND_MS * 3);
+});
+
+describe('an S3 outage past the retry budget', () => {
+  it('ends the pipeline failed with a stable code and a message a person understands; nothing submitted, no ZIP left, no upload lost, the audit clean', async () => {
+    // A worker whose budget is 2 tries 200 ms apart, so the bound is passed in a second, not half a minute.
+    await kill(worker, 'SIGKILL');
+    const environment = { ...service.environment, S3_ENDPOINT: s3.front(service.environment['S3_ENDPOINT']!), FAULT_RETRY_ATTEMPTS: '2', FAULT_RETRY_BASE_MS: '200' };
+    worker = spawnWorker('s3-outage-past-budget', environment, 2_000);
+    await worker.ready;
+    s3.delayMs = 300;
+    const { client, id, uploads } = await startedTraining(service, 's3-outage-past-budget');
+    expect((await reached(client, id, 'packaging')).status).toBe('packaging');
+    const flowing = s3.relayedBytes;
+    await waitFor('a transfer under way', () => (s3.relayedBytes > flowing ? true : undefined));
+    s3.mode = 'refuse';
+    s3.cut();
+    const cutAt = Date.now();
+    const ended = await waitFor(
+      'the pipeline ended',
+      async () => {
+        const training = await client.training(id);
+        return training.status === 'failed' ? training : undefined;
+      },
+      RECOVERY_BOUND_MS,
+    );
+    expect(ended.failure).toEqual({ step: 'package', code: 'training.retries_exhausted', message: expect.stringMatching(/kept failing/) });
+    s3.mode = 'pass';
+    s3.delayMs = 0;
+    // Nothing reached the trainer; the half-written ZIP is removed by the clean-up once S3 is back.
+    expect(service.simulator.control.trainings().filter((t) => t.inputUrl.includes(`/${id}/`))).toEqual([]);
+    await waitFor(`no ZIP left for ${id}`, async () => {
+      const listed = (await service.container.deps.objects.list('trainings/'))._unsafeUnwrap();
+      return listed.some((object) => object.key.includes(`/${id}/`)) ? undefined : true;
+    });
+    expect((await client.uploads()).filter((upload) => upload.status === 'stored')).toHaveLength(uploads);
+    await expectAuditClean(service);
+    recoveries.push({ fault: 'S3 refused past the retry budget during packaging (worker process)', outcome: 'failed training.retries_exhausted', recoveryMs: Date.now() - cutAt });
+  }, RECOVERY_BOUND_MS * 2);
 });

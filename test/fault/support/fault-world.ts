@@ -80,7 +80,7 @@ export async function expectCleanEnd(service: E2eService, client: Client, id: st
 }
 
 /** The audit as an operator runs it, judging even what was made a moment ago (no grace period). */
-async function expectAuditClean(service: E2eService): Promise<void> {
+export async function expectAuditClean(service: E2eService): Promise<void> {
   const policy = { ...service.container.auditPolicy, graceMs: 0 };
   const report = (await auditIntegrity(service.container.deps, { policy, quarantine: false }))._unsafeUnwrap();
   expect(report.violations).toEqual([]);

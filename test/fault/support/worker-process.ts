@@ -1,5 +1,6 @@
 // A worker in a process of its own, as `npm run worker` runs one, for tests that kill it
-// (SIGKILL) or stop it (SIGTERM). FAULT_LEASE_MS shortens its lease; unset, the default holds.
+// (SIGKILL) or stop it (SIGTERM). FAULT_LEASE_MS shortens its lease, FAULT_RETRY_ATTEMPTS and
+// FAULT_RETRY_BASE_MS its retry budget (an outage past it in seconds); unset, the defaults hold.
 import { createServiceContainer, parseEnv } from '@selfie-lora/adapters';
 import { startWorker } from '@selfie-lora/http';
 
@@ -16,8 +17,19 @@ const container = (await createServiceContainer(env)).match(
   },
 );
 const leaseMs = process.env['FAULT_LEASE_MS'] === undefined ? {} : { leaseMs: Number(process.env['FAULT_LEASE_MS']) };
+const retries = process.env['FAULT_RETRY_ATTEMPTS'];
+const deps =
+  retries === undefined
+    ? container.deps
+    : {
+        ...container.deps,
+        config: {
+          ...container.deps.config,
+          retryPolicy: { ...container.deps.config.retryPolicy, maxAttempts: Number(retries), baseDelayMs: Number(process.env['FAULT_RETRY_BASE_MS'] ?? 200) },
+        },
+      };
 const worker = startWorker({
-  deps: container.deps,
+  deps,
   leases: container.leases,
   workerId: process.env['FAULT_WORKER_ID'] ?? `fault-worker-${process.pid}`,
   pollIntervalMs: env.TRAINING_POLL_INTERVAL_MS,
