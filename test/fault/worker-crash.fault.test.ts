@@ -85,11 +85,13 @@ describe('a worker process killed with SIGKILL', () => {
   // while the pipeline runs, so the suite stays bounded). The single-process restart is the test above.
   const points: readonly { readonly status: string; readonly mid: boolean }[] = [
     { status: 'verifying_uploads', mid: false },
+    { status: 'verifying_uploads', mid: true },
     { status: 'packaging', mid: false },
     { status: 'packaging', mid: true },
     { status: 'verifying_package', mid: false },
     { status: 'verifying_package', mid: true },
     { status: 'submitting', mid: false },
+    { status: 'training', mid: false },
     { status: 'training', mid: true },
   ];
   it(`at ${points.length} step boundaries and mid-step, two workers, the holder killed: every pipeline resumes and ends clean`, async () => {
