@@ -128,7 +128,7 @@ describe('an S3 outage past the retry budget', () => {
     expect(ended.failure?.message).toMatch(/kept failing/);
     s3.mode = 'pass';
     s3.delayMs = 0;
-    // Nothing reached the trainer; the half-written ZIP is removed by the clean-up once S3 is back.
+    // Nothing reached the trainer; any partial ZIP is removed by the clean-up once S3 is back.
     expect(service.simulator.control.trainings().filter((t) => t.inputUrl.includes(`/${id}/`))).toEqual([]);
     await waitFor(`no ZIP left for ${id}`, async () => {
       const listed = (await service.container.deps.objects.list('trainings/'))._unsafeUnwrap();
