@@ -6,7 +6,7 @@ import { domainErrorReply } from '../problem.js';
 import { modelSchema, problemResponses, trainingSchema, uploadSchema } from '../schemas.js';
 import { ownerSecurity, type App, type RouteContext } from './context.js';
 
-const erasureReportSchema = z.object({
+export const erasureReportSchema = z.object({
   canceledTrainingId: z.string().nullable(),
   uploadsDeleted: z.number().int(),
   modelsErased: z.number().int(),
@@ -20,7 +20,7 @@ const erasureReportSchema = z.object({
       lastError: z.string().nullable(),
     }),
   ),
-});
+}).meta({ id: 'OwnerErasureReport' });
 
 const isoDate = z.iso.datetime({ offset: true });
 
