@@ -55,7 +55,7 @@ describe('DELETE /v1/admin/owners/:ownerId', () => {
       await h.app.inject({ method: 'GET', url: '/v1/admin/owners/alice/erasure', headers: adminAuth }),
     );
     expect(state.pending).toBe(1);
-    expect(state.erasures.find((e) => e.state === 'pending')).toMatchObject({ attempt: 1, lastError: expect.stringMatching(/^storage\.unavailable/) });
+    expect(state.erasures.find((e) => e.state === 'pending')).toMatchObject({ attempt: 1, lastError: expect.stringMatching(/^storage\.unavailable/) as string });
   });
 
   it('needs the admin token: an owner token and no token are refused, and nothing is erased', async () => {

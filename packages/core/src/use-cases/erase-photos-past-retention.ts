@@ -30,9 +30,14 @@ export function erasePhotosPastRetention(
       const run = async (): Promise<Result<RetentionRound, DomainError>> => {
         let erased = 0;
         for (const upload of uploads) {
-          const deleted = await deleteUpload(deps, { ownerId: upload.ownerId, uploadId: upload.id, reason: 'retention' });
-          if (deleted.isErr()) return err(deleted.error);
-          if (deleted.value.erasure.state === 'done') erased += 1;
+          const failed = await deleteUpload(deps, { ownerId: upload.ownerId, uploadId: upload.id, reason: 'retention' }).match(
+            (deleted) => {
+              if (deleted.erasure.state === 'done') erased += 1;
+              return null;
+            },
+            (error) => ({ error }),
+          );
+          if (failed !== null) return err(failed.error);
         }
         return ok({ deleted: uploads.length, erased });
       };
