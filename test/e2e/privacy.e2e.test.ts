@@ -137,6 +137,11 @@ describe('privacy over the real stack', () => {
     expect(await versionsAt('alice-erased')).toBeNull();
     expect(await alice.uploads()).toEqual([]);
     expect(await alice.models()).toEqual([]);
+    const exported = await alice.request<{ trainings: { triggerWord: string; idempotencyKey: string | null }[] }>('GET', '/v1/me/export');
+    expect(exported.body.trainings.map((t) => [t.triggerWord, t.idempotencyKey])).toEqual([
+      ['', null],
+      ['', null],
+    ]);
 
     expect(await objectsOf('bob-kept')).toEqual(bobsObjects);
     expect(await versionsAt('bob-kept')).toEqual(bobsVersions);

@@ -19,6 +19,7 @@ import {
   type Pipelines,
   type Repositories,
   type Sha256,
+  isScrubbed,
   type TrainingPipeline,
   type UnitOfWork,
   type Upload,
@@ -258,6 +259,10 @@ function repositoriesOver(tables: MemoryTables): Repositories {
         if (!sameDestination(stored.destination, pipeline.destination)) return constraint('a pipeline never changes destination');
         if (JSON.stringify(stored.trainingSet) !== JSON.stringify(pipeline.trainingSet)) {
           return constraint('a training set never changes');
+        }
+        // What the owner wrote stays as written, until the owner's erasure scrubs both at once.
+        if ((stored.triggerWord !== pipeline.triggerWord || stored.idempotencyKey !== pipeline.idempotencyKey) && !isScrubbed(pipeline)) {
+          return constraint('a trigger word and idempotency key change only to be erased');
         }
         // I5: a pipeline keeps the training it was submitted as.
         const recorded = 'trainerTrainingId' in stored ? stored.trainerTrainingId : null;

@@ -7,6 +7,7 @@ import { ModelProvenanceOnInsert1714723200000 } from './migrations/1714723200000
 import { PipelineTrainingFixed1714809600000 } from './migrations/1714809600000-pipeline-training-fixed.js';
 import { Erasures1796231362279 } from './migrations/1796231362279-erasures.js';
 import { UploadSourceAndChecks1796231741722 } from './migrations/1796231741722-upload-source-and-checks.js';
+import { PipelineOwnerTextErasable1796281400000 } from './migrations/1796281400000-pipeline-owner-text-erasable.js';
 import { erasureRepository } from './erasure-repository.js';
 import { modelRepository } from './model-repository.js';
 import { ownerRepository } from './owner-repository.js';
@@ -37,6 +38,7 @@ export const postgresMigrations = [
   PipelineTrainingFixed1714809600000,
   Erasures1796231362279,
   UploadSourceAndChecks1796231741722,
+  PipelineOwnerTextErasable1796281400000,
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

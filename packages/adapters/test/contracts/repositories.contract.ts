@@ -8,6 +8,7 @@ import {
   OwnerId,
   quarantine,
   retryLater,
+  scrubbedForErasure,
   type DomainError,
   type Model,
   type PersistenceError,
@@ -356,6 +357,18 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
           'persistence.constraint',
         );
         expect(await value((r) => r.pipelines.getById(p.id))).toEqual(p);
+      });
+
+      it("keeps the owner's trigger word and idempotency key, but lets an erasure scrub both at once", async () => {
+        const { p } = await insertQueued(anOwner(), { idempotencyKey: 'key-1' });
+        expect(await refusal((r) => r.pipelines.update({ ...p, triggerWord: 'OTHER' }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, idempotencyKey: 'key-2' }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, triggerWord: '' }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, idempotencyKey: null }))).toBe('persistence.constraint');
+        const scrubbed = await save(scrubbedForErasure(canceled(p)));
+        expect(scrubbed).toMatchObject({ status: 'canceled', triggerWord: '', idempotencyKey: null });
+        expect(await refusal((r) => r.pipelines.update({ ...scrubbed, triggerWord: 'TOK' }))).toBe('persistence.constraint');
+        expect(await save(cleanedUp(scrubbed))).toMatchObject({ triggerWord: '', idempotencyKey: null });
       });
 
       it('refuses a stale revision, so a lost update is an error (I7)', async () => {

@@ -7,6 +7,8 @@ import { PipelineSchedule1714636800000 } from '../../src/postgres/migrations/171
 import { ModelProvenanceOnInsert1714723200000 } from '../../src/postgres/migrations/1714723200000-model-provenance-on-insert.js';
 import { PipelineTrainingFixed1714809600000 } from '../../src/postgres/migrations/1714809600000-pipeline-training-fixed.js';
 import { Erasures1796231362279 } from '../../src/postgres/migrations/1796231362279-erasures.js';
+import { UploadSourceAndChecks1796231741722 } from '../../src/postgres/migrations/1796231741722-upload-source-and-checks.js';
+import { PipelineOwnerTextErasable1796281400000 } from '../../src/postgres/migrations/1796281400000-pipeline-owner-text-erasable.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -54,6 +56,7 @@ describe('opening a database', () => {
         'PipelineTrainingFixed1714809600000',
         'Erasures1796231362279',
         'UploadSourceAndChecks1796231741722',
+        'PipelineOwnerTextErasable1796281400000',
       ]);
     } finally {
       await fresh.drop();
@@ -82,6 +85,8 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new PipelineOwnerTextErasable1796281400000().down(runner);
+      await new UploadSourceAndChecks1796231741722().down(runner);
       await new Erasures1796231362279().down(runner);
       await new PipelineTrainingFixed1714809600000().down(runner);
       await new ModelProvenanceOnInsert1714723200000().down(runner);
@@ -94,6 +99,8 @@ describe('opening a database', () => {
       await new ModelProvenanceOnInsert1714723200000().up(runner);
       await new PipelineTrainingFixed1714809600000().up(runner);
       await new Erasures1796231362279().up(runner);
+      await new UploadSourceAndChecks1796231741722().up(runner);
+      await new PipelineOwnerTextErasable1796281400000().up(runner);
     } finally {
       await fresh.drop();
     }
