@@ -46,6 +46,13 @@ describe('eraseOwner', () => {
     expect((await listUploads(c.deps, alice))._unsafeUnwrap()).toEqual([]);
     expect((await listModels(c.deps, alice))._unsafeUnwrap()).toEqual([]);
     expect(c.db.snapshot().models.filter((m) => m.ownerId === alice).map((m) => m.status)).toEqual(['erased']);
+    // What Alice wrote is gone from her trainings; their ids, steps and evidence stay.
+    const alices = c.db.snapshot().pipelines.filter((p) => p.ownerId === alice);
+    expect(alices.map((p) => [p.triggerWord, p.idempotencyKey])).toEqual([
+      ['', null],
+      ['', null],
+    ]);
+    expect(alices.every((p) => p.steps.length > 0)).toBe(true);
 
     c.clock.advance(2 * policy.graceMs);
     expect((await auditIntegrity(c.deps, { policy, quarantine: false }))._unsafeUnwrap().violations).toEqual([]);

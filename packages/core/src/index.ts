@@ -31,6 +31,8 @@ export * from './use-cases/register-upload.js';
 export * from './use-cases/delete-upload.js';
 export * from './use-cases/carry-out-erasures.js';
 export * from './use-cases/erase-owner.js';
+export * from './use-cases/export-owner-data.js';
+export * from './use-cases/erase-photos-past-retention.js';
 export * from './use-cases/start-training.js';
 export * from './use-cases/restart-training.js';
 export * from './use-cases/cancel-training.js';

@@ -21,6 +21,7 @@ import { corsOptions, protectiveHeaders } from './response-headers.js';
 import { serverTimeoutOptions } from './server-timeouts.js';
 import type { App, RouteContext } from './routes/context.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminOwnerRoutes } from './routes/admin-owners.js';
 import { modelRoutes } from './routes/models.js';
 import { meRoutes } from './routes/me.js';
 import { operationRoutes } from './routes/operations.js';
@@ -171,6 +172,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     webhookRoutes(scope, route);
     operationRoutes(scope, route);
     adminRoutes(scope, route);
+    adminOwnerRoutes(scope, route);
     meRoutes(scope, route);
     done();
   });

@@ -62,6 +62,7 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   // Outcomes of an erasure, reported in its record rather than answered to a request.
   'trainer.deletion_refused': 502,
   'erasure.waiting': 409,
+  'owner.invalid_id': 422,
 
   // Per-owner quotas: the answer carries Retry-After (problem.ts).
   'quota.trainings_per_day': 429,

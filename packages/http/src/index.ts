@@ -5,4 +5,4 @@ export type { TokenBinding } from './auth.js';
 export { errorStatus } from './error-status.js';
 export type { HttpAppOptions, ReadinessCheck, WebhookRefusal, WebhookVerifier } from './options.js';
 export type { Problem } from './problem.js';
-export { startWorker, type Worker, type WorkerOptions } from './worker/index.js';
+export { backgroundJobs, startWorker, type ScheduledJob, type Worker, type WorkerOptions } from './worker/index.js';

@@ -17,7 +17,7 @@ async function main(): Promise<number> {
     leases: container.leases,
     workerId,
     pollIntervalMs: env.TRAINING_POLL_INTERVAL_MS,
-    jobs: backgroundJobs(container.deps, { everyMs: env.TRAINING_POLL_INTERVAL_MS }),
+    jobs: backgroundJobs(container.deps, { everyMs: env.TRAINING_POLL_INTERVAL_MS, photoRetentionDays: env.PHOTO_RETENTION_DAYS_AFTER_TRAINING }),
     onError: (error) => container.logger.error({ err: error, workerId }, 'worker: a step or a lease call failed'),
   });
   say(`Worker ${workerId} is running. Press Ctrl+C to stop.`);

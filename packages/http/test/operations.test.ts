@@ -119,14 +119,17 @@ describe('GET /openapi.json', () => {
         'POST /v1/admin/audit/quarantine',
         'POST /v1/admin/models/{id}/quarantine',
         'POST /v1/admin/models/{id}/release',
+        'DELETE /v1/admin/owners/{ownerId}',
+        'GET /v1/admin/owners/{ownerId}/erasure',
         'DELETE /v1/me',
+        'GET /v1/me/export',
         'GET /healthz',
         'GET /readyz',
         'GET /openapi.json',
       ].sort(),
     );
     expect(Object.keys(document.components.schemas)).toEqual(
-      expect.arrayContaining(['Upload', 'UploadSlot', 'Training', 'Model', 'Problem', 'AuditReport', 'AdminModel']),
+      expect.arrayContaining(['Upload', 'UploadSlot', 'Training', 'Model', 'Problem', 'AuditReport', 'AdminModel', 'OwnerExport', 'OwnerErasureReport']),
     );
     const upload = document.paths['/v1/uploads']!.post as { requestBody: { content: Record<string, unknown> } };
     expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);

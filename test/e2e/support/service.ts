@@ -1,7 +1,7 @@
 import { createServiceContainer, parseEnv, type ServiceContainer } from '@selfie-lora/adapters/composition';
 import { freePort, startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import type { CoreDeps } from '@selfie-lora/core';
-import { buildHttpApp, startWorker, type Worker } from '@selfie-lora/http';
+import { buildHttpApp, startWorker, type ScheduledJob, type Worker } from '@selfie-lora/http';
 import { startReplicateSimulator, type RunningSimulator } from '@selfie-lora/replicate-simulator';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,8 @@ export interface WorkerSettings {
   readonly leaseMs?: number;
   /** A worker the test crashes: it renews nothing, so a step of its that never returns is abandoned at once. */
   readonly abandoned?: boolean;
+  /** Scheduled jobs beside the pipelines (erasures owed, retention), as `backgroundJobs` makes them. */
+  readonly jobs?: readonly ScheduledJob[];
 }
 
 export interface E2eService {
@@ -137,6 +139,7 @@ export async function startE2eService(options: E2eServiceOptions = {}): Promise<
           ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
           // A crashed process renews nothing: its lease must run out.
           ...(settings.abandoned === true ? { maxLeaseHoldMs: 0 } : {}),
+          ...(settings.jobs === undefined ? {} : { jobs: settings.jobs }),
           onError: (error) => console.error(`worker ${settings.id}:`, error),
         });
         workers.add(worker);

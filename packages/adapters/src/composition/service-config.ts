@@ -126,6 +126,14 @@ const EnvSchema = z.object({
   TRAINING_MIN_PHOTOS: positiveInt(10),
   TRAINING_MAX_PHOTOS: boundedInt(50, { min: 1, max: 1000, below: 'a training needs photos', above: 'a training package holds each photo' }),
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),
+  // Photo retention (issue 12): off unless set; photos of a training are erased this many days after it succeeded.
+  PHOTO_RETENTION_DAYS_AFTER_TRAINING: optional.pipe(
+    z
+      .string()
+      .regex(/^[1-9][0-9]{0,4}$/, 'must be a whole number of days from 1 to 99999, or empty for no retention limit')
+      .transform(Number)
+      .optional(),
+  ),
   AUDIT_STUCK_AFTER_MINUTES: positiveInt(24 * 60),
   AUDIT_GRACE_MINUTES: positiveInt(60),
   UPLOAD_MAX_BYTES: boundedInt(20 * MiB, {

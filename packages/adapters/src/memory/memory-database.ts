@@ -19,6 +19,7 @@ import {
   type Pipelines,
   type Repositories,
   type Sha256,
+  isScrubbed,
   type TrainingPipeline,
   type UnitOfWork,
   type Upload,
@@ -162,6 +163,19 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       ),
     // Transactions here run one at a time: nothing can change the rows before this one ends.
     listStoredForTraining: (ownerId: OwnerId) => uploads.listByOwner(ownerId),
+    listPastRetention: ({ succeededBy, limit }: { succeededBy: Date; limit: number }) => {
+      const inSetOf = (pipeline: TrainingPipeline | undefined, upload: Upload) =>
+        pipeline !== undefined && pipeline.ownerId === upload.ownerId && pipeline.trainingSet.items.some((item) => item.uploadId === upload.id);
+      const trainedLongAgo = (upload: Upload) =>
+        [...tables.models.values()].some((m) => m.createdAt.getTime() <= succeededBy.getTime() && inSetOf(tables.pipelines.get(m.pipelineId), upload));
+      const inActiveSet = (upload: Upload) => [...tables.pipelines.values()].some((p) => isActive(p) && inSetOf(p, upload));
+      return okAsync(
+        [...tables.uploads.values()]
+          .filter((u) => u.status === 'stored' && trainedLongAgo(u) && !inActiveSet(u))
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .slice(0, limit),
+      );
+    },
     insert: (upload: Upload) => {
       if (tables.uploads.has(upload.id)) return errAsync(conflict(`upload ${upload.id} exists`));
       const same = [...tables.uploads.values()].some(
@@ -248,6 +262,10 @@ function repositoriesOver(tables: MemoryTables): Repositories {
         if (!sameDestination(stored.destination, pipeline.destination)) return constraint('a pipeline never changes destination');
         if (JSON.stringify(stored.trainingSet) !== JSON.stringify(pipeline.trainingSet)) {
           return constraint('a training set never changes');
+        }
+        // What the owner wrote stays as written, until the owner's erasure scrubs both at once.
+        if ((stored.triggerWord !== pipeline.triggerWord || stored.idempotencyKey !== pipeline.idempotencyKey) && !isScrubbed(pipeline)) {
+          return constraint('a trigger word and idempotency key change only to be erased');
         }
         // I5: a pipeline keeps the training it was submitted as.
         const recorded = 'trainerTrainingId' in stored ? stored.trainerTrainingId : null;

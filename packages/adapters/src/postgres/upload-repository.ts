@@ -93,6 +93,21 @@ export function uploadRepository(session: SqlSession): Uploads {
         .read(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND status = 'stored' ORDER BY created_at, id COLLATE "C" FOR SHARE`, [ownerId])
         .andThen((rows) => parseRows(uploadRow, rows, 'upload')),
 
+    // The training set's items (pipeline_items, indexed by owner and upload) name the photo; a
+    // model exists exactly for a succeeded training, made when it succeeded.
+    listPastRetention: ({ succeededBy, limit }: { succeededBy: Date; limit: number }) =>
+      session
+        .read(
+          `SELECT ${COLUMNS} FROM uploads u WHERE u.status = 'stored'
+             AND EXISTS (SELECT 1 FROM pipeline_items i JOIN models m ON m.pipeline_id = i.pipeline_id
+                         WHERE i.owner_id = u.owner_id AND i.upload_id = u.id AND m.created_at <= $1)
+             AND NOT EXISTS (SELECT 1 FROM pipeline_items i JOIN pipelines p ON p.id = i.pipeline_id
+                             WHERE i.owner_id = u.owner_id AND i.upload_id = u.id AND p.status NOT IN ('succeeded', 'failed', 'canceled'))
+           ORDER BY u.created_at, u.id COLLATE "C" LIMIT $2`,
+          [succeededBy, limit],
+        )
+        .andThen((rows) => parseRows(uploadRow, rows, 'upload')),
+
     insert: (upload: Upload) =>
       session.write((sql) =>
         sql(`INSERT INTO uploads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`, values(upload))

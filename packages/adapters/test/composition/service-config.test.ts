@@ -120,6 +120,12 @@ describe('service configuration from the environment', () => {
     expect(edges.isOk()).toBe(true);
   });
 
+  it('keeps photo retention off unless PHOTO_RETENTION_DAYS_AFTER_TRAINING is set', () => {
+    expect(parseEnv({})._unsafeUnwrap().PHOTO_RETENTION_DAYS_AFTER_TRAINING).toBeUndefined();
+    expect(parseEnv({ PHOTO_RETENTION_DAYS_AFTER_TRAINING: ' ' })._unsafeUnwrap().PHOTO_RETENTION_DAYS_AFTER_TRAINING).toBeUndefined();
+    expect(parseEnv({ PHOTO_RETENTION_DAYS_AFTER_TRAINING: '30' })._unsafeUnwrap().PHOTO_RETENTION_DAYS_AFTER_TRAINING).toBe(30);
+  });
+
   it('reads the image work limits (issue 15.1): 40 MP, 2 at once, 16 waiting by default', () => {
     const defaults = parseEnv({})._unsafeUnwrap();
     expect([defaults.IMAGE_MAX_PIXELS, defaults.IMAGE_CONCURRENCY, defaults.IMAGE_QUEUE_MAX]).toEqual([40_000_000, 2, 16]);
@@ -142,6 +148,11 @@ describe('service configuration from the environment', () => {
     ['UPLOAD_MIN_HEIGHT', '0', 'must be a positive whole number'],
     ['UPLOAD_MIN_HEIGHT', '12.5', 'must be a positive whole number'],
     ['UPLOAD_MIN_HEIGHT', '100000', 'must be at most 8192'],
+    ['PHOTO_RETENTION_DAYS_AFTER_TRAINING', '0', 'must be a whole number of days from 1 to 99999'],
+    ['PHOTO_RETENTION_DAYS_AFTER_TRAINING', '-3', 'must be a whole number of days'],
+    ['PHOTO_RETENTION_DAYS_AFTER_TRAINING', '1.5', 'must be a whole number of days'],
+    ['PHOTO_RETENTION_DAYS_AFTER_TRAINING', '30d', 'must be a whole number of days'],
+    ['PHOTO_RETENTION_DAYS_AFTER_TRAINING', '100000', 'must be a whole number of days'],
   ])('refuses %s=%s, naming it', (variable, value, message) => {
     const errors = parseEnv({ [variable]: value })._unsafeUnwrapErr();
     expect(errors).toEqual([{ variable, message: expect.stringContaining(message) as string }]);

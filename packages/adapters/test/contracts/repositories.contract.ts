@@ -8,6 +8,7 @@ import {
   OwnerId,
   quarantine,
   retryLater,
+  scrubbedForErasure,
   type DomainError,
   type Model,
   type PersistenceError,
@@ -159,6 +160,29 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(await value((r) => r.uploads.listByOwner(owner, { includeDeleted: true }))).toEqual([early, ...ties, deleted]);
         expect(await value((r) => r.uploads.listStoredForTraining(owner))).toEqual([early, ...ties]);
         expect(await value((r) => r.uploads.findStoredBySha256(owner, late.sha256))).toBeNull();
+      });
+
+      it('lists for retention the stored photos of trainings that succeeded by the cutoff, not those in an active training or deleted', async () => {
+        const [trained, retrained, untrained] = [anOwner(), anOwner(), anOwner()];
+        const mine = (uploads: readonly Upload[], owner: OwnerId) => uploads.filter((u) => u.ownerId === owner);
+        const past = (succeededBy: Date) => value((r) => r.uploads.listPastRetention({ succeededBy, limit: 100_000 }));
+        const { uploads } = await withModel(trained);
+        const deleted = await value((r) => r.uploads.update(markDeleted(uploads[0]!, at(6))));
+        // Models are made at(6): not yet past a cutoff before that, past one at or after it.
+        expect(mine(await past(at(5)), trained)).toEqual([]);
+        expect(mine(await past(at(6)), trained)).toEqual(uploads.slice(1));
+        expect((await past(at(6))).map((u) => u.id)).not.toContain(deleted.id);
+        // A photo also in an active training waits for that training to end.
+        const again = await withModel(retrained);
+        const written = queued(setOf(retrained, again.uploads.slice(0, 1)));
+        const active = (await value((r) => r.pipelines.insert(written))) as typeof written;
+        expect(mine(await past(at(7)), retrained)).toEqual(again.uploads.slice(1));
+        await save(canceled(active));
+        expect(mine(await past(at(7)), retrained)).toEqual(again.uploads);
+        // Photos of a training that never succeeded are never past retention.
+        await inTraining(untrained);
+        expect(mine(await past(at(1_000_000)), untrained)).toEqual([]);
+        expect(await value((r) => r.uploads.listPastRetention({ succeededBy: at(7), limit: 1 }))).toHaveLength(1);
       });
 
       it('refuses a second upload with the same id, or a second stored copy of the same bytes for one owner', async () => {
@@ -333,6 +357,18 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
           'persistence.constraint',
         );
         expect(await value((r) => r.pipelines.getById(p.id))).toEqual(p);
+      });
+
+      it("keeps the owner's trigger word and idempotency key, but lets an erasure scrub both at once", async () => {
+        const { p } = await insertQueued(anOwner(), { idempotencyKey: 'key-1' });
+        expect(await refusal((r) => r.pipelines.update({ ...p, triggerWord: 'OTHER' }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, idempotencyKey: 'key-2' }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, triggerWord: '' }))).toBe('persistence.constraint');
+        expect(await refusal((r) => r.pipelines.update({ ...p, idempotencyKey: null }))).toBe('persistence.constraint');
+        const scrubbed = await save(scrubbedForErasure(canceled(p)));
+        expect(scrubbed).toMatchObject({ status: 'canceled', triggerWord: '', idempotencyKey: null });
+        expect(await refusal((r) => r.pipelines.update({ ...scrubbed, triggerWord: 'TOK' }))).toBe('persistence.constraint');
+        expect(await save(cleanedUp(scrubbed))).toMatchObject({ triggerWord: '', idempotencyKey: null });
       });
 
       it('refuses a stale revision, so a lost update is an error (I7)', async () => {

@@ -8,6 +8,8 @@ import { ModelProvenanceOnInsert1714723200000 } from '../../src/postgres/migrati
 import { PipelineTrainingFixed1714809600000 } from '../../src/postgres/migrations/1714809600000-pipeline-training-fixed.js';
 import { Erasures1796231362279 } from '../../src/postgres/migrations/1796231362279-erasures.js';
 import { UploadSlots1796232000000 } from '../../src/postgres/migrations/1796232000000-upload-slots.js';
+import { UploadSourceAndChecks1796231741722 } from '../../src/postgres/migrations/1796231741722-upload-source-and-checks.js';
+import { PipelineOwnerTextErasable1796281400000 } from '../../src/postgres/migrations/1796281400000-pipeline-owner-text-erasable.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -56,6 +58,7 @@ describe('opening a database', () => {
         'Erasures1796231362279',
         'UploadSourceAndChecks1796231741722',
         'UploadSlots1796232000000',
+        'PipelineOwnerTextErasable1796281400000',
       ]);
     } finally {
       await fresh.drop();
@@ -85,6 +88,8 @@ describe('opening a database', () => {
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
       await new UploadSlots1796232000000().down(runner);
+      await new PipelineOwnerTextErasable1796281400000().down(runner);
+      await new UploadSourceAndChecks1796231741722().down(runner);
       await new Erasures1796231362279().down(runner);
       await new PipelineTrainingFixed1714809600000().down(runner);
       await new ModelProvenanceOnInsert1714723200000().down(runner);
@@ -98,6 +103,8 @@ describe('opening a database', () => {
       await new PipelineTrainingFixed1714809600000().up(runner);
       await new Erasures1796231362279().up(runner);
       await new UploadSlots1796232000000().up(runner);
+      await new UploadSourceAndChecks1796231741722().up(runner);
+      await new PipelineOwnerTextErasable1796281400000().up(runner);
     } finally {
       await fresh.drop();
     }

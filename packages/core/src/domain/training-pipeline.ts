@@ -450,3 +450,18 @@ export function owesTrainerStop(p: TerminalPipeline): p is EndedPipeline {
   if (p.failure.code === 'trainer.training_failed' || p.failure.code === 'trainer.training_canceled') return false;
   return p.trainerTrainingId !== null || p.steps.some((step) => step.name === 'submit');
 }
+
+/** The trigger word an erased owner's pipeline keeps: none (the owner chose the text). */
+export const ERASED_TRIGGER_WORD = '';
+
+/**
+ * An erased owner's pipeline without what the owner wrote (trigger word, idempotency key); its
+ * ids, steps and evidence stay, as the audit needs them. The only change ever allowed to those two.
+ */
+export function scrubbedForErasure<P extends TrainingPipeline>(p: P): P {
+  return { ...p, triggerWord: ERASED_TRIGGER_WORD, idempotencyKey: null };
+}
+
+export function isScrubbed(p: TrainingPipeline): boolean {
+  return p.triggerWord === ERASED_TRIGGER_WORD && p.idempotencyKey === null;
+}

@@ -30,6 +30,12 @@ export interface Uploads {
    * the pipeline built from them and cancels it. For making a training set only.
    */
   listStoredForTraining(ownerId: OwnerId): Stored<readonly Upload[]>;
+  /**
+   * For photo retention, across owners: up to `limit` stored uploads in the training set of a
+   * training that succeeded (its model was made) at or before `succeededBy`, leaving out any in
+   * an active training's set (erased once that training ends); oldest first.
+   */
+  listPastRetention(request: { readonly succeededBy: Date; readonly limit: number }): Stored<readonly Upload[]>;
   insert(upload: Upload): Stored<Upload>;
   update(upload: Upload): Stored<Upload>;
 }

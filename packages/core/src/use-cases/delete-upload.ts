@@ -31,13 +31,18 @@ export interface DeletedUpload {
  */
 export function deleteUpload(
   deps: CoreDeps,
-  input: { readonly ownerId: OwnerId; readonly uploadId: UploadId },
+  input: {
+    readonly ownerId: OwnerId;
+    readonly uploadId: UploadId;
+    /** The owner's delete (the default), or photo retention running out: the same erasure either way. */
+    readonly reason?: 'upload_deleted' | 'retention';
+  },
 ): ResultAsync<DeletedUpload, DomainError> {
   const now = deps.clock.now();
   const owed = requestErasure({
     ownerId: input.ownerId,
     target: { kind: 'object', key: uploadKey(input.ownerId, input.uploadId) },
-    reason: 'upload_deleted',
+    reason: input.reason ?? 'upload_deleted',
     now,
     holdMs: ERASURE_HOLD_MS,
   });

@@ -4,7 +4,7 @@ import { ERASURE_HOLD_MS, ownerObjectPrefixes, requestErasure, type Erasure, typ
 import type { DomainError } from '../domain/errors.js';
 import type { OwnerId } from '../domain/ids.js';
 import { markErased } from '../domain/model.js';
-import { cancelPipeline, isActive, type EndedPipeline } from '../domain/training-pipeline.js';
+import { cancelPipeline, isActive, isScrubbed, scrubbedForErasure, type EndedPipeline } from '../domain/training-pipeline.js';
 import { markDeleted } from '../domain/upload.js';
 import { stopCanceled } from './cancel-training.js';
 import { carryOutErasure } from './carry-out-erasures.js';
@@ -25,7 +25,8 @@ export interface OwnerErasure {
 
 /**
  * Erases everything the service holds of an owner but what the audit needs (ids, hashes,
- * timestamps): in one transaction it cancels the active training, marks every upload deleted,
+ * timestamps): in one transaction it cancels the active training, scrubs every training's trigger
+ * word and idempotency key, marks every upload deleted,
  * marks every model `erased` (never served again) and records the erasures owed: every object
  * under the owner's prefixes (photos, staged uploads, training ZIPs), and at the trainer the
  * owner's own destination model with all its versions (per-owner) or each version the owner's
@@ -46,8 +47,13 @@ export function eraseOwner(deps: CoreDeps, input: { readonly ownerId: OwnerId })
               ? [{ kind: 'trainer_model', destination: destinationFor(deps.config.destinationStrategy, ownerId) }]
               : pipelines.flatMap((p): ErasureTarget[] => (p.status === 'succeeded' ? [{ kind: 'trainer_version', version: p.modelVersion }] : []));
           const targets: ErasureTarget[] = [...ownerObjectPrefixes(ownerId).map((prefix): ErasureTarget => ({ kind: 'objects', prefix })), ...trainerTargets];
+          // Every pipeline loses what the owner wrote (trigger word, idempotency key); the active one is canceled in the same write.
           const writes = sequence([
-            ...(active && isActive(active) ? [() => repos.pipelines.update(cancelPipeline(active, 'training.canceled_by_owner', now)).map(() => undefined)] : []),
+            ...pipelines
+              .filter((p) => isActive(p) || !isScrubbed(p))
+              .map((p) => () =>
+                repos.pipelines.update(scrubbedForErasure(isActive(p) ? cancelPipeline(p, 'training.canceled_by_owner', now) : p)).map(() => undefined),
+              ),
             ...uploads.map((upload) => () => repos.uploads.update(markDeleted(upload, now)).map(() => undefined)),
             ...models.filter((m) => m.status !== 'erased').map((model) => () => repos.models.update(markErased(model)).map(() => undefined)),
           ]);

@@ -1,4 +1,5 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import type { Erasure } from '../domain/erasure.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { OwnerId, PipelineId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
@@ -41,4 +42,9 @@ export function listModels(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readon
       const succeeded = new Set(pipelines.filter((p) => p.status === 'succeeded').map((p) => p.id));
       return okAsync(models.filter((model) => model.status === 'active' && model.ownerId === ownerId && succeeded.has(model.pipelineId)));
     });
+}
+
+/** Every erasure recorded for the owner (owed, done or refused): the operator's view of an erasure. */
+export function listErasures(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly Erasure[], DomainError> {
+  return deps.uow.transaction((repos) => repos.erasures.listByOwner(ownerId));
 }

@@ -120,7 +120,7 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
                     leases: container.leases,
                     workerId: `${hostname()}:${process.pid}:shell`,
                     pollIntervalMs: services.env.TRAINING_POLL_INTERVAL_MS,
-                    jobs: backgroundJobs(container.deps, { everyMs: services.env.TRAINING_POLL_INTERVAL_MS }),
+                    jobs: backgroundJobs(container.deps, { everyMs: services.env.TRAINING_POLL_INTERVAL_MS, photoRetentionDays: services.env.PHOTO_RETENTION_DAYS_AFTER_TRAINING }),
                     onError: (error) => container.logger.error({ err: error, worker: 'shell' }, 'worker: a step or a lease call failed'),
                   });
                   wakeWorker = () => worker.wakeUp();

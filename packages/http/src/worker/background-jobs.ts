@@ -1,4 +1,4 @@
-import { carryOutDueErasures, sweepExpired, type CoreDeps } from '@selfie-lora/core';
+import { carryOutDueErasures, erasePhotosPastRetention, sweepExpired, type CoreDeps } from '@selfie-lora/core';
 import type { ScheduledJob } from './scheduled-jobs.js';
 
 /** Erasures taken per round: each is one store or trainer call, so a round stays short. */
@@ -7,16 +7,47 @@ const ERASURES_PER_ROUND = 16;
 /** How often expired webhook deliveries and abandoned staging objects are swept (docs/security.md "Housekeeping"). */
 export const DEFAULT_HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 
+/** How often photos past retention are looked for; a round that deleted some runs again at once. */
+export const DEFAULT_RETENTION_INTERVAL_MS = 10 * 60_000;
+
+/** Photos deleted per retention round: each is one transaction and one store call. */
+const RETENTION_PHOTOS_PER_ROUND = 32;
+
 /**
  * The worker's scheduled jobs: erasures owed (a photo whose bytes storage failed to delete, and
  * so on) are carried out as they fall due, with backoff, until done; and housekeeping
  * (`sweepExpired`: webhook deliveries past their retention, abandoned staging objects), where
- * several workers sweeping at once only repeat idempotent deletes.
+ * several workers sweeping at once only repeat idempotent deletes; and, when
+ * `photoRetentionDays` is set (`PHOTO_RETENTION_DAYS_AFTER_TRAINING`), photo retention
+ * (`erasePhotosPastRetention`), where two workers deleting one photo at once both find it deleted.
  */
 export function backgroundJobs(
   deps: CoreDeps,
-  options: { readonly everyMs: number; readonly housekeepingEveryMs?: number },
+  options: {
+    readonly everyMs: number;
+    readonly housekeepingEveryMs?: number;
+    /** Off (undefined) by default: photos are kept until their owner deletes them. */
+    readonly photoRetentionDays?: number;
+    readonly retentionEveryMs?: number;
+  },
 ): ScheduledJob[] {
+  const days = options.photoRetentionDays;
+  const retention: ScheduledJob[] =
+    days === undefined
+      ? []
+      : [
+          {
+            name: 'retention',
+            everyMs: options.retentionEveryMs ?? DEFAULT_RETENTION_INTERVAL_MS,
+            run: () =>
+              erasePhotosPastRetention(deps, { days, limit: RETENTION_PHOTOS_PER_ROUND }).match(
+                (round) => round.deleted > 0,
+                (error) => {
+                  throw new Error(`retention: ${error.code} ${error.detail ?? ''}`);
+                },
+              ),
+          },
+        ];
   return [
     {
       name: 'housekeeping',
@@ -35,5 +66,6 @@ export function backgroundJobs(
           },
         ),
     },
+    ...retention,
   ];
 }
