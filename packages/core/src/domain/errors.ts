@@ -55,7 +55,7 @@ export const errorMessages = {
   'trainer.deletion_refused': 'The training service refused to delete this trained model; an operator has been told.',
   // privacy (erasure, retention)
   'erasure.waiting': 'This will be erased as soon as the training it belongs to has stopped.',
-  'owner.invalid_id': 'That is not a valid owner id: 1 to 128 letters, digits or . _ : @ | -, starting with a letter or digit.',
+  'owner.invalid_id': 'That is not a valid owner id: it has 1 to 128 letters, digits and simple punctuation, and starts with a letter or digit.',
   // quotas (issue 15): answered 429 with Retry-After
   'quota.trainings_per_day': 'You have started as many trainings as allowed in one day. Please try again later.',
   'quota.stored_photos': 'You have stored as many photos as allowed. Please delete some photos before uploading more.',
