@@ -55,12 +55,11 @@ export const errorMessages = {
   'trainer.deletion_refused': 'The training service refused to delete this trained model; an operator has been told.',
   // privacy (erasure, retention)
   'erasure.waiting': 'This will be erased as soon as the training it belongs to has stopped.',
-  'owner.invalid_id': 'That is not a valid owner id: it takes 1 to 128 letters, digits and simple punctuation, starting with a letter or digit.',
+  'owner.invalid_id': 'That is not a valid owner id: it has 1 to 128 letters, digits and simple punctuation, and starts with a letter or digit.',
   // quotas (issue 15): answered 429 with Retry-After
   'quota.trainings_per_day': 'You have started as many trainings as allowed in one day. Please try again later.',
   'quota.stored_photos': 'You have stored as many photos as allowed. Please delete some photos before uploading more.',
   'quota.stored_bytes': 'Your photos use all the storage space allowed. Please delete some photos before uploading more.',
-  'quota.open_slots': 'You have started too many uploads that are not finished. Please finish or wait for them before starting more.',
   // infrastructure
   'storage.unavailable': 'Photo storage is not reachable right now. Please try again shortly.',
   'storage.too_large': 'The file is larger than the allowed size.',
@@ -80,7 +79,7 @@ export interface DomainError<C extends ErrorCode = ErrorCode> {
   readonly detail?: string | undefined;
   /** Transport trouble (timeouts, 5xx, 429, resets): the step runner retries it with backoff. */
   readonly transient?: boolean;
-  /** A quota, or a dependency that asked us to wait (a 429): when trying again may succeed (`Retry-After`). */
+  /** A quota: when trying again may succeed (the shell's `Retry-After`). */
   readonly retryAfterSeconds?: number;
 }
 
