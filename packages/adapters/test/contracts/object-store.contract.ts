@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   newUpload,
   OwnerId,
-  restoreTrainingSet,
   uploadKey,
   UploadId,
   verifyUploads,
@@ -14,6 +13,7 @@ import {
   type TrainingSetItem,
   type Upload,
 } from '@selfie-lora/core';
+import { restoreTrainingSet } from '@selfie-lora/core/persistence';
 import { SharpImageInspector } from '../../src/images/sharp-image-inspector.js';
 import { collect, photo, sha256Of, streamOf, texturedPhoto } from '../s3/support/images.js';
 

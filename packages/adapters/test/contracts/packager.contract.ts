@@ -6,7 +6,6 @@ import {
   OwnerId,
   packageKey,
   PipelineId,
-  restoreTrainingSet,
   uploadKey,
   UploadId,
   verifyPackage,
@@ -19,6 +18,7 @@ import {
   type TrainingSet,
   type TrainingSetItem,
 } from '@selfie-lora/core';
+import { restoreTrainingSet } from '@selfie-lora/core/persistence';
 import { collect, photo, sha256Of, streamOf, texturedPhoto } from '../s3/support/images.js';
 
 export interface PackagerSubject {

@@ -15,7 +15,6 @@ import {
   packageVerified,
   packageWritten,
   PipelineId,
-  restoreTrainingSet,
   submitted,
   trainingSetFrom,
   trainingSucceeded,
@@ -44,6 +43,7 @@ import {
   type VerifyingPackagePipeline,
   type VerifyingUploadsPipeline,
 } from '@selfie-lora/core';
+import { restoreTrainingSet } from '@selfie-lora/core/persistence';
 
 // Fixtures for the repository contract: every value is made by the core's own functions, so a
 // stored aggregate is one the core could really have produced. Ids are fresh per call, so tests

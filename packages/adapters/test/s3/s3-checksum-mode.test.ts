@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   newUpload,
   OwnerId,
-  restoreTrainingSet,
   trusted,
   uploadKey,
   UploadId,
@@ -12,6 +11,7 @@ import {
   type Sha256,
   type Upload,
 } from '@selfie-lora/core';
+import { restoreTrainingSet } from '@selfie-lora/core/persistence';
 import { SharpImageInspector } from '../../src/images/sharp-image-inspector.js';
 import { S3ObjectStore, type S3Bucket, type S3ChecksumMode } from '../../src/s3/index.js';
 import { sha256Of, streamOf, texturedPhoto } from './support/images.js';

@@ -60,6 +60,7 @@ export const errorMessages = {
   'quota.trainings_per_day': 'You have started as many trainings as allowed in one day. Please try again later.',
   'quota.stored_photos': 'You have stored as many photos as allowed. Please delete some photos before uploading more.',
   'quota.stored_bytes': 'Your photos use all the storage space allowed. Please delete some photos before uploading more.',
+  'quota.open_slots': 'You have started too many uploads that are not finished. Please finish or wait for them before starting more.',
   // infrastructure
   'storage.unavailable': 'Photo storage is not reachable right now. Please try again shortly.',
   'storage.too_large': 'The file is larger than the allowed size.',
@@ -79,7 +80,7 @@ export interface DomainError<C extends ErrorCode = ErrorCode> {
   readonly detail?: string | undefined;
   /** Transport trouble (timeouts, 5xx, 429, resets): the step runner retries it with backoff. */
   readonly transient?: boolean;
-  /** A quota: when trying again may succeed (the shell's `Retry-After`). */
+  /** A quota, or a dependency that asked us to wait (a 429): when trying again may succeed (`Retry-After`). */
   readonly retryAfterSeconds?: number;
 }
 

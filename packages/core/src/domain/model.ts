@@ -3,11 +3,16 @@ import type { Destination } from './destination.js';
 import { domainError, type DomainError } from './errors.js';
 import type { ModelId, OwnerId, PipelineId, Sha256, UploadId } from './ids.js';
 
+declare const modelBrand: unique symbol;
+
 /**
  * An owner's trained model. Only `trainingSucceeded` makes one, from the owner's own succeeded
- * pipeline, so every model names the pipeline and the photos behind it (I6).
+ * pipeline, so every model names the pipeline and the photos behind it (I6); the brand keeps
+ * any other code from declaring one (a repository rebuilds a stored one with `restoreModel`).
  */
-export interface Model {
+export type Model = ModelFields & { readonly [modelBrand]: true };
+
+export interface ModelFields {
   readonly id: ModelId;
   readonly ownerId: OwnerId;
   readonly pipelineId: PipelineId;

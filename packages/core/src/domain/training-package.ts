@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { domainError, type DomainError } from './errors.js';
+import { restoreVerifiedPackage } from './rehydrate.js';
 import type { OwnerId, PipelineId, Sha256 } from './ids.js';
 import { ownerRef } from './owner-ref.js';
 import type { TrainingSet, TrainingSetItem } from './training-set.js';
@@ -92,8 +93,4 @@ export function verifyPackage(
     return err(domainError('package.hash_mismatch', `stored zip sha256 ${readBack.sha256} != written ${written.sha256}`));
   }
   return matchEntries(set, readBack).map((facts) => restoreVerifiedPackage(facts));
-}
-
-export function restoreVerifiedPackage(facts: PackageFacts): VerifiedPackage {
-  return facts as VerifiedPackage;
 }

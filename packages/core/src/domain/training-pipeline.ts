@@ -3,6 +3,7 @@ import { domainError, errorMessages, type DomainError, type ErrorCode } from './
 import { contradicts, destinationRef, parseVersion, sameDestination, type Destination } from './destination.js';
 import type { ModelId, OwnerId, PipelineId } from './ids.js';
 import type { Model } from './model.js';
+import { restoreModel } from './rehydrate.js';
 import type { PackageFacts, VerifiedPackage } from './training-package.js';
 import type { TrainingSet } from './training-set.js';
 import type { UploadEvidence, VerifiedUploads } from './upload-verification.js';
@@ -273,7 +274,23 @@ export function submitted(
   return ok({ ...p, status: 'training', trainerTrainingId: report.trainerTrainingId, steps, retry: FRESH_RETRY, updatedAt: now });
 }
 
-export type ProvenanceError = DomainError<'trainer.unknown_training' | 'trainer.destination_mismatch' | 'trainer.invalid_response'>;
+export type ProvenanceError = DomainError<'trainer.destination_mismatch' | 'trainer.invalid_response'>;
+
+/**
+ * I5, the one judge of whether a trainer report may touch this pipeline at all: it must be
+ * about the training the pipeline recorded, and name no other destination. A report about
+ * another training is an answer we cannot use (`trainer.invalid_response`); one about a training
+ * no pipeline recorded never gets here (`trainer.unknown_training`, adoption's call).
+ */
+export function judgeReport(p: TrainingStagePipeline, report: TrainerReport): Result<TrainerReport, ProvenanceError> {
+  if (report.trainerTrainingId !== p.trainerTrainingId) {
+    return err(domainError('trainer.invalid_response', `report for ${report.trainerTrainingId}, recorded ${p.trainerTrainingId}`));
+  }
+  if (contradicts(report.destination, p.destination)) {
+    return err(domainError('trainer.destination_mismatch', `report names ${destinationRef(report.destination)}`));
+  }
+  return ok(report);
+}
 
 /**
  * I5: a version becomes the owner's model only from this pipeline's own succeeded training, at
@@ -285,12 +302,16 @@ export function trainingSucceeded(
   modelId: ModelId,
   now: Date,
 ): Result<{ pipeline: SucceededPipeline; model: Model }, ProvenanceError> {
-  if (report.trainerTrainingId !== p.trainerTrainingId) {
-    return err(domainError('trainer.unknown_training', `report for ${report.trainerTrainingId}, pipeline has ${p.trainerTrainingId}`));
-  }
-  if (contradicts(report.destination, p.destination)) {
-    return err(domainError('trainer.destination_mismatch', `report names ${destinationRef(report.destination)}`));
-  }
+  return judgeReport(p, report).andThen(() => succeededWith(p, report, modelId, now));
+}
+
+/** The version checks of `trainingSucceeded`, once `judgeReport` has let the report in. */
+function succeededWith(
+  p: TrainingStagePipeline,
+  report: TrainerReport,
+  modelId: ModelId,
+  now: Date,
+): Result<{ pipeline: SucceededPipeline; model: Model }, ProvenanceError> {
   const parsed = report.outputVersion === null ? null : parseVersion(report.outputVersion);
   if (report.status !== 'succeeded' || report.outputVersion === null || parsed === null) {
     return err(domainError('trainer.invalid_response', `succeeded report with version ${String(report.outputVersion)}`));
@@ -311,7 +332,7 @@ export function trainingSucceeded(
     packageDeletedAt: null,
     updatedAt: now,
   };
-  const model: Model = {
+  const model: Model = restoreModel({
     id: modelId,
     ownerId: p.ownerId,
     pipelineId: p.id,
@@ -322,7 +343,7 @@ export function trainingSucceeded(
     trainingSet: p.trainingSet.items.map((item) => ({ uploadId: item.uploadId, sha256: item.sha256 })),
     createdAt: now,
     revision: 0,
-  };
+  });
   return ok({ pipeline, model });
 }
 

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { domainError, type DomainError } from './errors.js';
+import { restoreTrainingSet } from './rehydrate.js';
 import type { OwnerId, Sha256, UploadId } from './ids.js';
 import type { ImageType, Upload } from './upload.js';
 
@@ -51,9 +52,4 @@ export function trainingSetFrom(
     contentType: upload.contentType,
   }));
   return ok(restoreTrainingSet(ownerId, items as unknown as NonEmpty<TrainingSetItem>));
-}
-
-/** Rehydrates a training set from a trusted row; the schema re-checks ownership (I1). */
-export function restoreTrainingSet(ownerId: OwnerId, items: NonEmpty<TrainingSetItem>): TrainingSet {
-  return { ownerId, items } as TrainingSet;
 }

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { domainError, type DomainError } from './errors.js';
+import { restoreVerifiedUploads } from './rehydrate.js';
 import type { Sha256, UploadId } from './ids.js';
 import type { TrainingSet } from './training-set.js';
 import type { ImageType, Upload } from './upload.js';
@@ -73,9 +74,4 @@ export function verifyUploads(
     evidence.push({ uploadId: item.uploadId, byteSize: object.byteSize, sha256: object.sha256, contentType: object.sniffedType });
   }
   return ok(restoreVerifiedUploads(evidence));
-}
-
-/** Rehydrates evidence from a trusted row. */
-export function restoreVerifiedUploads(evidence: readonly UploadEvidence[]): VerifiedUploads {
-  return { evidence } as VerifiedUploads;
 }

@@ -1,11 +1,12 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
-import { contradicts, destinationRef } from '../domain/destination.js';
+import { contradicts } from '../domain/destination.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import { trusted, type ModelId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
 import {
   cancelPipeline,
   failPipeline,
+  judgeReport,
   stepAnswered,
   trainingSucceeded,
   type TrainerReport,
@@ -49,12 +50,18 @@ export function applyReportTo(
       ? savePipeline(deps, failPipeline(pipeline, error, now)).map((ended) => ({ kind: 'applied', pipeline: ended, model: null }))
       : errAsync(error);
   };
-  if (report.trainerTrainingId !== pipeline.trainerTrainingId) {
-    return refuse(domainError('trainer.invalid_response', `report for ${report.trainerTrainingId}, recorded ${pipeline.trainerTrainingId}`));
-  }
-  if (contradicts(report.destination, pipeline.destination)) {
-    return refuse(domainError('trainer.destination_mismatch', `report names ${destinationRef(report.destination)}`));
-  }
+  return judgeReport(pipeline, report).match((judged) => applyJudged(deps, pipeline, judged, source, now, refuse), refuse);
+}
+
+/** A report `judgeReport` let in: what it says happens to the pipeline. */
+function applyJudged(
+  deps: CoreDeps,
+  pipeline: TrainingStagePipeline,
+  report: TrainerReport,
+  source: ReportSource,
+  now: Date,
+  refuse: (error: DomainError) => ResultAsync<ReportOutcome, DomainError>,
+): ResultAsync<ReportOutcome, DomainError> {
   switch (report.status) {
     case 'starting':
     case 'processing': {
