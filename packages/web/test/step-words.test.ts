@@ -49,3 +49,13 @@ describe('step wording', () => {
     for (const words of Object.values(STATUS_WORDS)) expect(words).toMatch(/^[A-Z][a-z ]+$/);
   });
 });
+
+describe('photo count', () => {
+  it('counts against the minimum until it is reached, then plainly', async () => {
+    const { photoCountText } = await import('../src/photos/photo-count.js');
+    expect(photoCountText(7, { minPhotos: 10 })).toBe('7 of 10 photos');
+    expect(photoCountText(0, { minPhotos: 3 })).toBe('0 of 3 photos');
+    expect(photoCountText(10, { minPhotos: 10 })).toBe('10 photos');
+    expect(photoCountText(1, { minPhotos: 1 })).toBe('1 photo');
+  });
+});

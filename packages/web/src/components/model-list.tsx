@@ -2,6 +2,11 @@ import type { ApiClient } from '../api/api-client.js';
 import { visibleModels, type Model } from '../api/schemas.js';
 import { Thumbnail } from './thumbnail.js';
 
+/** `owner/name:<version id>` as the trainer writes it: the id alone names the model to a person. */
+function versionId(version: string): string {
+  return version.slice(version.lastIndexOf(':') + 1);
+}
+
 /** Each model with its provenance: the photos it was trained on. Quarantined models are never shown. */
 export function ModelList({ client, models }: { client: ApiClient; models: readonly Model[] }) {
   const shown = visibleModels(models);
@@ -14,7 +19,7 @@ export function ModelList({ client, models }: { client: ApiClient; models: reado
         <ul class="models">
           {shown.map((model) => (
             <li key={model.id} class="model">
-              <h3>Model version {model.version.slice(0, 12)}</h3>
+              <h3>Model {versionId(model.version).slice(0, 12)}</h3>
               <p class="small-text">
                 Stored as <code>{model.destination}</code>, version <code class="break">{model.version}</code>
               </p>

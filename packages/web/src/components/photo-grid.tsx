@@ -1,11 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/api-client.js';
 import type { AppConfig, Upload } from '../api/schemas.js';
+import { photoCountText } from '../photos/photo-count.js';
 import { Thumbnail } from './thumbnail.js';
 
-export function photoCountText(count: number, config: Pick<AppConfig, 'minPhotos'>): string {
-  return `${count} of ${config.minPhotos} photos`;
-}
 
 /** The stored photos: thumbnails, the count against the minimum, delete with confirmation. */
 export function PhotoGrid({
@@ -23,7 +21,7 @@ export function PhotoGrid({
   const [busy, setBusy] = useState(false);
   const keep = useRef<HTMLButtonElement>(null);
   // The confirmation takes the focus, on its safe answer, so a keyboard user lands on it.
-  useEffect(() => keep.current?.focus(), [confirming]);
+  useLayoutEffect(() => keep.current?.focus(), [confirming]);
   const count = uploads.length;
   const needed = Math.max(0, config.minPhotos - count);
 
@@ -31,8 +29,8 @@ export function PhotoGrid({
     <section class="card" aria-labelledby="photos-title">
       <h2 id="photos-title">Your photos</h2>
       <p class="count" aria-live="polite">
-        <strong>{photoCountText(count, config)}</strong>{' '}
-        {needed > 0 ? `: add ${needed} more to start a training.` : `: enough to train (at most ${config.maxPhotos}).`}
+        <strong>{photoCountText(count, config)}</strong>
+        {needed > 0 ? `: add ${needed} more to start a training.` : `: enough to train (${config.minPhotos} needed, at most ${config.maxPhotos}).`}
       </p>
       {count === 0 ? (
         <p class="hint">No photos yet.</p>
