@@ -31,6 +31,7 @@ export function TrainingPanel({
   };
   const active = training !== null && !isTerminal(training.status);
   const enough = photoCount >= minPhotos;
+  const restartable = training !== null && (training.status === 'failed' || training.status === 'canceled');
 
   return (
     <section class="card" aria-labelledby="training-title">
@@ -89,13 +90,17 @@ export function TrainingPanel({
             Cancel training
           </button>
         )}
-        {training !== null && (training.status === 'failed' || training.status === 'canceled') && (
+        {restartable && (
           <button type="button" class="button primary" disabled={busy} onClick={() => act(() => onRestart(training))}>
             Restart training
           </button>
         )}
         {!active && (
-          <button type="button" class="button primary" disabled={busy || !enough} aria-describedby={enough ? undefined : 'start-hint'} onClick={() => act(onStart)}>
+          <button
+            type="button"
+            class={restartable ? 'button secondary' : 'button primary'}
+            disabled={busy || !enough}
+            aria-describedby={enough ? undefined : 'start-hint'} onClick={() => act(onStart)}>
             {training === null ? 'Start training' : 'Start a new training'}
           </button>
         )}
