@@ -38,6 +38,7 @@ export * from './use-cases/advance-pipeline.js';
 export * from './use-cases/apply-trainer-report.js';
 export * from './use-cases/accept-trainer-webhook.js';
 export * from './use-cases/queries.js';
+export * from './use-cases/read-upload-content.js';
 export * from './use-cases/verify-uploads.js';
 export * from './use-cases/build-package.js';
 export * from './use-cases/verify-package.js';

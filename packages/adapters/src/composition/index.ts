@@ -2,3 +2,4 @@
 // inversify container that wires the real adapters from it.
 export * from './service-config.js';
 export * from './service-container.js';
+export * from './web-app-settings.js';
