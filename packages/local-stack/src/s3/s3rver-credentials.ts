@@ -36,6 +36,9 @@ function refuse(response: ServerResponse, code: string, message: string): void {
 /** s3rver's handler behind a check that the request is signed with these credentials. */
 export function requireCredentials(credentials: S3Credentials, handler: RequestListener): RequestListener {
   return (request, response) => {
+    // A browser's CORS preflight never carries credentials (as with S3): s3rver answers it from
+    // the bucket's CORS rules, and the PUT that follows is checked here like any request.
+    if (request.method === 'OPTIONS') return handler(request, response);
     const key = accessKeyOf(request);
     if (key === null) return refuse(response, 'AccessDenied', 'Anonymous requests are refused: sign them with the store\'s credentials.');
     if (!same(key, credentials.accessKeyId)) return refuse(response, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');

@@ -77,6 +77,9 @@ async function uploadPresigned(token: string, file: File, onProgress: (fraction:
   if (!slot.success) throw unexpectedAnswer('the upload');
   // The PUT goes to storage, not to our API: its errors are storage's XML, so they get our words.
   const put = await sendWithProgress('PUT', slot.data.upload.url, {}, file, onProgress);
+  // Storage unreachable from this page (no CORS rule on the bucket, or a blocked origin): the
+  // API takes any photo up to its limit too, so send it that way (the unused slot expires).
+  if (put.status === 0 && file.size <= slot.data.upload.maxBytes) return uploadMultipart(token, file, onProgress);
   if (put.status < 200 || put.status >= 300) {
     throw new ApiError({
       status: put.status,
