@@ -37,6 +37,14 @@ describe('POST /v1/demo/sign-in', () => {
     expect(uploads.statusCode, uploads.body).toBe(200);
   });
 
+  it('refuses a malformed body with a problem, and takes no other method', async () => {
+    const h = await harness({ app: webApp(true) });
+    const broken = await h.app.inject({ method: 'POST', url: '/v1/demo/sign-in', headers: { 'content-type': 'application/json' }, payload: '{' });
+    expectProblem(broken, 400, 'request.invalid');
+    expectProblem(await h.app.inject({ method: 'GET', url: '/v1/demo/sign-in' }), 404, 'route.not_found');
+    expectProblem(await h.app.inject({ method: 'POST', url: '/app-config.json' }), 404, 'route.not_found');
+  });
+
   it('is an unknown address when not enabled, and app-config says so', async () => {
     const h = await harness({ app: webApp(false) });
     expectProblem(await h.app.inject({ method: 'POST', url: '/v1/demo/sign-in' }), 404, 'route.not_found');
