@@ -88,6 +88,30 @@ module.exports = {
       },
     },
     {
+      name: 'web-allow-list',
+      severity: 'error',
+      comment:
+        'packages/web is the browser client: it speaks to the service over HTTP only, so its ' +
+        'source may import its own files and its browser libraries (preact, zod, ' +
+        'eventsource-parser). Nothing from core, adapters or http, and no node: builtins.',
+      from: { path: '^packages/web/src/' },
+      to: {
+        pathNot: ['^packages/web/src/', '(^|/)node_modules/(preact|zod|eventsource-parser)/'],
+      },
+    },
+    {
+      name: 'web-tooling-allow-list',
+      severity: 'error',
+      comment:
+        'packages/web tests and build configs: the client source plus the build and test tooling ' +
+        '(vite, vitest, fast-check) and node: builtins; still nothing from the other packages.',
+      from: { path: '^packages/web/', pathNot: '^packages/web/src/' },
+      to: {
+        dependencyTypesNot: ['core'],
+        pathNot: ['^packages/web/', '(^|/)node_modules/(preact|zod|eventsource-parser|vite|vitest|@vitest|fast-check)/'],
+      },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that cannot be resolved: a missing dependency or a typo.',

@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 // same files through the `@selfie-lora/source` export condition in each package.json.
 export default defineConfig({
   test: {
-    projects: ['packages/core', 'packages/adapters', 'packages/http', 'packages/replicate-simulator', 'packages/local-stack', 'test'],
+    projects: ['packages/core', 'packages/adapters', 'packages/http', 'packages/replicate-simulator', 'packages/local-stack', 'packages/web', 'test'],
     // Always write a machine-readable report too: .ci/run reads reports/vitest.json.
     reporters: ['default', 'json'],
     outputFile: { json: 'reports/vitest.json' },

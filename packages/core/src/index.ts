@@ -40,6 +40,7 @@ export * from './use-cases/advance-pipeline.js';
 export * from './use-cases/apply-trainer-report.js';
 export * from './use-cases/accept-trainer-webhook.js';
 export * from './use-cases/queries.js';
+export * from './use-cases/read-upload-content.js';
 export type * from './ports/pipeline-leases.js';
 export * from './use-cases/create-upload-slot.js';
 export * from './use-cases/complete-upload.js';

@@ -22,12 +22,15 @@ import { serverTimeoutOptions } from './server-timeouts.js';
 import type { App, RouteContext } from './routes/context.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminOwnerRoutes } from './routes/admin-owners.js';
+import { appConfigRoutes } from './routes/app-config.js';
+import { demoSignInRoutes } from './routes/demo-sign-in.js';
 import { modelRoutes } from './routes/models.js';
 import { meRoutes } from './routes/me.js';
 import { operationRoutes } from './routes/operations.js';
 import { trainingEventRoutes } from './routes/training-events.js';
 import { trainingRoutes } from './routes/trainings.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { webAppRoutes } from './routes/web-app.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** JSON bodies are small (a trigger word); photos arrive as multipart, limited on their own. */
@@ -174,7 +177,12 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     adminRoutes(scope, route);
     adminOwnerRoutes(scope, route);
     meRoutes(scope, route);
+    if (options.webApp) {
+      appConfigRoutes(scope, route, options.webApp);
+      if (options.webApp.demoSignIn === true) demoSignInRoutes(scope, options.auth);
+    }
     done();
   });
+  if (options.webApp) webAppRoutes(app, options.webApp);
   return app;
 }

@@ -4,6 +4,7 @@ import type { AuditPolicy, CoreDeps, TrainerReport } from '@selfie-lora/core';
 import type { TokenBinding } from './auth.js';
 import type { RateLimit } from './rate-limit.js';
 import type { EventsLimits } from './routes/training-events.js';
+import type { WebAppOptions } from './routes/web-app.js';
 import type { ServerTimeouts } from './server-timeouts.js';
 
 export interface WebhookRefusal {
@@ -47,4 +48,6 @@ export interface HttpAppOptions {
   readonly eventsHeartbeatMs?: number;
   /** Open events streams per owner (429 `events.too_many_streams` past it) and each stream's lifetime. */
   readonly eventsLimits?: Partial<EventsLimits>;
+  /** The browser client at `/`, `/app-config.json` and the demo sign-in; absent, the shell serves the API only. */
+  readonly webApp?: WebAppOptions;
 }

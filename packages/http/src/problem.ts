@@ -23,6 +23,7 @@ const shellProblems = {
   'auth.invalid_token': [401, 'Your sign-in is not valid or has expired. Please sign in again.'],
   'rate_limit.exceeded': [429, 'Too many requests from this address. Please wait a moment and try again.'],
   'service.not_ready': [503, 'The service is not ready yet. Please try again shortly.'],
+  'web.not_built': [503, 'The web app has not been built yet: run `npm run build:web` (or `npm start`, which builds it), then reload this page.'],
   internal: [500, 'Something went wrong on our side. Please try again later.'],
 } as const satisfies Record<string, readonly [number, string]>;
 

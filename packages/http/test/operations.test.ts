@@ -107,6 +107,7 @@ describe('GET /openapi.json', () => {
         'DELETE /v1/uploads/{id}',
         'POST /v1/uploads/presigned',
         'POST /v1/uploads/{id}/complete',
+        'GET /v1/uploads/{id}/content',
         'POST /v1/trainings',
         'GET /v1/trainings',
         'GET /v1/trainings/{id}',
@@ -133,6 +134,13 @@ describe('GET /openapi.json', () => {
     );
     const upload = document.paths['/v1/uploads']!.post as { requestBody: { content: Record<string, unknown> } };
     expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);
+  });
+
+  it('documents the web app routes beside the API when it is served, and none of its files', async () => {
+    const h = await harness({ app: { webApp: { demoSignIn: true, maxPixels: 40_000_000 } } });
+    const document = json<{ paths: Record<string, Record<string, unknown>> }>(await h.app.inject({ method: 'GET', url: '/openapi.json' }));
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/app-config.json', '/v1/demo/sign-in']));
+    expect(Object.keys(document.paths).filter((path) => path === '/' || path.includes('*'))).toEqual([]);
   });
 
   it('documents the presigned upload: a required byteSize in the JSON body, and the slot signed for it', async () => {

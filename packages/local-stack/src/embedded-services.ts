@@ -31,6 +31,14 @@ export interface ResolvedServices {
   stop(): Promise<void>;
 }
 
+/** The service's origin, and on loopback the same port under its other usual name. */
+function pageOrigins(serviceUrl: string): string[] {
+  const url = new URL(serviceUrl);
+  const aliases = ['127.0.0.1', 'localhost'];
+  if (!aliases.includes(url.hostname)) return [url.origin];
+  return aliases.map((hostname) => Object.assign(new URL(url.origin), { hostname }).origin);
+}
+
 function attempt<T>(setting: string, what: string, task: () => Promise<T>): ResultAsync<T, StandInFailure> {
   return ResultAsync.fromPromise(Promise.resolve().then(task), (cause) => ({
     setting,
@@ -101,7 +109,8 @@ export function startEmbeddedServices(env: Env, options: EmbeddedOptions): Resul
     const directory = join(options.dataDirectory, 's3');
     return attempt('S3_BUCKET', 'local S3 store', async () => {
       await mkdir(directory, { recursive: true });
-      return startLocalS3({ directory, buckets: [LOCAL_BUCKET] });
+      // The web app served at the service's URL PUTs large photos straight here (presigned).
+      return startLocalS3({ directory, buckets: [LOCAL_BUCKET], corsOrigins: pageOrigins(options.serviceUrl) });
     }).map((store) => {
       stops.push(() => store.close());
       embedded.push('s3');

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Env } from '@selfie-lora/adapters/composition';
 
 /** The service's bucket reached with a client of the test's own: writes the service never made. */
@@ -18,6 +18,16 @@ export class RawBucket {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+  }
+
+  /** The CORS rule an operator gives the bucket so a page at `origin` may PUT photos to presigned URLs. */
+  async allowBrowserPuts(origin: string): Promise<void> {
+    await this.client.send(
+      new PutBucketCorsCommand({
+        Bucket: this.bucket,
+        CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], MaxAgeSeconds: 600 }] },
+      }),
+    );
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {

@@ -1,4 +1,4 @@
-import { createServiceContainer, parseEnv, type ServiceContainer } from '@selfie-lora/adapters/composition';
+import { createServiceContainer, parseEnv, webAppSettingsFrom, type ServiceContainer } from '@selfie-lora/adapters/composition';
 import { freePort, startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import type { CoreDeps } from '@selfie-lora/core';
 import { buildHttpApp, startWorker, type ScheduledJob, type Worker } from '@selfie-lora/http';
@@ -44,6 +44,8 @@ export interface E2eServiceOptions {
   readonly databaseUrl?: (url: string) => string;
   /** Settings on top of the defaults below. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Serve the web app (`packages/web/dist`, `/app-config.json`) as `npm start` does, with these settings. */
+  readonly webApp?: { readonly presignedThresholdBytes?: number };
 }
 
 /**
@@ -120,6 +122,7 @@ export async function startE2eService(options: E2eServiceOptions = {}): Promise<
       readiness: container.readiness,
       onTrainingAccepted: () => newest?.wakeUp(),
       eventsPollIntervalMs: 100,
+      ...(options.webApp ? { webApp: { ...webAppSettingsFrom(env), ...options.webApp } } : {}),
     });
     await app.listen({ host: '127.0.0.1', port });
     closers.push(() => app.close());

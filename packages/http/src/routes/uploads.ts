@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { completeUpload, createUploadSlot, deleteUpload, domainError, listUploads, registerUpload, UploadId, type UploadSlot } from '@selfie-lora/core';
+import { completeUpload, createUploadSlot, deleteUpload, domainError, IMAGE_TYPES, listUploads, readUploadContent, registerUpload, UploadId, type UploadSlot } from '@selfie-lora/core';
 import { ownerOf } from '../auth.js';
 import { trainingJson, uploadJson } from '../mappers.js';
 import { singleFile } from '../multipart-file.js';
@@ -27,6 +28,9 @@ const uploadSlotSchema = z
 const uploadSlotRequest = z.strictObject({
   byteSize: z.number().int().positive().describe('Size in bytes of the photo to be PUT: a positive integer, at most maxBytes'),
 });
+
+/** An owner's photo bytes never change under one id: their own browser may keep them a while. */
+const CONTENT_CACHE_CONTROL = 'private, max-age=3600';
 
 function uploadSlotJson(slot: UploadSlot): z.infer<typeof uploadSlotSchema> {
   return {
@@ -137,6 +141,35 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
         (uploads) => ({ uploads: uploads.map(uploadJson) }),
         (error) => domainErrorReply(reply, error),
       ),
+  );
+
+  app.get(
+    '/v1/uploads/:id/content',
+    {
+      onRequest: owner,
+      schema: {
+        tags: ['uploads'],
+        summary: 'The stored photo itself (normalised: upright, sRGB, no metadata), with its content type',
+        security: ownerSecurity,
+        params: idParams,
+        response: {
+          200: { description: 'The photo bytes', content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: z.string() }])) },
+          ...problemResponses,
+        },
+      },
+    },
+    (request, reply) =>
+      UploadId.parse(request.params.id)
+        .mapErr(() => domainError('upload.not_found'))
+        .asyncAndThen((uploadId) => readUploadContent(deps, { ownerId: ownerOf(request), uploadId }))
+        .match(
+          ({ upload, body }) => {
+            reply.type(upload.contentType).header('cache-control', CONTENT_CACHE_CONTROL);
+            // Fastify sends a returned stream as it is (no serializer); the typed route names a string.
+            return Readable.from(body, { objectMode: false }) as unknown as string;
+          },
+          (error) => domainErrorReply(reply, error),
+        ),
   );
 
   // 200 with the deleted upload (its row stays as provenance, status "deleted") and the training

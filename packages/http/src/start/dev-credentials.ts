@@ -1,7 +1,8 @@
 import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
+import { DEMO_OWNER } from '../routes/demo-sign-in.js';
 
-export const DEMO_OWNER = 'demo-owner';
+export { DEMO_OWNER };
 
 export function generatedSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');

@@ -1,4 +1,4 @@
-import { createServiceContainer, type Env, type ServiceContainer } from '@selfie-lora/adapters';
+import { createServiceContainer, webAppSettingsFrom, type Env, type ServiceContainer } from '@selfie-lora/adapters';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { hostname } from 'node:os';
 import { buildHttpApp } from '../app.js';
@@ -81,6 +81,8 @@ function listen(
     auditPolicy: container.auditPolicy,
     logger: container.logger,
     onTrainingAccepted,
+    // The page at `/`; its demo sign-in follows THE credentials decision above, nothing else.
+    webApp: { ...webAppSettingsFrom(env), demoSignIn: creds.devToken !== null },
   });
   const host = env.HOST ?? '127.0.0.1';
   return ResultAsync.fromPromise(app.listen({ host, port: env.PORT }), (cause) => ({

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
 import { registerWithS3rver, requireCredentials, type S3Credentials } from './s3rver-credentials.js';
+import { corsConfiguration } from './s3rver-cors.js';
 import { fixS3rverListObjectsV2 } from './s3rver-list-v2.js';
 
 export interface LocalS3Options {
@@ -14,6 +15,8 @@ export interface LocalS3Options {
   readonly buckets?: readonly string[];
   /** The only credentials it accepts (default: made up for this server). */
   readonly credentials?: S3Credentials;
+  /** Origins whose pages may PUT to presigned URLs of these buckets (CORS); none by default. */
+  readonly corsOrigins?: readonly string[];
 }
 
 export interface LocalS3 {
@@ -30,7 +33,8 @@ export interface LocalS3 {
  * An in-process S3-compatible server (s3rver) on 127.0.0.1, for tests and the local default of
  * `npm start`. Silent. Use checksum mode `when_required` against it (see STACK.md). Requests
  * without its credentials are refused (see s3rver-credentials.ts). It does not check presigned
- * expiry. Its ListObjectsV2 is patched to page correctly (see s3rver-list-v2.ts).
+ * expiry. Its ListObjectsV2 is patched to page correctly (see s3rver-list-v2.ts). Browser
+ * preflights are judged by s3rver against the buckets' CORS rules (`corsOrigins`).
  */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   fixS3rverListObjectsV2();
@@ -38,7 +42,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const s3rver = new S3rver({
     directory: options.directory,
     silent: true,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: options.corsOrigins?.length ? [corsConfiguration(options.corsOrigins)] : [] })),
   });
   await s3rver.configureBuckets();
   // Our own HTTP server (s3rver's request handler on it), so close() can end keep-alive sockets.

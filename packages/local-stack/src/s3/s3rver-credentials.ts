@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { isPreflight } from './s3rver-cors.js';
 import { verifySignature } from './sigv4-check.js';
 
 export interface S3Credentials {
@@ -36,6 +37,7 @@ function refuse(response: ServerResponse, code: string, message: string): void {
 /** s3rver's handler behind a check that the request is signed with these credentials. */
 export function requireCredentials(credentials: S3Credentials, handler: RequestListener): RequestListener {
   return (request, response) => {
+    if (isPreflight(request)) return handler(request, response);
     const key = accessKeyOf(request);
     if (key === null) return refuse(response, 'AccessDenied', 'Anonymous requests are refused: sign them with the store\'s credentials.');
     if (!same(key, credentials.accessKeyId)) return refuse(response, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');

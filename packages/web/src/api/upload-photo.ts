@@ -1,0 +1,107 @@
+import { ApiError, errorFromAnswer, unexpectedAnswer } from './api-error.js';
+import { uploadAnswerSchema, uploadSlotSchema, type Upload } from './schemas.js';
+
+export interface UploadOutcome {
+  readonly upload: Upload;
+  /** The owner already had these exact bytes: the server answered with the existing upload (200). */
+  readonly duplicate: boolean;
+}
+
+interface XhrAnswer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** XMLHttpRequest, because fetch() reports no upload progress. `onProgress` gets 0..1. */
+function sendWithProgress(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: XMLHttpRequestBodyInit,
+  onProgress: (fraction: number) => void,
+): Promise<XhrAnswer> {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener('load', () => resolve({ status: xhr.status, text: xhr.responseText }));
+    // Network failures have status 0: errorFromAnswer words them.
+    xhr.addEventListener('error', () => resolve({ status: 0, text: '' }));
+    xhr.addEventListener('abort', () => resolve({ status: 0, text: '' }));
+    xhr.send(body);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function uploadOutcome(answer: XhrAnswer): UploadOutcome {
+  if (answer.status !== 200 && answer.status !== 201) throw errorFromAnswer(answer.status, answer.text);
+  const parsed = uploadAnswerSchema.safeParse(parseJson(answer.text));
+  if (!parsed.success) throw unexpectedAnswer('the upload');
+  return { upload: parsed.data.upload, duplicate: answer.status === 200 };
+}
+
+/** One photo through `POST /v1/uploads` (multipart field "file"). */
+async function uploadMultipart(token: string, file: File, onProgress: (fraction: number) => void): Promise<UploadOutcome> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  const answer = await sendWithProgress('POST', '/v1/uploads', { authorization: `Bearer ${token}`, accept: 'application/json' }, form, onProgress);
+  return uploadOutcome(answer);
+}
+
+/** A large photo straight to storage: ask for a signed URL, PUT the bytes there, then complete. */
+async function uploadPresigned(token: string, file: File, onProgress: (fraction: number) => void): Promise<UploadOutcome> {
+  const auth = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  let slotAnswer: Response;
+  try {
+    slotAnswer = await fetch('/v1/uploads/presigned', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ byteSize: file.size }),
+    });
+  } catch {
+    throw errorFromAnswer(0, '');
+  }
+  const slotText = await slotAnswer.text();
+  if (slotAnswer.status !== 201) throw errorFromAnswer(slotAnswer.status, slotText);
+  const slot = uploadSlotSchema.safeParse(parseJson(slotText));
+  if (!slot.success) throw unexpectedAnswer('the upload');
+  // The PUT goes to storage, not to our API: its errors are storage's XML, so they get our words.
+  const put = await sendWithProgress('PUT', slot.data.upload.url, {}, file, onProgress);
+  // Storage unreachable from this page (no CORS rule on the bucket, or a blocked origin): the
+  // API takes any photo up to its limit too, so send it that way (the unused slot expires).
+  if (put.status === 0 && file.size <= slot.data.upload.maxBytes) return uploadMultipart(token, file, onProgress);
+  if (put.status < 200 || put.status >= 300) {
+    throw new ApiError({
+      status: put.status,
+      code: 'upload.storage_failed',
+      detail: 'Sending the photo to storage failed. Please try again.',
+    });
+  }
+  let completed: Response;
+  try {
+    completed = await fetch(`/v1/uploads/${encodeURIComponent(slot.data.upload.id)}/complete`, { method: 'POST', headers: auth });
+  } catch {
+    throw errorFromAnswer(0, '');
+  }
+  return uploadOutcome({ status: completed.status, text: await completed.text() });
+}
+
+/** Uploads one photo the way its size calls for; resolves with the stored upload or throws an ApiError. */
+export function uploadPhoto(
+  token: string,
+  file: File,
+  presignedThresholdBytes: number,
+  onProgress: (fraction: number) => void,
+): Promise<UploadOutcome> {
+  return file.size > presignedThresholdBytes ? uploadPresigned(token, file, onProgress) : uploadMultipart(token, file, onProgress);
+}

@@ -1,0 +1,77 @@
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { ApiClient } from '../api/api-client.js';
+import type { AppConfig, Upload } from '../api/schemas.js';
+import { photoCountText } from '../photos/photo-count.js';
+import { Thumbnail } from './thumbnail.js';
+
+
+/** The stored photos: thumbnails, the count against the minimum, delete with confirmation. */
+export function PhotoGrid({
+  client,
+  config,
+  uploads,
+  onDelete,
+}: {
+  client: ApiClient;
+  config: AppConfig;
+  uploads: readonly Upload[];
+  onDelete: (upload: Upload) => Promise<void>;
+}) {
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const keep = useRef<HTMLButtonElement>(null);
+  // The confirmation takes the focus, on its safe answer, so a keyboard user lands on it.
+  useLayoutEffect(() => keep.current?.focus(), [confirming]);
+  const count = uploads.length;
+  const needed = Math.max(0, config.minPhotos - count);
+
+  return (
+    <section class="card" aria-labelledby="photos-title">
+      <h2 id="photos-title">Your photos</h2>
+      <p class="count" aria-live="polite">
+        <strong>{photoCountText(count, config)}</strong>
+        {needed > 0 ? `: add ${needed} more to start a training.` : `: enough to train (${config.minPhotos} needed, at most ${config.maxPhotos}).`}
+      </p>
+      {count === 0 ? (
+        <p class="hint">No photos yet.</p>
+      ) : (
+        <ul class="grid">
+          {uploads.map((upload, index) => (
+            <li key={upload.id} class="grid-item">
+              <Thumbnail client={client} id={upload.id} alt={`Your photo ${index + 1}`} />
+              {upload.checks.some((check) => check.outcome === 'warning') && (
+                <p class="message warning small-text">{upload.checks.filter((c) => c.outcome === 'warning').map((c) => c.message).join(' ')}</p>
+              )}
+              {confirming === upload.id ? (
+                <div class="confirm" role="group" aria-label={`Delete photo ${index + 1}?`}>
+                  <p class="small-text">Delete this photo? It is erased, and a training using it stops.</p>
+                  <button
+                    type="button"
+                    class="button danger small"
+                    disabled={busy}
+                    onClick={() => {
+                      setBusy(true);
+                      void onDelete(upload).finally(() => {
+                        setBusy(false);
+                        setConfirming(null);
+                      });
+                    }}
+                  >
+                    Yes, delete
+                  </button>
+                  <button type="button" class="button secondary small" onClick={() => setConfirming(null)} ref={keep}>
+                    Keep it
+                  </button>
+                </div>
+              ) : (
+                <button type="button" class="button link small" onClick={() => setConfirming(upload.id)}>
+                  Delete <span class="visually-hidden">photo {index + 1}</span>
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,8 @@
+import { defineProject } from 'vitest/config';
+
+// Unit tests of the client's pure parts (file checks, step wording, schemas); the browser tests
+// live in test/browser/ of the test workspace.
+export default defineProject({
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  test: { name: 'web', include: ['test/**/*.test.ts'], environment: 'node' },
+});
