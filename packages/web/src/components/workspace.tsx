@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiClient } from '../api/api-client.js';
 import { ApiError } from '../api/api-error.js';
+import { newIdempotencyKey } from '../api/idempotency-key.js';
 import { isTerminal, type AppConfig, type Model, type Training, type Upload } from '../api/schemas.js';
 import { followTraining } from '../api/training-events.js';
 import { uploadPhoto } from '../api/upload-photo.js';
@@ -122,7 +123,20 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
     }
   };
 
-  const start = async () => setTraining(await client.startTraining(crypto.randomUUID()));
+  // One key until the server gives a definite answer: a retry after a lost answer (network
+  // failure, 5xx) is then the same training, not a second one.
+  const startKey = useRef<string | null>(null);
+  const start = async () => {
+    startKey.current ??= newIdempotencyKey();
+    try {
+      const started = await client.startTraining(startKey.current);
+      startKey.current = null;
+      setTraining(started);
+    } catch (cause) {
+      if (cause instanceof ApiError && cause.problem.status >= 400 && cause.problem.status < 500) startKey.current = null;
+      throw cause;
+    }
+  };
   const cancel = async (current: Training) => setTraining(await client.cancelTraining(current.id));
   const restart = async (current: Training) => setTraining(await client.restartTraining(current.id));
 
