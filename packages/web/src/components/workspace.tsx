@@ -5,7 +5,7 @@ import { newIdempotencyKey } from '../api/idempotency-key.js';
 import { isTerminal, type AppConfig, type Model, type Training, type Upload } from '../api/schemas.js';
 import { followTraining } from '../api/training-events.js';
 import { uploadPhoto } from '../api/upload-photo.js';
-import { judgeFile } from '../photos/file-check.js';
+import { judgeFile, type FileFacts } from '../photos/file-check.js';
 import { readFileFacts } from '../photos/read-file-facts.js';
 import { hasConsented, rememberConsent } from '../session/consent.js';
 import type { Session } from '../session/token.js';
@@ -18,6 +18,7 @@ import { TrainingPanel } from './training-panel.js';
 import { UploadQueue, type QueuedFile } from './upload-queue.js';
 
 const DUPLICATE_MESSAGE = 'You already uploaded this photo; it is kept once.';
+const UNREADABLE_MESSAGE = 'This file could not be read. If it is still downloading to your device, wait a moment and retry, or choose it again.';
 
 function words(cause: unknown): string {
   return cause instanceof ApiError || cause instanceof Error ? cause.message : 'Something went wrong. Please try again.';
@@ -81,7 +82,15 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
 
   const send = async (key: number, file: File) => {
     update(key, { phase: 'checking', progress: 0, message: null });
-    const verdict = judgeFile(await readFileFacts(file), config);
+    let facts: FileFacts;
+    try {
+      facts = await readFileFacts(file);
+    } catch {
+      // A cloud photo not yet on the device, or a file moved since it was picked: say so and
+      // offer a retry, rather than leave the line at "Checking…" for good.
+      return update(key, { phase: 'failed', message: UNREADABLE_MESSAGE });
+    }
+    const verdict = judgeFile(facts, config);
     if (!verdict.ok) return update(key, { phase: 'refused', message: verdict.message });
     update(key, { phase: 'uploading', progress: 0 });
     try {
@@ -109,7 +118,10 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
 
   const retry = (key: number) => {
     const item = queue.find((entry) => entry.key === key);
-    if (item) enqueue(key, item.file);
+    if (item === undefined || item.phase !== 'failed') return;
+    // Marked at once, so a second press before its turn in the line does not send it twice.
+    update(key, { phase: 'checking', progress: 0, message: null });
+    enqueue(key, item.file);
   };
 
   const deletePhoto = async (upload: Upload) => {
