@@ -1,3 +1,4 @@
+import './api/zod-without-eval.js';
 import { render } from 'preact';
 import { App } from './components/app.js';
 import './styles.css';
