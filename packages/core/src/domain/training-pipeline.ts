@@ -460,6 +460,23 @@ export function needsCleanup(p: TerminalPipeline): boolean {
   return p.packageDeletedAt === null && p.steps.some((step) => step.name === 'package');
 }
 
+/** The lifecycle rule (one source): a pipeline has work left while a step is open or clean-up is owed. */
+export function isUnfinished(p: TrainingPipeline): boolean {
+  return isActive(p) || needsCleanup(p);
+}
+
+/**
+ * When an unfinished pipeline is next worth a look (null once finished): a retry time ahead
+ * (a step's, or a failed clean-up's backoff) says when; a training waiting for the trainer and
+ * an ended pipeline owing clean-up come back after the poll interval; any other step is due now.
+ */
+export function nextDueAt(p: TrainingPipeline, now: Date, pollIntervalMs: number): Date | null {
+  if (!isUnfinished(p)) return null;
+  if (p.retry.notBefore !== null && p.retry.notBefore > now) return p.retry.notBefore;
+  if (!isActive(p) || p.status === 'training') return new Date(now.getTime() + pollIntervalMs);
+  return now;
+}
+
 /**
  * An ended pipeline whose training may still be running at the trainer, and must be stopped
  * there: it got as far as submitting (with or without a recorded training id), and the trainer

@@ -1,8 +1,7 @@
 import {
   advancePipeline,
   domainError,
-  isActive,
-  needsCleanup,
+  nextDueAt,
   type CoreDeps,
   type DomainError,
   type PipelineId,
@@ -124,17 +123,11 @@ export function startWorker(options: WorkerOptions): Worker {
 
   const later = (ms: number) => new Date(deps.clock.now().getTime() + ms);
 
-  // Where a pipeline that made no progress stands: when it is next worth a look. A retry time
-  // ahead (a step's, or a failed clean-up's backoff) says when; an ended pipeline still owing
-  // clean-up otherwise comes back after the poll interval.
+  // Where a pipeline that made no progress stands: the core's rule says when it is next due.
   const waiting = (pipeline: TrainingPipeline): Outcome => {
-    if (!isActive(pipeline) && !needsCleanup(pipeline)) return { kind: 'release' };
-    if (pipeline.retry.notBefore !== null && pipeline.retry.notBefore > deps.clock.now()) {
-      return { kind: 'defer', until: pipeline.retry.notBefore };
-    }
-    if (!isActive(pipeline)) return { kind: 'defer', until: later(pollIntervalMs) };
-    if (pipeline.status === 'training') return { kind: 'defer', until: later(pollIntervalMs) };
-    return { kind: 'release' };
+    const now = deps.clock.now();
+    const due = nextDueAt(pipeline, now, pollIntervalMs);
+    return due !== null && due > now ? { kind: 'defer', until: due } : { kind: 'release' };
   };
 
   const failed = (error: DomainError): Outcome => {

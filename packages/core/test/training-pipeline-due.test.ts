@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { domainError } from '../src/domain/errors.js';
+import {
+  defaultRetryPolicy,
+  failPipeline,
+  nextDueAt,
+  packageDeleted,
+  PIPELINE_STATUSES,
+  retryLater,
+  type ActiveStatus,
+} from '../src/domain/training-pipeline.js';
+import { alice } from './support/ids.js';
+import { aPipeline } from './support/pipeline-builder.js';
+import { minutesAfterStart } from './support/time.js';
+
+const ACTIVE = PIPELINE_STATUSES.filter((s): s is ActiveStatus => s !== 'succeeded' && s !== 'failed' && s !== 'canceled');
+const builder = aPipeline().ownedBy(alice).withPhotos(3);
+const now = minutesAfterStart(20);
+const POLL = 5_000;
+const afterPoll = new Date(now.getTime() + POLL);
+
+describe('nextDueAt: the one lifecycle rule the worker and the SQL selections follow', () => {
+  it.each(ACTIVE.filter((s) => s !== 'training'))('a %s pipeline is due now', (status) => {
+    expect(nextDueAt(builder.active(status), now, POLL)).toEqual(now);
+  });
+
+  it('a training pipeline is polled after the poll interval', () => {
+    expect(nextDueAt(builder.active('training'), now, POLL)).toEqual(afterPoll);
+  });
+
+  it('a retry time ahead says when, for every active step', () => {
+    for (const status of ACTIVE) {
+      const waiting = retryLater(builder.active(status), defaultRetryPolicy, now);
+      expect(waiting.retry.notBefore).not.toBeNull();
+      expect(nextDueAt(waiting, now, POLL)).toEqual(waiting.retry.notBefore);
+    }
+  });
+
+  it('an ended pipeline owing clean-up comes back after the poll interval; once cleaned up it is finished', () => {
+    const ended = failPipeline(builder.active('training'), domainError('trainer.training_failed'), now);
+    expect(nextDueAt(ended, now, POLL)).toEqual(afterPoll);
+    expect(nextDueAt(packageDeleted(ended, now), now, POLL)).toBeNull();
+  });
+
+  it('an ended pipeline that never began packaging owes nothing', () => {
+    const ended = failPipeline(builder.active('verifying_uploads'), domainError('upload.not_found'), now);
+    expect(nextDueAt(ended, now, POLL)).toBeNull();
+  });
+});
