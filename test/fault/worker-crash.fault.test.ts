@@ -21,15 +21,22 @@ let environment: Record<string, string>;
 const running = new Set<WorkerProcess>();
 let owners = 0;
 
-/** The worker whose lease holds the pipeline now (pipeline_schedule.leased_by). */
-async function leaseHolder(id: string): Promise<string> {
+/**
+ * The worker whose lease holds the pipeline now (pipeline_schedule.leased_by), or null when none
+ * is seen holding it for a while: while training, a lease is held only during each poll.
+ */
+async function leaseHolder(id: string): Promise<string | null> {
   const db = new pg.Client({ connectionString: service.environment['DATABASE_URL'] });
   await db.connect();
   try {
-    return await waitFor(`a worker holding ${id}`, async () => {
-      const { rows } = await db.query<{ leased_by: string | null }>('SELECT leased_by FROM pipeline_schedule WHERE pipeline_id = $1', [id]);
-      return rows[0]?.leased_by ?? undefined;
-    });
+    return await waitFor(
+      `a worker holding ${id}`,
+      async () => {
+        const { rows } = await db.query<{ leased_by: string | null }>('SELECT leased_by FROM pipeline_schedule WHERE pipeline_id = $1', [id]);
+        return rows[0]?.leased_by ?? undefined;
+      },
+      5_000,
+    ).catch(() => null);
   } finally {
     await db.end();
   }
@@ -104,7 +111,8 @@ describe('a worker process killed with SIGKILL', () => {
       const seen = await reached(client, id, point.status);
       if (point.mid && seen.status === point.status) await new Promise((resolve) => setTimeout(resolve, 150));
       const holderId = await leaseHolder(id);
-      const holder = pair.find((w) => w.id === holderId);
+      // Between two polls of a training nobody holds it: then either worker may be the next.
+      const holder = pair.find((w) => w.id === holderId) ?? pair[0];
       const killedAt = Date.now();
       if (holder) await kill(holder, 'SIGKILL');
       // Where the dead worker left it (it may have finished the step as it was being killed).
