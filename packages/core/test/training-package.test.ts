@@ -163,7 +163,7 @@ describe('verifyPackage (I3)', () => {
     expect(verifyPackage(set, pid, written, { ...written, sha256: shaOf('corrupted zip') })._unsafeUnwrapErr().code).toBe(
       'package.hash_mismatch',
     );
-    // e.g. the aws-chunked framing s3rver stores in default checksum mode (STACK.md): bigger object, same entries
+    // e.g. the aws-chunked framing s3rver stores in default checksum mode (docs/stack-notes.md): bigger object, same entries
     expect(verifyPackage(set, pid, written, { ...written, byteSize: written.byteSize + 54 })._unsafeUnwrapErr().code).toBe(
       'package.hash_mismatch',
     );

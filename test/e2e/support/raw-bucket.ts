@@ -14,7 +14,7 @@ export class RawBucket {
       region: env.S3_REGION ?? 'us-east-1',
       forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false,
       credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
-      // s3rver stores the aws-chunked framing of a checksummed body inside the object (STACK.md).
+      // s3rver stores the aws-chunked framing of a checksummed body inside the object (docs/stack-notes.md).
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });

@@ -12,7 +12,7 @@ export interface S3StoreConfig {
   readonly forcePathStyle: boolean;
   /**
    * `when_required` is what S3-compatible stores accept. With `when_supported` the SDK sends
-   * streamed bodies aws-chunked, which some of them (s3rver) store framing and all: see STACK.md.
+   * streamed bodies aws-chunked, which some of them (s3rver) store framing and all: see docs/stack-notes.md.
    */
   readonly checksumMode: S3ChecksumMode;
   /** SDK attempts per request (the SDK retries transient failures with backoff); default 3. */

@@ -31,7 +31,7 @@ export interface MultipartWriterOptions {
  * Writes one S3 object from bytes handed to it chunk by chunk, copying them into a fixed set of
  * reusable part buffers (see PartBuffers): one PutObject when the whole body fits in one part,
  * otherwise a multipart upload with a bounded number of parts in flight. Part bodies are Buffers
- * of exact length sent with ContentLength, so the SDK never streams them aws-chunked (STACK.md).
+ * of exact length sent with ContentLength, so the SDK never streams them aws-chunked (docs/stack-notes.md).
  *
  * Methods throw what S3 or the SDK threw; after any failure (or to give up) call `abort()`,
  * which waits for the parts in flight and aborts the multipart upload, so no object appears.

@@ -48,7 +48,7 @@ objectStoreContract(
       listPageSize: LIST_PAGE_SIZE,
     };
   },
-  // s3rver alone accepts any presigned PUT, whatever its signature (STACK.md); startLocalS3 checks
+  // s3rver alone accepts any presigned PUT, whatever its signature (docs/stack-notes.md); startLocalS3 checks
   // signatures in front of it, so a body of another length than the signed Content-Length is
   // refused, as real S3 does.
   { checksSignatures: true },

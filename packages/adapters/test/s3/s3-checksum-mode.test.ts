@@ -17,7 +17,7 @@ import { S3ObjectStore, type S3Bucket, type S3ChecksumMode } from '../../src/s3/
 import { sha256Of, streamOf, texturedPhoto } from './support/images.js';
 import { startS3Fixture, type S3Fixture } from './support/local-s3.js';
 
-// STACK.md: with checksum mode WHEN_SUPPORTED the SDK sends a streamed body aws-chunked, and
+// docs/stack-notes.md: with checksum mode WHEN_SUPPORTED the SDK sends a streamed body aws-chunked, and
 // s3rver stores the chunk framing as part of the object while answering 200. These tests show
 // the corruption happens, that inspect() measures the stored bytes (not the bytes sent), and that
 // I2 verification therefore refuses the photo.

@@ -31,7 +31,7 @@ export interface LocalS3 {
 
 /**
  * An in-process S3-compatible server (s3rver) on 127.0.0.1, for tests and the local default of
- * `npm start`. Silent. Use checksum mode `when_required` against it (see STACK.md). Requests
+ * `npm start`. Silent. Use checksum mode `when_required` against it (see docs/stack-notes.md). Requests
  * without its credentials are refused (see s3rver-credentials.ts). It does not check presigned
  * expiry. Its ListObjectsV2 is patched to page correctly (see s3rver-list-v2.ts). Browser
  * preflights are judged by s3rver against the buckets' CORS rules (`corsOrigins`).
