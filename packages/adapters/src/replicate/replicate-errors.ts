@@ -1,11 +1,16 @@
 import { domainError, transientError, type TrainerError } from '@selfie-lora/core';
 import { z } from 'zod';
 
-/** The HTTP status of a `replicate` client `ApiError` (the class is not exported at runtime). */
-export function httpStatusOf(cause: unknown): number | null {
+/** The HTTP response of a `replicate` client `ApiError` (the class is not exported at runtime). */
+function responseOf(cause: unknown): Response | null {
   if (!(cause instanceof Error) || !('response' in cause)) return null;
   const response = (cause as { response: unknown }).response;
-  return response instanceof Response ? response.status : null;
+  return response instanceof Response ? response : null;
+}
+
+/** The HTTP status of a `replicate` client `ApiError`. */
+export function httpStatusOf(cause: unknown): number | null {
+  return responseOf(cause)?.status ?? null;
 }
 
 /** `Retry-After` as delta-seconds (Replicate's form) or an HTTP date; anything else is ignored. */
@@ -20,9 +25,8 @@ const retryAfterHeader = z.union([
 
 /** Seconds a 429 asked us to wait, from its `Retry-After` header, when it gave a usable one. */
 export function retryAfterSecondsOf(cause: unknown): number | undefined {
-  if (!(cause instanceof Error) || !('response' in cause)) return undefined;
-  const response = (cause as { response: unknown }).response;
-  if (!(response instanceof Response) || response.status !== 429) return undefined;
+  const response = responseOf(cause);
+  if (response?.status !== 429) return undefined;
   const parsed = retryAfterHeader.safeParse(response.headers.get('retry-after') ?? undefined);
   return parsed.success && parsed.data > 0 ? parsed.data : undefined;
 }
