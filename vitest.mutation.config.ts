@@ -6,7 +6,7 @@ import { sharedSetupFiles, workspaceAliases } from './vitest.shared.js';
 export default defineConfig({
   resolve: { alias: workspaceAliases },
   test: {
-    include: ['packages/core/test/**/*.test.ts', 'test/core/**/*.test.ts', 'test/property/**/*.test.ts'],
+    include: ['packages/core/test/**/*.test.ts', 'test/use-cases/**/*.test.ts', 'test/property/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/*.postgres.test.ts', 'test/property/postgres-*.test.ts'],
     setupFiles: sharedSetupFiles,
   },

@@ -47,7 +47,7 @@ MUTANTS = {
 }
 # Audit detectors: each mutant drops one kind of finding; run against the audit's own tests.
 FINDINGS = f'{CORE}/domain/audit-findings.ts'
-AUDIT_TESTS = ['packages/core/test/audit-findings.test.ts', 'test/core/audit-integrity.test.ts']
+AUDIT_TESTS = ['packages/core/test/audit-findings.test.ts', 'test/use-cases/audit-integrity.test.ts']
 for kind, anchor in [
     ('version.unrecorded', "found.push({\n      kind: 'version.unrecorded',"),
     ('training.unknown', "found.push({\n        kind: 'training.unknown',"),

@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { sharedSetupFiles, workspaceAliases } from '../vitest.shared.js';
+import { sharedSetupFiles, sharedTimeouts, workspaceAliases } from '../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
@@ -8,5 +8,6 @@ export default defineProject({
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     setupFiles: sharedSetupFiles,
+    ...sharedTimeouts,
   },
 });

@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { sharedSetupFiles, workspaceAliases } from '../../vitest.shared.js';
+import { sharedSetupFiles, sharedTimeouts, workspaceAliases } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
@@ -7,5 +7,6 @@ export default defineProject({
     name: 'http',
     include: ['test/**/*.test.ts'],
     setupFiles: sharedSetupFiles,
+    ...sharedTimeouts,
   },
 });
