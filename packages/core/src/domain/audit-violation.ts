@@ -138,7 +138,6 @@ export function implicatedModel(violation: AuditViolation): ModelId | null {
     case 'model.empty_training_set':
     case 'model.foreign_upload':
     case 'model.provenance_mismatch':
-      return violation.modelId;
     case 'pipeline.manifest_mismatch':
       return violation.modelId;
     default:
