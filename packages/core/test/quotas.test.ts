@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkOpenSlotQuota, checkTrainingQuota, defaultQuotaPolicy } from '../src/index.js';
+import { checkOpenSlotQuota, checkStorageQuota, checkTrainingQuota, defaultQuotaPolicy, storedUsage, STORAGE_RETRY_AFTER_SECONDS } from '../src/domain/quotas.js';
+import { anUpload } from './support/upload-builder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const NOW = Date.parse('2026-12-02T12:00:00Z');
@@ -18,6 +19,8 @@ describe('training quota', () => {
           const verdict = checkTrainingQuota(policy, created, new Date(NOW));
           expect(verdict.isOk()).toBe(inWindow < limit);
           if (verdict.isErr()) {
+            expect(verdict.error.code).toBe('quota.trainings_per_day');
+            expect(verdict.error.detail).toBe(`${inWindow} trainings in 24 h, limit ${limit}`);
             const wait = verdict.error.retryAfterSeconds!;
             expect(wait).toBeGreaterThanOrEqual(1);
             // Asking at Retry-After succeeds; a second before it would still be refused (unless rounding made it 1 s).
@@ -26,6 +29,48 @@ describe('training quota', () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe('training quota at the edge of the window', () => {
+  it('counts a training created 24 h ago to the millisecond as out of the window, and one a millisecond later as in it', () => {
+    const policy = { ...defaultQuotaPolicy, trainingsPerDay: 1 };
+    expect(checkTrainingQuota(policy, [new Date(NOW - DAY_MS)], new Date(NOW)).isOk()).toBe(true);
+    expect(checkTrainingQuota(policy, [new Date(NOW - DAY_MS + 1)], new Date(NOW)).isErr()).toBe(true);
+  });
+});
+
+describe('storage quota', () => {
+  const policy = { ...defaultQuotaPolicy, maxStoredPhotos: 3, maxStoredBytes: 1_000 };
+
+  it('counts only stored photos and their bytes, not deleted ones', () => {
+    const kept = [anUpload().sized(100).build(), anUpload().sized(250).build()];
+    const gone = anUpload().sized(400).deleted().build();
+    expect(storedUsage([...kept, gone])).toEqual({ photos: 2, bytes: 350 });
+    expect(storedUsage([])).toEqual({ photos: 0, bytes: 0 });
+  });
+
+  it('lets an owner fill the quota exactly, and refuses one photo or one byte more', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1_000 }), (photos, bytes, addPhotos, addBytes) => {
+        const verdict = checkStorageQuota(policy, { photos, bytes }, { photos: addPhotos, bytes: addBytes });
+        if (photos + addPhotos > 3) {
+          expect(verdict._unsafeUnwrapErr()).toMatchObject({
+            code: 'quota.stored_photos',
+            detail: `${photos} photos stored, limit 3`,
+            retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+          });
+        } else if (bytes + addBytes > 1_000) {
+          expect(verdict._unsafeUnwrapErr()).toMatchObject({
+            code: 'quota.stored_bytes',
+            detail: `${bytes} + ${addBytes} bytes, limit 1000`,
+            retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+          });
+        } else {
+          expect(verdict.isOk()).toBe(true);
+        }
+      }),
     );
   });
 });

@@ -186,3 +186,28 @@ describe('verifyPackage (I3)', () => {
     expect(verifyPackage(set, pid, relabelled, relabelled)._unsafeUnwrapErr().code).toBe('package.entry_mismatch');
   });
 });
+
+describe('package refusals name what is wrong', () => {
+  it('says which entry, which key or which hash did not match', () => {
+    const [first, second] = written.entries as [PackageEntry, PackageEntry];
+    const other = packageKey(bob, pid);
+    const details = [
+      checkWrittenPackage(set, pid, withEntries(written, [...written.entries, first])),
+      checkWrittenPackage(set, pid, withEntries(written, written.entries.slice(1))),
+      checkWrittenPackage(set, pid, withEntries(written, written.entries.map((e) => (e === second ? { ...e, name: 'stranger.jpg' } : e)))),
+      checkWrittenPackage(set, pid, withEntries(written, written.entries.map((e) => (e === second ? { ...e, byteSize: e.byteSize + 1 } : e)))),
+      checkWrittenPackage(set, pid, { ...written, key: other }),
+      verifyPackage(set, pid, written, { ...written, key: other }),
+      verifyPackage(set, pid, written, { ...written, sha256: shaOf('another zip') }),
+    ].map((result) => result._unsafeUnwrapErr().detail);
+    expect(details).toEqual([
+      'repeated entry name',
+      '2 entries for 3 photos',
+      'unexpected entry stranger.jpg',
+      `entry ${second.name} differs from upload ${set.items[1]!.uploadId}`,
+      `written to ${other}`,
+      `read back ${other}, written ${written.key}`,
+      `stored zip sha256 ${shaOf('another zip')} != written ${written.sha256}`,
+    ]);
+  });
+});

@@ -74,3 +74,14 @@ describe('trainingSetFrom', () => {
     expect(set.items.map((item) => item.uploadId)).toEqual([a.id, b.id, c.id]);
   });
 });
+
+describe('trainingSetFrom refusals name what is wrong', () => {
+  it('names the foreign or deleted photo, and the count against the minimum', () => {
+    const own = uploadsOf(alice, 3);
+    const foreign = anUpload('u-of-bob').ownedBy(bob).build();
+    const deleted = anUpload('u-deleted').deleted().build();
+    expect(trainingSetFrom(alice, [...own, foreign], 3)._unsafeUnwrapErr().detail).toBe("upload u-of-bob is not owned by the pipeline's owner");
+    expect(trainingSetFrom(alice, [...own, deleted], 3)._unsafeUnwrapErr().detail).toBe('upload u-deleted is deleted');
+    expect(trainingSetFrom(alice, own, 5)._unsafeUnwrapErr().detail).toBe('3 of 5 photos');
+  });
+});

@@ -80,6 +80,28 @@ describe('verifyUploads (I2)', () => {
     expect(refusal(rowsOf(uploads), objectsWith(target.id, notAnImage)).code).toBe('verify.type_mismatch');
   });
 
+  it('names the photo in every refusal, and says what was found instead (operators act on the detail)', () => {
+    const id = target.id;
+    const details = [
+      refusal(rowsWith(id, undefined), objectsOf(uploads)),
+      refusal(rowsWith(id, { ...target, status: 'deleted', deletedAt: new Date(0) }), objectsOf(uploads)),
+      refusal(rowsWith(id, { ...target, ownerId: bob }), objectsOf(uploads)),
+      refusal(rowsOf(uploads), objectsWith(id, undefined)),
+      refusal(rowsOf(uploads), objectsWith(id, { ...storedAsRecorded(target), byteSize: target.byteSize + 1 })),
+      refusal(rowsOf(uploads), objectsWith(id, { ...storedAsRecorded(target), sha256: shaOf('some other photo') })),
+      refusal(rowsOf(uploads), objectsWith(id, { ...storedAsRecorded(target), sniffedType: null })),
+    ].map((error) => error.detail);
+    expect(details).toEqual([
+      `upload ${id} is gone`,
+      `upload ${id} is deleted`,
+      `upload ${id} belongs to another owner`,
+      `no object for upload ${id}`,
+      `upload ${id}: ${target.byteSize + 1} != ${target.byteSize} bytes`,
+      `upload ${id}: sha256 ${shaOf('some other photo')} != ${target.sha256}`,
+      `upload ${id}: sniffed unknown, recorded image/jpeg`,
+    ]);
+  });
+
   it("does not accept another item's object in place of the expected one", () => {
     const other = uploads[0]!;
     expect(refusal(rowsOf(uploads), objectsWith(target.id, storedAsRecorded(other))).code).toBe('verify.size_mismatch');

@@ -28,11 +28,12 @@ export type Adoption =
  * later applied only through `trainingSucceeded` against the id recorded here.
  */
 export function adoptionOf(pipeline: TrainingPipeline | null, training: TrainerReport, now: Date): Adoption {
-  if (pipeline === null || training.pipelineId === undefined || training.pipelineId === null || training.pipelineId !== pipeline.id) {
+  // A training whose input names nothing (undefined or null) is not ours either: it never equals an id.
+  if (pipeline === null || training.pipelineId !== pipeline.id) {
     return { kind: 'not_ours', reason: domainError('trainer.unknown_training', `no pipeline recorded ${training.trainerTrainingId}`) };
   }
   if (pipeline.status !== 'submitting') {
-    const holds = 'trainerTrainingId' in pipeline ? String(pipeline.trainerTrainingId) : 'none';
+    const holds = ('trainerTrainingId' in pipeline ? pipeline.trainerTrainingId : null) ?? 'none';
     return {
       kind: 'stop',
       reason: domainError('training.already_finished', `pipeline ${pipeline.id} is ${pipeline.status} (training ${holds}), not waiting for ${training.trainerTrainingId}`),
