@@ -52,6 +52,9 @@ describe('storage quota', () => {
   });
 
   it('lets an owner fill the quota exactly, and refuses one photo or one byte more', () => {
+    expect(checkStorageQuota(policy, { photos: 2, bytes: 600 }, { photos: 1, bytes: 400 }).isOk()).toBe(true);
+    expect(checkStorageQuota(policy, { photos: 2, bytes: 600 }, { photos: 1, bytes: 401 }).isErr()).toBe(true);
+    expect(checkStorageQuota(policy, { photos: 3, bytes: 0 }, { photos: 1, bytes: 1 }).isErr()).toBe(true);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1_000 }), (photos, bytes, addPhotos, addBytes) => {
         const verdict = checkStorageQuota(policy, { photos, bytes }, { photos: addPhotos, bytes: addBytes });
@@ -86,6 +89,7 @@ describe('open upload slot quota', () => {
         expect(verdict.isOk()).toBe(open.length < limit);
         if (verdict.isErr()) {
           expect(verdict.error.code).toBe('quota.open_slots');
+          expect(verdict.error.detail).toBe(`${open.length} upload slots open, limit ${limit}`);
           expect(verdict.error.retryAfterSeconds).toBe(Math.max(1, Math.ceil(Math.min(...open) / 1000)));
           // Once the soonest has expired, one more may open (when it was the one over the limit).
           const later = new Date(NOW + Math.min(...open));
