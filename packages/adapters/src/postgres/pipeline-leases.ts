@@ -2,6 +2,7 @@ import { errAsync, ResultAsync } from 'neverthrow';
 import pg from 'pg';
 import { domainError, PipelineId, type ClaimRequest, type PersistenceError, type PipelineLeases } from '@selfie-lora/core';
 import { persistenceError } from './postgres-errors.js';
+import { unfinishedPipelineSql } from './unfinished-pipeline-sql.js';
 
 export interface PipelineLeasesOptions {
   /** The database `PostgresDatabase` migrated (the leases live in its `pipeline_schedule` table). */
@@ -11,16 +12,13 @@ export interface PipelineLeasesOptions {
   readonly statementTimeoutMs?: number;
 }
 
-// Unfinished: active, or ended with a package that may still exist (needsCleanup in the core).
-const UNFINISHED = `(p.status NOT IN ('succeeded', 'failed', 'canceled')
-  OR (p.state->>'packageDeletedAt' IS NULL AND p.state->'steps' @> '[{"name": "package"}]'))`;
 
 // One statement: the rows are locked as they are picked, and rows another claim holds are
 // skipped rather than waited for, so two workers never lease the same pipeline.
 const CLAIM = `
 WITH due AS (
   SELECT s.pipeline_id FROM pipeline_schedule s JOIN pipelines p ON p.id = s.pipeline_id
-   WHERE s.next_check_at <= $2 AND (s.leased_until IS NULL OR s.leased_until <= $2) AND ${UNFINISHED}
+   WHERE s.next_check_at <= $2 AND (s.leased_until IS NULL OR s.leased_until <= $2) AND ${unfinishedPipelineSql('p')}
    ORDER BY s.next_check_at, s.pipeline_id
    LIMIT $3
    FOR UPDATE OF s SKIP LOCKED

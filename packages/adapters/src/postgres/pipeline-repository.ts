@@ -5,6 +5,7 @@ import { conflict, constraint } from './postgres-errors.js';
 import { PIPELINE_SELECT, stateOf, toPipeline, trainerTrainingIdOf } from './pipeline-row.js';
 import { parseRows, pipelineIdColumn } from './row-schemas.js';
 import { exactlyOne, type Sql, type SqlSession } from './sql-session.js';
+import { unfinishedPipelineSql } from './unfinished-pipeline-sql.js';
 
 const TERMINAL = `('succeeded', 'failed', 'canceled')`;
 
@@ -95,16 +96,9 @@ export function pipelineRepository(session: SqlSession): Pipelines {
     listByOwner: (ownerId: OwnerId) =>
       select('WHERE p.owner_id = $1 ORDER BY p.created_at DESC, p.id COLLATE "C" DESC', [ownerId]).andThen(many),
 
-    // Active pipelines, and ended ones that began packaging and whose package is not yet deleted
-    // (`needsCleanup` in the core).
     listUnfinished: () =>
       session
-        .read(
-          `SELECT id FROM pipelines
-            WHERE status NOT IN ${TERMINAL}
-               OR (state->>'packageDeletedAt' IS NULL AND state->'steps' @> '[{"name": "package"}]')
-            ORDER BY created_at, id COLLATE "C"`,
-        )
+        .read(`SELECT p.id FROM pipelines p WHERE ${unfinishedPipelineSql('p')} ORDER BY p.created_at, p.id COLLATE "C"`)
         .andThen((rows) => parseRows(z.object({ id: pipelineIdColumn }), rows, 'pipeline id'))
         .map((rows) => rows.map((r) => r.id)),
 

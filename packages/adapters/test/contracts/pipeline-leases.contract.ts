@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PipelineId, PipelineLeases, UnitOfWork } from '@selfie-lora/core';
-import { Seed } from '../postgres/support/seed.js';
+import { isUnfinished, type PipelineId, type PipelineLeases, type UnitOfWork } from '@selfie-lora/core';
+import { Seed, verdicts } from '../postgres/support/seed.js';
 import { aPipelineId, anOwner, cleanedUp, failed } from './repositories.fixtures.js';
 
 export interface LeasesHarness {
@@ -46,6 +46,12 @@ export function describePipelineLeasesContract(name: string, open: () => Promise
       expect(endedBeforePackaging.status).toBe('failed');
 
       expect(await claim(h.leases, 'w1')).toEqual(sorted([queued, training.id, endedWithPackage.id]));
+    });
+
+    it('claims exactly the pipelines the core calls unfinished (isUnfinished), in every lifecycle state', async () => {
+      const all = await seed.everyLifecycleState();
+      const claimed = new Set(await claim(h.leases, 'w1', T, all.length + 1));
+      expect(verdicts(all, (p) => claimed.has(p.id))).toEqual(verdicts(all, isUnfinished));
     });
 
     it('never claims a terminal, clean pipeline, even once its lease is released', async () => {

@@ -3,6 +3,7 @@ import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import {
   cleanupRetryLater,
   domainError,
+  isUnfinished,
   markDeleted,
   photoCheck,
   OwnerId,
@@ -17,6 +18,7 @@ import {
   type UnitOfWork,
   type Upload,
 } from '@selfie-lora/core';
+import { Seed, verdicts } from '../postgres/support/seed.js';
 import {
   anOwner,
   anUpload,
@@ -377,6 +379,14 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(await refusal((r) => r.pipelines.update(canceled(p)))).toBe('persistence.conflict');
         expect(await refusal((r) => r.pipelines.update({ ...first, id: aPipelineId() }))).toBe('persistence.conflict');
         expect(await value((r) => r.pipelines.getById(p.id))).toEqual(first);
+      });
+
+      it('lists exactly the pipelines the core calls unfinished (isUnfinished), in every lifecycle state', async () => {
+        const all = await new Seed(harness.uow).everyLifecycleState();
+        const listed = new Set(await value((r) => r.pipelines.listUnfinished()));
+        expect(verdicts(all, (p) => listed.has(p.id))).toEqual(verdicts(all, isUnfinished));
+        expect(all.filter(isUnfinished).length).toBeGreaterThan(0);
+        expect(all.filter((p) => !isUnfinished(p)).length).toBeGreaterThan(0);
       });
 
       it('lists unfinished pipelines: active ones, and ended ones whose package is not yet deleted', async () => {

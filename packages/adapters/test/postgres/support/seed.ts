@@ -1,6 +1,10 @@
-import type { OwnerId, Repositories, TrainingPipeline, UnitOfWork, Upload } from '@selfie-lora/core';
+import type { ActivePipeline, OwnerId, Repositories, TrainingPipeline, UnitOfWork, Upload } from '@selfie-lora/core';
 import type { ResultAsync } from 'neverthrow';
 import {
+  anOwner,
+  canceled,
+  cleanedUp,
+  failed,
   packaging,
   photosOf,
   queued,
@@ -11,6 +15,11 @@ import {
   verifying,
   verifyingPackage,
 } from '../../contracts/repositories.fixtures.js';
+
+/** Each pipeline's state and what `judge` says of it: two judges agree when the lists are equal. */
+export function verdicts(all: readonly TrainingPipeline[], judge: (p: TrainingPipeline) => boolean): string[] {
+  return all.map((p) => `${p.status}${'packageDeletedAt' in p && p.packageDeletedAt ? ' cleaned up' : ''}: ${judge(p)}`);
+}
 
 /** Valid rows written through the adapter, for raw-SQL tests to break. */
 export class Seed {
@@ -47,5 +56,38 @@ export class Seed {
     const { uploads, p } = await this.training(owner);
     const done = succeeded(p);
     return { uploads, pipeline: await this.save(done.pipeline), model: done.model };
+  }
+
+  /** A fresh owner's pipeline saved at active stage `stage`: 0 queued ... 5 training. */
+  async atStage(stage: number): Promise<ActivePipeline> {
+    const { uploads, p } = await this.queued(anOwner());
+    if (stage === 0) return p;
+    const v = await this.save(verifying(p));
+    if (stage === 1) return v;
+    const pk = await this.save(packaging(v, uploads));
+    if (stage === 2) return pk;
+    const vp = await this.save(verifyingPackage(pk));
+    if (stage === 3) return vp;
+    const s = await this.save(submitting(vp));
+    if (stage === 4) return s;
+    return this.save(training(s));
+  }
+
+  /**
+   * One pipeline in each lifecycle state the core can reach: every active stage; failed and
+   * canceled from every stage, with their clean-up owed and done; succeeded, likewise.
+   */
+  async everyLifecycleState(): Promise<TrainingPipeline[]> {
+    const all: TrainingPipeline[] = [];
+    for (let stage = 0; stage <= 5; stage += 1) {
+      all.push(await this.atStage(stage));
+      for (const end of [failed, canceled]) {
+        const ended = await this.save(end(await this.atStage(stage)));
+        all.push(ended, await this.save(cleanedUp(await this.save(end(await this.atStage(stage))))));
+      }
+    }
+    const done = (await this.succeededWithoutModel(anOwner())).pipeline;
+    all.push(done, await this.save(cleanedUp((await this.succeededWithoutModel(anOwner())).pipeline)));
+    return all;
   }
 }
