@@ -1,9 +1,6 @@
-import { defaultPhotoCheckPolicy, defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type QuotaPolicy, type UploadPolicy } from '@selfie-lora/core';
+import { DEFAULT_PACKAGE_URL_TTL_SECONDS, defaultPhotoCheckPolicy, defaultRetryPolicy, type AuditPolicy, type CoreConfig, type DestinationStrategy, type QuotaPolicy, type UploadPolicy } from '@selfie-lora/core';
 import type { ImageWorkLimits } from '../images/image-work-queue.js';
 import type { Env } from './service-config.js';
-
-/** Lifetime of the signed URL the trainer downloads a training package from. */
-const PACKAGE_URL_TTL_SECONDS = 3600;
 
 /** Where trainings write their versions: one model per owner, or one shared model (SPEC.md). */
 export function destinationStrategyFrom(env: Env, account: string): DestinationStrategy {
@@ -33,7 +30,7 @@ export function coreConfigFrom(env: Env, account: string): CoreConfig {
     minPhotos: env.TRAINING_MIN_PHOTOS,
     destinationStrategy: destinationStrategyFrom(env, account),
     retryPolicy: defaultRetryPolicy,
-    packageUrlTtlSeconds: PACKAGE_URL_TTL_SECONDS,
+    packageUrlTtlSeconds: DEFAULT_PACKAGE_URL_TTL_SECONDS,
     photoChecks: defaultPhotoCheckPolicy,
     maxTrainingPhotos: env.TRAINING_MAX_PHOTOS,
     quotas: quotaPolicyFrom(env),

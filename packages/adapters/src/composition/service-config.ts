@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
+import { MODEL_NAME_PATTERN, VERSION_REF_PATTERN } from '@selfie-lora/core';
 
 const optional = z
   .string()
@@ -77,11 +78,11 @@ const EnvSchema = z.object({
   REPLICATE_API_TOKEN: optional,
   REPLICATE_BASE_URL: optional.pipe(url.optional()),
   REPLICATE_TRAINER: optional.pipe(
-    z.string().regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*:[a-zA-Z0-9]+$/, 'must be owner/name:version').optional(),
+    z.string().regex(VERSION_REF_PATTERN, 'must be owner/name:version').optional(),
   ),
   REPLICATE_DESTINATION_OWNER: optional.pipe(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a Replicate account name').optional()),
   REPLICATE_DESTINATION_STRATEGY: optional.pipe(z.enum(['per-owner', 'shared'], { message: 'must be per-owner or shared' }).optional()),
-  REPLICATE_SHARED_MODEL: optional.pipe(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a valid model name').optional()),
+  REPLICATE_SHARED_MODEL: optional.pipe(z.string().regex(MODEL_NAME_PATTERN, 'must be a valid model name').optional()),
   REPLICATE_WEBHOOK_SECRET: optional.pipe(z.string().startsWith('whsec_', 'must start with whsec_').optional()),
   PUBLIC_BASE_URL: optional.pipe(url.optional()),
   AUTH_JWT_SECRET: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

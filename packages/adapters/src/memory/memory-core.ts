@@ -1,6 +1,7 @@
 import {
   DEFAULT_MAX_TRAINING_PHOTOS,
   DEFAULT_MIN_PHOTOS,
+  DEFAULT_PACKAGE_URL_TTL_SECONDS,
   defaultPhotoCheckPolicy,
   defaultRetryPolicy,
   defaultUploadPolicy,
@@ -26,7 +27,7 @@ export const defaultCoreConfig: CoreConfig = {
   minPhotos: DEFAULT_MIN_PHOTOS,
   destinationStrategy: { kind: 'per-owner', account: 'selfie-lora' },
   retryPolicy: defaultRetryPolicy,
-  packageUrlTtlSeconds: 3600,
+  packageUrlTtlSeconds: DEFAULT_PACKAGE_URL_TTL_SECONDS,
   photoChecks: defaultPhotoCheckPolicy,
   maxTrainingPhotos: DEFAULT_MAX_TRAINING_PHOTOS,
 };

@@ -2,6 +2,7 @@ import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 import {
   domainError,
+  MODEL_REF_PATTERN,
   parseVersion,
   PipelineId,
   type Destination,
@@ -15,7 +16,6 @@ import {
 // require what we rely on and tolerate extra fields; anything missing or mistyped is an answer
 // we cannot trust.
 
-const modelRef = /^([a-z0-9][a-z0-9._-]{0,99})\/([a-z0-9][a-z0-9._-]{0,99})$/i;
 /** Replicate ids are lowercase base32; stay strict so an id can never steer a request path. */
 export const trainingIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -27,7 +27,7 @@ export const trainingSchema = z.looseObject({
    * Declared by the Python client, absent from the JS client's type and the documented
    * examples: when present it must be a model reference.
    */
-  destination: z.string().regex(modelRef).nullish(),
+  destination: z.string().regex(MODEL_REF_PATTERN).nullish(),
   /** Declared by the JS client, absent from the documented examples; reported to the audit. */
   webhook: z.string().min(1).nullish(),
   input: z.record(z.string(), z.unknown()).nullish(),
@@ -75,7 +75,7 @@ export function parseWith<T>(schema: z.ZodType<T>, json: unknown, what: string):
 }
 
 export function parseDestination(ref: string): Destination | null {
-  const match = modelRef.exec(ref);
+  const match = MODEL_REF_PATTERN.exec(ref);
   return match ? { owner: match[1]!, name: match[2]! } : null;
 }
 

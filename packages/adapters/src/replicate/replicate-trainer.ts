@@ -72,9 +72,9 @@ interface Page<Item> {
 }
 
 function parseTrainerRef(ref: string): { owner: string; name: string; version: string } {
-  const match = /^([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*):([A-Za-z0-9]+)$/i.exec(ref);
-  if (!match) throw new TypeError(`ReplicateTrainer: trainer must be "owner/name:version", got "${ref}"`);
-  return { owner: match[1]!, name: match[2]!, version: match[3]! };
+  const parsed = parseVersion(ref);
+  if (!parsed) throw new TypeError(`ReplicateTrainer: trainer must be "owner/name:version", got "${ref}"`);
+  return { ...parsed.destination, version: parsed.hash };
 }
 
 function pageBound(name: string, value: number | undefined, fallback: number): number {

@@ -26,9 +26,19 @@ export function sameDestination(a: Destination, b: Destination): boolean {
   return a.owner === b.owner && a.name === b.name;
 }
 
+// The trainer's names and references, the one copy: configuration, trainer answers and
+// provenance are all checked against these.
+const NAME_PART = '[a-z0-9][a-z0-9._-]{0,99}';
+/** A model's owner or name part. */
+export const MODEL_NAME_PATTERN = new RegExp(`^${NAME_PART}$`, 'i');
+/** A model reference, `owner/name`. */
+export const MODEL_REF_PATTERN = new RegExp(`^(${NAME_PART})/(${NAME_PART})$`, 'i');
+/** A version reference, `owner/name:hash`. */
+export const VERSION_REF_PATTERN = new RegExp(`^(${NAME_PART})/(${NAME_PART}):([A-Za-z0-9]{1,128})$`, 'i');
+
 /** Parses a trainer version id `owner/name:hash`; null when malformed. */
 export function parseVersion(version: string): { destination: Destination; hash: string } | null {
-  const match = /^([a-z0-9][a-z0-9._-]{0,99})\/([a-z0-9][a-z0-9._-]{0,99}):([A-Za-z0-9]{1,128})$/i.exec(version);
+  const match = VERSION_REF_PATTERN.exec(version);
   if (!match) return null;
   const [, owner = '', name = '', hash = ''] = match;
   return { destination: { owner, name }, hash };

@@ -94,3 +94,9 @@ export function verifyPackage(
   }
   return matchEntries(set, readBack).map((facts) => restoreVerifiedPackage(facts));
 }
+
+/**
+ * How long the trainer may take to start downloading a package: long enough for a queued
+ * trainer, short enough that a leaked URL soon stops working (the ZIP is deleted at clean-up anyway).
+ */
+export const DEFAULT_PACKAGE_URL_TTL_SECONDS = 3600;
