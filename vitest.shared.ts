@@ -30,3 +30,13 @@ export const sharedSetupFiles: string[] = [`${rootDir}test/support/fast-check-se
  * that wait for something poll with their own bounds; this only guards against a hang.
  */
 export const sharedTimeouts = { testTimeout: 30_000, hookTimeout: 60_000 } as const;
+
+/**
+ * The tests that need no Postgres, S3 server, simulator or browser: the core's own, and the
+ * use-case and property tests over the memory adapters. `npm run test:fast` and Stryker's
+ * `npm run mutation` both run these.
+ */
+export const memoryOnlyTests = {
+  include: ['packages/core/test/**/*.test.ts', 'test/use-cases/**/*.test.ts', 'test/property/**/*.test.ts'],
+  exclude: ['**/node_modules/**', '**/*.postgres.test.ts', 'test/property/postgres-*.test.ts'],
+} as const;
