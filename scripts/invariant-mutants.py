@@ -28,7 +28,7 @@ MUTANTS = {
            ": { owner: strategy.account, name: `selfie-lora-${ownerRef(ownerId)}` };",
            ": { owner: strategy.account, name: `selfie-lora-${ownerRef(ownerId).slice(0, 0)}shared` };",
            'per-owner destination no longer depends on the owner'),
-    'I5': (f'{CORE}/domain/training-pipeline.ts',
+    'I5': (f'{CORE}/domain/pipeline/trainer-report.ts',
            "if (report.trainerTrainingId !== p.trainerTrainingId) {\n    return err(domainError('trainer.invalid_response'",
            "if (false) {\n    return err(domainError('trainer.invalid_response'",
            'judgeReport lets in a report for another training id (webhook, poll and success alike)'),

@@ -2,7 +2,7 @@ import { destinationRef, type Destination } from './destination.js';
 import type { DomainError } from './errors.js';
 import type { OwnerId } from './ids.js';
 import { ownerRef } from './owner-ref.js';
-import { CLEANUP_MAX_DELAY_MS, type RetryPolicy } from './training-pipeline.js';
+import { cleanupBackoffMs, type RetryPolicy } from './pipeline/retry-policy.js';
 
 /**
  * Something of an owner's that must be erased outside the database: bytes in storage, or what a
@@ -117,7 +117,7 @@ export function erasureRefused(erasure: Erasure, error: DomainError, now: Date):
  */
 export function erasureRetryLater(erasure: Erasure, error: DomainError, policy: RetryPolicy, now: Date): Erasure {
   const attempt = erasure.attempt + 1;
-  const delay = Math.min(Math.max(policy.maxDelayMs, CLEANUP_MAX_DELAY_MS), policy.baseDelayMs * 2 ** Math.min(attempt - 1, 52));
+  const delay = cleanupBackoffMs(policy, attempt);
   return { ...erasure, attempt, notBefore: new Date(now.getTime() + delay), lastError: describe(error) };
 }
 

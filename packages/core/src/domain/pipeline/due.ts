@@ -1,0 +1,20 @@
+// The lifecycle rule the worker and the SQL copies follow: is work left, and when is it due.
+import { isActive, type TrainingPipeline } from './states.js';
+import { needsCleanup } from './ending.js';
+
+/** The lifecycle rule (one source): a pipeline has work left while a step is open or clean-up is owed. */
+export function isUnfinished(p: TrainingPipeline): boolean {
+  return isActive(p) || needsCleanup(p);
+}
+
+/**
+ * When an unfinished pipeline is next worth a look (null once finished): a retry time ahead
+ * (a step's, or a failed clean-up's backoff) says when; a training waiting for the trainer and
+ * an ended pipeline owing clean-up come back after the poll interval; any other step is due now.
+ */
+export function nextDueAt(p: TrainingPipeline, now: Date, pollIntervalMs: number): Date | null {
+  if (!isUnfinished(p)) return null;
+  if (p.retry.notBefore !== null && p.retry.notBefore > now) return p.retry.notBefore;
+  if (!isActive(p) || p.status === 'training') return new Date(now.getTime() + pollIntervalMs);
+  return now;
+}
