@@ -4,7 +4,7 @@ import {
   cancelTraining,
   CLEANUP_MAX_DELAY_MS,
   defaultRetryPolicy,
-  packageDeleted,
+  cleanUpDone,
   packageKey,
   runPipeline,
   transientError,
@@ -238,7 +238,7 @@ describe('a clean-up that keeps failing backs off', () => {
     // Another worker finishes the clean-up while this one's delete is failing.
     const otherWorker = () =>
       core.deps.uow.transaction((repos) =>
-        repos.pipelines.getById(pipeline.id).andThen((p) => repos.pipelines.update(packageDeleted(p as TerminalPipeline, core.clock.now()))),
+        repos.pipelines.getById(pipeline.id).andThen((p) => repos.pipelines.update(cleanUpDone(p as TerminalPipeline, core.clock.now()))),
       );
     const deps = storeDeleting(core, () =>
       otherWorker()

@@ -37,6 +37,7 @@ export * from './use-cases/start-training.js';
 export * from './use-cases/restart-training.js';
 export * from './use-cases/cancel-training.js';
 export * from './use-cases/advance-pipeline.js';
+export type * from './use-cases/advance.js';
 export * from './use-cases/apply-trainer-report.js';
 export * from './use-cases/accept-trainer-webhook.js';
 export * from './use-cases/queries.js';

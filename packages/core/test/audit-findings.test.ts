@@ -14,7 +14,7 @@ import type { Model } from '../src/domain/model.js';
 import { packageKey } from '../src/domain/training-package.js';
 import {
   failPipeline,
-  packageDeleted,
+  cleanUpDone,
   trainingSucceeded,
   type SucceededPipeline,
   type TrainingPipeline,
@@ -46,7 +46,7 @@ function cleanWorld(): World {
   const builder = aPipeline().ownedBy(alice).withId('p-alice').withPhotos(3);
   const training = builder.training('trn-alice');
   const done = trainingSucceeded(training, succeededReport(training), modelId('m-alice'), minutesAfterStart(6))._unsafeUnwrap();
-  const succeeded = packageDeleted(done.pipeline, minutesAfterStart(7)) as SucceededPipeline;
+  const succeeded = cleanUpDone(done.pipeline, minutesAfterStart(7));
   const bobUploads = [anUpload('bob-1').ownedBy(bob).build(), anUpload('bob-2').ownedBy(bob).build()];
   const uploads: Upload[] = [...builder.uploads(), ...bobUploads];
   return {
@@ -133,7 +133,7 @@ describe('findViolations', () => {
       const snapshot: AuditSnapshot = {
         ...world.snapshot,
         uploads: [...world.snapshot.uploads, ...builder.uploads()],
-        pipelines: [...world.snapshot.pipelines, packageDeleted(failed, minutesAfterStart(9))],
+        pipelines: [...world.snapshot.pipelines, cleanUpDone(failed, minutesAfterStart(9))],
         trainings: [
           ...world.snapshot.trainings,
           { trainerTrainingId: 'trn-bob', destination: failed.destination, webhook: policy.webhookUrl, status: 'succeeded', outputVersion: version, createdAt: longAgo, pipelineId: failed.id },
@@ -232,7 +232,7 @@ describe('findViolations', () => {
       expect(only(at(theirs, past), 'pipeline.stuck')).toMatchObject([{ status: 'failed', owes: ['package_delete'] }]);
       expect(at(ours, new Date(now.getTime() - policy.stuckAfterMs + 1))).toEqual([]);
       // Cleaned up: nothing owed, however long ago it ended.
-      expect(at(packageDeleted(ours, past), past)).toEqual([]);
+      expect(at(cleanUpDone(ours, past), past)).toEqual([]);
     });
   });
 
@@ -316,7 +316,7 @@ describe('findViolations', () => {
   describe('trainer findings: our own submissions, results not applied yet, the grace', () => {
     const bobs = () => aPipeline().ownedBy(bob).withId('p-bob');
     /** Bob's submission was accepted but its answer refused: no id recorded; clean-up finds it by the pipeline's id and cancels it. */
-    const refused = () => packageDeleted(failPipeline(bobs().submitting(), domainError('trainer.destination_mismatch'), minutesAfterStart(8)), minutesAfterStart(9));
+    const refused = () => cleanUpDone(failPipeline(bobs().submitting(), domainError('trainer.destination_mismatch'), minutesAfterStart(8)), minutesAfterStart(9));
     const recent = <P extends TrainingPipeline>(pipeline: P): P => ({ ...pipeline, updatedAt: new Date(now.getTime() - 2 * HOUR) });
     const packageOf = (pipeline: TrainingPipeline & { package: { key: string } }): AuditedObject => ({ key: pipeline.package.key, byteSize: 1, lastModified: longAgo });
 
@@ -356,7 +356,7 @@ describe('findViolations', () => {
       expect(findViolations(withBobs(cleanWorld(), training, bobs().uploads(), { trainings: [result(null)], versions, objects: [packageOf(training)] }), policy)).toEqual([]);
       expect(findViolations(withBobs(cleanWorld(), submitting, bobs().uploads(), { trainings: [result(submitting)], versions, objects: [packageOf(submitting)] }), policy)).toEqual([]);
       // Its pipeline ended without it: the incident.
-      const ended = packageDeleted(failPipeline(training, domainError('training.retries_exhausted'), minutesAfterStart(8)), minutesAfterStart(9));
+      const ended = cleanUpDone(failPipeline(training, domainError('training.retries_exhausted'), minutesAfterStart(8)), minutesAfterStart(9));
       expect(only(findViolations(withBobs(cleanWorld(), ended, bobs().uploads(), { trainings: [result(null)], versions }), policy), 'version.unrecorded')).toMatchObject([
         { version, trainerTrainingId: 'trn-bob', pipelineId: 'p-bob' },
       ]);

@@ -4,7 +4,7 @@ import {
   defaultRetryPolicy,
   failPipeline,
   nextDueAt,
-  packageDeleted,
+  cleanUpDone,
   PIPELINE_STATUSES,
   retryLater,
   type ActiveStatus,
@@ -39,7 +39,7 @@ describe('nextDueAt: the one lifecycle rule the worker and the SQL selections fo
   it('an ended pipeline owing clean-up comes back after the poll interval; once cleaned up it is finished', () => {
     const ended = failPipeline(builder.active('training'), domainError('trainer.training_failed'), now);
     expect(nextDueAt(ended, now, POLL)).toEqual(afterPoll);
-    expect(nextDueAt(packageDeleted(ended, now), now, POLL)).toBeNull();
+    expect(nextDueAt(cleanUpDone(ended, now), now, POLL)).toBeNull();
   });
 
   it('an ended pipeline that never began packaging owes nothing', () => {

@@ -8,14 +8,14 @@ import {
   currentStep,
   failPipeline,
   needsCleanup,
-  packageDeleted,
+  cleanUpDone,
   PIPELINE_STATUSES,
   retryLater,
   trainingSucceeded,
   uploadsVerified,
   type ActivePipeline,
   type ActiveStatus,
-  type EndedPipeline,
+  type FailedOrCanceledPipeline,
   type RetryPolicy,
   type TerminalPipeline,
 } from '../src/domain/training-pipeline.js';
@@ -122,7 +122,7 @@ describe('retryLater', () => {
             if (previousDelay > 0 && previousDelay < retryPolicy.maxDelayMs) expect(delay).toBeGreaterThan(previousDelay);
             previousDelay = delay;
           }
-          const exhausted = retryLater(p, retryPolicy, endedAt) as EndedPipeline;
+          const exhausted = retryLater(p, retryPolicy, endedAt) as FailedOrCanceledPipeline;
           expect(exhausted.status).toBe('failed');
           expect(exhausted.failure).toEqual({
             step: currentStep(status),
@@ -161,7 +161,7 @@ describe('needsCleanup', () => {
     const p = builder.training();
     const done = trainingSucceeded(p, succeededReport(p), modelId('m'), endedAt)._unsafeUnwrap().pipeline;
     expect(needsCleanup(done)).toBe(true);
-    const cleaned = packageDeleted(done, minutesAfterStart(21));
+    const cleaned = cleanUpDone(done, minutesAfterStart(21));
     expect(needsCleanup(cleaned)).toBe(false);
     expect(cleaned.packageDeletedAt).toEqual(minutesAfterStart(21));
   });
@@ -172,7 +172,7 @@ describe('needsCleanup', () => {
     (status) => {
       const ended = cancelPipeline(at(status), 'training.canceled_by_owner', endedAt);
       expect(needsCleanup(ended)).toBe(true);
-      expect(needsCleanup(packageDeleted(ended, endedAt))).toBe(false);
+      expect(needsCleanup(cleanUpDone(ended, endedAt))).toBe(false);
     },
   );
 
@@ -197,7 +197,7 @@ describe('cleanupRetryLater', () => {
     // Far past any exponent a double holds: still the cap, still a date.
     expect(new Set(delays.slice(12))).toEqual(new Set([CLEANUP_MAX_DELAY_MS]));
     expect(needsCleanup(p)).toBe(true);
-    expect(packageDeleted(p, endedAt).retry).toEqual({ attempt: 0, notBefore: null });
+    expect(cleanUpDone(p, endedAt).retry).toEqual({ attempt: 0, notBefore: null });
   });
 
   it('keeps a step cap longer than an hour', () => {

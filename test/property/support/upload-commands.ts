@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { deleteUpload, isActive, registerUpload, uploadKey, type EndedPipeline } from '@selfie-lora/core';
+import { deleteUpload, isActive, registerUpload, uploadKey, type FailedOrCanceledPipeline } from '@selfie-lora/core';
 import { streamOf } from '../../support/images.js';
 import { WorldCommand } from './world-command.js';
 import { describeIndex, expectErr, expectOk, ownerIdOf, pick, type Model, type World } from './world.js';
@@ -94,7 +94,7 @@ export class DeleteUpload extends WorldCommand {
     // Privacy wins: an active pipeline using the photo is canceled, saying why.
     expect(deleted.canceled?.id).toBe(using?.id);
     if (using) {
-      const ended = after.pipelines.find((p) => p.id === using.id) as EndedPipeline;
+      const ended = after.pipelines.find((p) => p.id === using.id) as FailedOrCanceledPipeline;
       expect(ended.status).toBe('canceled');
       expect(ended.failure.code).toBe('training.canceled_upload_deleted');
     }

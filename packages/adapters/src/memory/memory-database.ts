@@ -49,11 +49,11 @@ const constraint = (detail: string): PersistenceError => domainError('persistenc
  * Write with optimistic concurrency: the stored row must still be at the revision the caller
  * read, and the new row is stored at the next revision.
  */
-function revise<T extends { readonly id: string; readonly revision: number }>(
+function revise<T extends { readonly id: string; readonly revision: number }, R extends T>(
   table: Map<string, T>,
-  row: T,
+  row: R,
   check: (stored: T) => PersistenceError | null,
-): Result<T, PersistenceError> {
+): Result<R, PersistenceError> {
   const stored = table.get(row.id);
   if (!stored) return err(conflict(`row ${row.id} does not exist`));
   if (stored.revision !== row.revision) return err(conflict(`row ${row.id} is at revision ${stored.revision}, not ${row.revision}`));
@@ -256,7 +256,7 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       tables.pipelines.set(pipeline.id, pipeline);
       return okAsync(pipeline);
     },
-    update: (pipeline: TrainingPipeline) =>
+    update: <P extends TrainingPipeline>(pipeline: P) =>
       revise(tables.pipelines, pipeline, (stored) => {
         if (stored.ownerId !== pipeline.ownerId) return constraint('a pipeline never changes owner');
         if (!sameDestination(stored.destination, pipeline.destination)) return constraint('a pipeline never changes destination');

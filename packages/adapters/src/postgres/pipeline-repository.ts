@@ -118,7 +118,7 @@ export function pipelineRepository(session: SqlSession): Pipelines {
     // Optimistic concurrency on the revision read; the trigger refuses skipped edges (I7) and
     // changes of owner, training-set size or destination. The items never change, so a caller's
     // different training set is refused here and the whole write undone.
-    update: (pipeline: TrainingPipeline) =>
+    update: <P extends TrainingPipeline>(pipeline: P) =>
       session.write((sql) =>
         sql(
           `UPDATE pipelines SET owner_id = $2, status = $3, item_count = $5, destination_owner = $6, destination_name = $7,
@@ -131,7 +131,8 @@ export function pipelineRepository(session: SqlSession): Pipelines {
           .andThen(() => reread(sql, pipeline.id))
           .andThen((saved) =>
             sameItems(saved.trainingSet, pipeline.trainingSet)
-              ? okAsync(saved)
+              ? // The row just written, read back: the caller's state (the trigger keeps the status given).
+                okAsync(saved as P)
               : errAsync(constraint(`pipeline ${pipeline.id}: a training set never changes`)),
           ),
       ),

@@ -69,7 +69,7 @@ function helpersOver(uow: () => UnitOfWork) {
     const saved = await value((r) => r.pipelines.update(next));
     expect(saved).toEqual({ ...next, revision: next.revision + 1 });
     expect(await value((r) => r.pipelines.getById(next.id))).toEqual(saved);
-    return saved as P;
+    return saved;
   }
 
   async function insertQueued(owner: OwnerId, fields: Parameters<typeof queued>[1] = {}) {
@@ -235,7 +235,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         const done = succeeded(retried as typeof inTrainingStage);
         const stored = await value((r) => r.pipelines.update(done.pipeline));
         expect(stored).toEqual({ ...done.pipeline, revision: done.pipeline.revision + 1 });
-        await save(cleanedUp(stored as typeof done.pipeline));
+        await save(cleanedUp(stored));
       });
 
       it('reads back ended pipelines with whatever they had reached', async () => {

@@ -10,7 +10,7 @@ import {
   ModelId,
   newUpload,
   OwnerId,
-  packageDeleted,
+  cleanUpDone,
   packageKey,
   packageVerified,
   packageWritten,
@@ -24,7 +24,7 @@ import {
   verifyPackage,
   verifyUploads,
   type ActivePipeline,
-  type EndedPipeline,
+  type FailedOrCanceledPipeline,
   type ImageType,
   type Model,
   type NonEmpty,
@@ -144,6 +144,6 @@ export function succeeded(p: TrainingStagePipeline, modelId = aModelId()): { pip
   return trainingSucceeded(p, report, modelId, at(6))._unsafeUnwrap();
 }
 
-export const failed = (p: ActivePipeline): EndedPipeline => failPipeline(p, domainError('verify.hash_mismatch', 'test'), at(7));
-export const canceled = (p: ActivePipeline): EndedPipeline => cancelPipeline(p, 'training.canceled_by_owner', at(7));
-export const cleanedUp = (p: TerminalPipeline): TerminalPipeline => packageDeleted(p, at(8));
+export const failed = (p: ActivePipeline): FailedOrCanceledPipeline => failPipeline(p, domainError('verify.hash_mismatch', 'test'), at(7));
+export const canceled = (p: ActivePipeline): FailedOrCanceledPipeline => cancelPipeline(p, 'training.canceled_by_owner', at(7));
+export const cleanedUp = (p: TerminalPipeline): TerminalPipeline => cleanUpDone(p, at(8));

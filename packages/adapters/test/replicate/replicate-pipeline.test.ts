@@ -7,7 +7,7 @@ import {
   runPipeline,
   startTraining,
   type CoreDeps,
-  type EndedPipeline,
+  type FailedOrCanceledPipeline,
   type ObjectStore,
   type PipelineId,
 } from '@selfie-lora/core';
@@ -94,7 +94,7 @@ describe('the core over ReplicateTrainer and the simulator', () => {
       match: isTrainingGet,
       rewrite: (body) => ({ ...(body as Json), destination: 'mallory/her-model', output: { version: `mallory/her-model:${'c'.repeat(64)}` } }),
     });
-    const ended = (await runPipeline(deps, id))._unsafeUnwrap() as EndedPipeline;
+    const ended = (await runPipeline(deps, id))._unsafeUnwrap() as FailedOrCanceledPipeline;
     expect(ended.status).toBe('failed');
     expect(ended.failure.code).toBe('trainer.destination_mismatch');
   });
@@ -103,7 +103,7 @@ describe('the core over ReplicateTrainer and the simulator', () => {
     const { id, trainingId } = await pipelineInTraining();
     await h.sim.control.complete(trainingId);
     h.sim.control.tamper({ match: isTrainingGet, rewrite: (body) => ({ ...(body as Json), id: 'yyyyyyyyyyyyyyyyyyyyyyyyyy' }) });
-    const ended = (await runPipeline(deps, id))._unsafeUnwrap() as EndedPipeline;
+    const ended = (await runPipeline(deps, id))._unsafeUnwrap() as FailedOrCanceledPipeline;
     expect(ended.failure.code).toBe('trainer.invalid_response');
   });
 

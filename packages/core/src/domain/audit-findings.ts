@@ -4,7 +4,7 @@ import type { ModelId, OwnerId, PipelineId, UploadId } from './ids.js';
 import type { Model } from './model.js';
 import { ownerRef } from './owner-ref.js';
 import { checkWrittenPackage, packageKey } from './training-package.js';
-import { isActive, needsCleanup, owesTrainerStop, type TerminalPipeline, type TrainingPipeline } from './training-pipeline.js';
+import { isActive, needsCleanup, owesCancelAtTrainer, type TerminalPipeline, type TrainingPipeline } from './training-pipeline.js';
 import { UPLOAD_SLOT_TTL_SECONDS, uploadKey, type Upload } from './upload.js';
 
 export interface AuditPolicy {
@@ -173,7 +173,7 @@ type OwedCleanup = NonNullable<Extract<AuditViolation, { kind: 'pipeline.stuck' 
 function owedCleanup(pipeline: TerminalPipeline): OwedCleanup | null {
   if (!needsCleanup(pipeline)) return null;
   // The package key is deleted first, but only recorded once the trainer stop is done too.
-  return owesTrainerStop(pipeline) ? ['trainer_stop', 'package_delete'] : ['package_delete'];
+  return owesCancelAtTrainer(pipeline) ? ['trainer_stop', 'package_delete'] : ['package_delete'];
 }
 
 type OrphanReason = Extract<AuditViolation, { kind: 'object.orphan' }>['reason'];

@@ -51,7 +51,8 @@ export interface Pipelines {
   /** Active pipelines, and ended ones whose package still awaits deletion. */
   listUnfinished(): Stored<readonly PipelineId[]>;
   insert(pipeline: TrainingPipeline): Stored<TrainingPipeline>;
-  update(pipeline: TrainingPipeline): Stored<TrainingPipeline>;
+  /** Answers the pipeline as written, one revision on: the same state type the caller gave. */
+  update<P extends TrainingPipeline>(pipeline: P): Stored<P>;
 }
 
 export interface Models {

@@ -1,32 +1,18 @@
-import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { errAsync, type ResultAsync } from 'neverthrow';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { OwnerId, PipelineId } from '../domain/ids.js';
-import { cancelPipeline, isActive, type EndedPipeline } from '../domain/training-pipeline.js';
-import { cleanUpEnded } from './advance-pipeline.js';
+import { cancelPipeline, isActive, type FailedOrCanceledPipeline } from '../domain/training-pipeline.js';
+import { tryCleanUpNow } from './clean-up-ended.js';
 import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
 /** Each step is one short write, so a few re-reads outlast any run of them. */
 const CANCEL_RETRIES = 5;
 
-/**
- * After a pipeline is canceled in the database: stop its training at the trainer and delete its
- * package (`cleanUpEnded`). Both are best effort: the record already says canceled, so a late
- * result makes no model (I5), and the worker retries what is left (logged here).
- */
-export function stopCanceled(deps: CoreDeps, canceled: EndedPipeline): ResultAsync<EndedPipeline, never> {
-  return cleanUpEnded(deps, canceled)
-    .map(() => canceled)
-    .orElse((error) => {
-      deps.log.record({ kind: 'pipeline.cleanup_deferred', detail: { pipelineId: canceled.id, code: error.code } });
-      return okAsync(canceled);
-    });
-}
-
 export function cancelTraining(
   deps: CoreDeps,
   input: { readonly ownerId: OwnerId; readonly pipelineId: PipelineId },
-): ResultAsync<EndedPipeline, DomainError> {
+): ResultAsync<FailedOrCanceledPipeline, DomainError> {
   // A step the worker commits between our read and our write makes the write stale: read again.
   return retryOnConflict(CANCEL_RETRIES, () =>
     deps.uow.transaction((repos) =>
@@ -36,5 +22,5 @@ export function cancelTraining(
         return repos.pipelines.update(cancelPipeline(pipeline, 'training.canceled_by_owner', deps.clock.now()));
       }),
     ),
-  ).andThen((canceled) => stopCanceled(deps, canceled as EndedPipeline));
+  ).andThen((canceled) => tryCleanUpNow(deps, canceled));
 }

@@ -2,9 +2,9 @@ import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { ERASURE_HOLD_MS, requestErasure, type Erasure } from '../domain/erasure.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { OwnerId, UploadId } from '../domain/ids.js';
-import { cancelPipeline, isActive, type EndedPipeline } from '../domain/training-pipeline.js';
+import { cancelPipeline, isActive, type FailedOrCanceledPipeline } from '../domain/training-pipeline.js';
 import { markDeleted, uploadKey, type Upload } from '../domain/upload.js';
-import { stopCanceled } from './cancel-training.js';
+import { tryCleanUpNow } from './clean-up-ended.js';
 import { carryOutErasure } from './carry-out-erasures.js';
 import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry-on-conflict.js';
@@ -15,7 +15,7 @@ const DELETE_RETRIES = 5;
 export interface DeletedUpload {
   readonly upload: Upload;
   /** The owner's active pipeline that was using this photo, canceled because privacy wins. */
-  readonly canceled: EndedPipeline | null;
+  readonly canceled: FailedOrCanceledPipeline | null;
   /**
    * The erasure of its bytes: `done` when they are gone; `pending` when storage failed, in which
    * case the worker keeps trying (with backoff) until they are.
@@ -58,7 +58,7 @@ export function deleteUpload(
               active && isActive(active) && active.trainingSet.items.some((item) => item.uploadId === upload.id)
                 ? repos.pipelines
                     .update(cancelPipeline(active, 'training.canceled_upload_deleted', now))
-                    .map((canceled) => ({ upload: deleted, canceled: canceled as EndedPipeline, erasure }))
+                    .map((canceled) => ({ upload: deleted, canceled, erasure }))
                 : okAsync<DeletedUpload, never>({ upload: deleted, canceled: null, erasure }),
             ),
           ),
@@ -66,7 +66,7 @@ export function deleteUpload(
       }),
     ),
   ).andThen((result: DeletedUpload) =>
-    (result.canceled ? stopCanceled(deps, result.canceled).map(() => result) : okAsync<DeletedUpload, never>(result)).andThen(() =>
+    (result.canceled ? tryCleanUpNow(deps, result.canceled).map(() => result) : okAsync<DeletedUpload, never>(result)).andThen(() =>
       // A database failure recording the outcome leaves the erasure owed: the worker takes it later.
       carryOutErasure(deps, result.erasure)
         .map((erasure) => ({ ...result, erasure }))

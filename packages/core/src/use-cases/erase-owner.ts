@@ -4,9 +4,9 @@ import { ERASURE_HOLD_MS, ownerObjectPrefixes, requestErasure, type Erasure, typ
 import type { DomainError } from '../domain/errors.js';
 import type { OwnerId } from '../domain/ids.js';
 import { markErased } from '../domain/model.js';
-import { cancelPipeline, isActive, isScrubbed, scrubbedForErasure, type EndedPipeline } from '../domain/training-pipeline.js';
+import { cancelPipeline, isActive, isScrubbed, scrubbedForErasure, type FailedOrCanceledPipeline } from '../domain/training-pipeline.js';
 import { markDeleted } from '../domain/upload.js';
-import { stopCanceled } from './cancel-training.js';
+import { tryCleanUpNow } from './clean-up-ended.js';
 import { carryOutErasure } from './carry-out-erasures.js';
 import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry-on-conflict.js';
@@ -16,7 +16,7 @@ const ERASE_RETRIES = 5;
 export interface OwnerErasure {
   readonly ownerId: OwnerId;
   /** The training that was running, canceled (and stopped at the trainer by its clean-up). */
-  readonly canceled: EndedPipeline | null;
+  readonly canceled: FailedOrCanceledPipeline | null;
   readonly uploadsDeleted: number;
   readonly modelsErased: number;
   /** Every erasure owed for this owner, as it stands after one try each: done, refused, or pending (retried by the worker). */
@@ -61,7 +61,7 @@ export function eraseOwner(deps: CoreDeps, input: { readonly ownerId: OwnerId })
             .andThen(() => sequenceValues(targets.map((target) => () => repos.erasures.request(owe(target)))))
             .andThen((erasures) =>
               (active ? repos.pipelines.get(ownerId, active.id) : okAsync(null)).map((canceled) => ({
-                canceled: canceled && !isActive(canceled) ? (canceled as EndedPipeline) : null,
+                canceled: canceled && !isActive(canceled) ? (canceled as FailedOrCanceledPipeline) : null,
                 uploadsDeleted: uploads.length,
                 modelsErased: models.filter((m) => m.status !== 'erased').length,
                 erasures,
@@ -71,7 +71,7 @@ export function eraseOwner(deps: CoreDeps, input: { readonly ownerId: OwnerId })
       ),
     ),
   ).andThen((recorded) =>
-    (recorded.canceled ? stopCanceled(deps, recorded.canceled).map(() => undefined) : okAsync<void, never>(undefined))
+    (recorded.canceled ? tryCleanUpNow(deps, recorded.canceled).map(() => undefined) : okAsync<void, never>(undefined))
       // The trainer-side erasures wait for the canceled training's clean-up, so objects go first.
       .andThen(() =>
         sequenceValues(

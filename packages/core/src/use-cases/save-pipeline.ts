@@ -5,5 +5,5 @@ import type { CoreDeps } from './core-deps.js';
 
 /** Persists a transition; a stale revision comes back as `persistence.conflict`, never overwrites (I7). */
 export function savePipeline<P extends TrainingPipeline>(deps: CoreDeps, pipeline: P): ResultAsync<P, PersistenceError> {
-  return deps.uow.transaction((repos) => repos.pipelines.update(pipeline)).map((saved) => saved as P);
+  return deps.uow.transaction((repos) => repos.pipelines.update(pipeline)).map((saved) => saved);
 }

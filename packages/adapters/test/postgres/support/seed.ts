@@ -36,7 +36,7 @@ export class Seed {
   }
 
   async save<P extends TrainingPipeline>(next: P): Promise<P> {
-    return (await this.run((r) => r.pipelines.update(next))) as P;
+    return this.run((r) => r.pipelines.update(next));
   }
 
   async queued(owner: OwnerId) {

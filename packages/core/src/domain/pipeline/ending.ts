@@ -1,6 +1,6 @@
 // How a pipeline ends (failed, canceled) and what an ended one owes: its clean-up.
 import { errorMessages, type DomainError, type ErrorCode } from '../errors.js';
-import { currentStep, type Failure, type EndedPipeline, type ActivePipeline, type TerminalPipeline } from './states.js';
+import { currentStep, type Failure, type FailedOrCanceledPipeline, type ActivePipeline, type TerminalPipeline } from './states.js';
 import { FRESH_RETRY, finishStep } from './step-records.js';
 
 function end(
@@ -8,7 +8,7 @@ function end(
   status: 'failed' | 'canceled',
   code: ErrorCode,
   now: Date,
-): EndedPipeline {
+): FailedOrCanceledPipeline {
   const failure: Failure = { step: currentStep(p.status), code, message: errorMessages[code] };
   return {
     ...p,
@@ -24,7 +24,7 @@ function end(
 }
 
 /** Verification failures are final; a restart makes a new pipeline. */
-export function failPipeline(p: ActivePipeline, error: DomainError, now: Date): EndedPipeline {
+export function failPipeline(p: ActivePipeline, error: DomainError, now: Date): FailedOrCanceledPipeline {
   return end(p, 'failed', error.code, now);
 }
 
@@ -32,12 +32,12 @@ export function cancelPipeline(
   p: ActivePipeline,
   reason: 'training.canceled_by_owner' | 'training.canceled_upload_deleted' | 'trainer.training_canceled',
   now: Date,
-): EndedPipeline {
+): FailedOrCanceledPipeline {
   return end(p, 'canceled', reason, now);
 }
 
 /** The clean-up is done; any backoff of earlier failed tries is cleared. */
-export function packageDeleted(p: TerminalPipeline, now: Date): TerminalPipeline {
+export function cleanUpDone<P extends TerminalPipeline>(p: P, now: Date): P {
   return { ...p, packageDeletedAt: now, retry: FRESH_RETRY, updatedAt: now };
 }
 
@@ -55,7 +55,7 @@ export function needsCleanup(p: TerminalPipeline): boolean {
  * did not end the training itself. Every such pipeline began packaging, so it is owed while
  * `needsCleanup` holds, and the clean-up stops it.
  */
-export function owesTrainerStop(p: TerminalPipeline): p is EndedPipeline {
+export function owesCancelAtTrainer(p: TerminalPipeline): p is FailedOrCanceledPipeline {
   if (p.status === 'succeeded') return false;
   if (p.failure.code === 'trainer.training_failed' || p.failure.code === 'trainer.training_canceled') return false;
   return p.trainerTrainingId !== null || p.steps.some((step) => step.name === 'submit');

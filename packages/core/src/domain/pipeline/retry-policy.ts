@@ -1,7 +1,7 @@
 // Backoff for steps that met transport trouble (bounded) and for clean-ups (never given up).
 import { domainError } from '../errors.js';
 import { failPipeline } from './ending.js';
-import type { EndedPipeline, ActivePipeline, TerminalPipeline } from './states.js';
+import type { FailedOrCanceledPipeline, ActivePipeline, TerminalPipeline } from './states.js';
 import { FRESH_RETRY } from './step-records.js';
 
 export interface RetryPolicy {
@@ -29,7 +29,7 @@ export const MAX_RETRY_AFTER_MS = 3_600_000;
  * at least that long and the answer does not count against the budget: being told to wait is
  * not failing (decision 74).
  */
-export function retryLater<P extends ActivePipeline>(p: P, policy: RetryPolicy, now: Date, retryAfterMs?: number): P | EndedPipeline {
+export function retryLater<P extends ActivePipeline>(p: P, policy: RetryPolicy, now: Date, retryAfterMs?: number): P | FailedOrCanceledPipeline {
   if (retryAfterMs !== undefined && retryAfterMs > 0) {
     const delay = Math.min(MAX_RETRY_AFTER_MS, Math.max(policy.baseDelayMs, retryAfterMs));
     return { ...p, retry: { attempt: p.retry.attempt, notBefore: new Date(now.getTime() + delay) }, updatedAt: now };

@@ -89,7 +89,7 @@ export interface SucceededPipeline extends PipelineCommon {
   readonly modelId: ModelId;
   readonly packageDeletedAt: Date | null;
 }
-export interface EndedPipeline extends PipelineCommon {
+export interface FailedOrCanceledPipeline extends PipelineCommon {
   readonly status: 'failed' | 'canceled';
   readonly failure: Failure;
   /** Whatever had been reached, kept for clean-up and audit. */
@@ -106,7 +106,7 @@ export type ActivePipeline =
   | VerifyingPackagePipeline
   | SubmittingPipeline
   | TrainingStagePipeline;
-export type TerminalPipeline = SucceededPipeline | EndedPipeline;
+export type TerminalPipeline = SucceededPipeline | FailedOrCanceledPipeline;
 export type TrainingPipeline = ActivePipeline | TerminalPipeline;
 
 export function isActive(pipeline: TrainingPipeline): pipeline is ActivePipeline {

@@ -1,6 +1,6 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import type { DomainError } from '../domain/errors.js';
-import { owesTrainerStop, type TerminalPipeline } from '../domain/training-pipeline.js';
+import { owesCancelAtTrainer, type TerminalPipeline } from '../domain/training-pipeline.js';
 import type { CoreDeps } from './core-deps.js';
 
 /**
@@ -11,8 +11,8 @@ import type { CoreDeps } from './core-deps.js';
  * cancel): the trainer is asked for it. A failure is logged; a transient one comes back as an
  * error so the caller keeps the clean-up owed and tries again, a final one is not repeated.
  */
-export function stopTraining(deps: CoreDeps, ended: TerminalPipeline): ResultAsync<void, DomainError> {
-  if (!owesTrainerStop(ended)) return okAsync(undefined);
+export function cancelAtTrainer(deps: CoreDeps, ended: TerminalPipeline): ResultAsync<void, DomainError> {
+  if (!owesCancelAtTrainer(ended)) return okAsync(undefined);
   const trainingId: ResultAsync<string | null, DomainError> =
     ended.trainerTrainingId !== null
       ? okAsync(ended.trainerTrainingId)
