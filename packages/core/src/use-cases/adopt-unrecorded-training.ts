@@ -21,39 +21,47 @@ const running = (status: TrainerReport['status']) => status === 'starting' || st
  * that names no pipeline of ours, is refused.
  */
 export function reconcileUnrecorded(deps: CoreDeps, trainerTrainingId: string): ResultAsync<Reconciled, DomainError> {
-  const unknown = (detail: string): Reconciled => ({ kind: 'refused', error: domainError('trainer.unknown_training', detail) });
   return deps.trainer
     .get(trainerTrainingId)
     .map((answer): TrainerReport | null => answer)
     .orElse((error) => (error.transient === true ? errAsync(error) : okAsync(null)))
-    .andThen((answer): ResultAsync<Reconciled, DomainError> => {
+    .andThen((answer) => {
       if (answer === null) return okAsync(unknown(`no pipeline recorded ${trainerTrainingId}, and the trainer does not know it`));
       const named = answer.pipelineId ?? null;
       const read: ResultAsync<TrainingPipeline | null, DomainError> =
         named === null ? okAsync(null) : deps.uow.transaction((repos) => repos.pipelines.getById(named));
-      return read.andThen((pipeline): ResultAsync<Reconciled, DomainError> => {
-        const decision = adoptionOf(pipeline, answer, deps.clock.now());
-        switch (decision.kind) {
-          case 'not_ours':
-            return okAsync({ kind: 'refused', error: decision.reason });
-          case 'adopt':
-            return savePipeline(deps, decision.pipeline).map((saved): Reconciled => {
-              deps.log.record({ kind: 'trainer.training_adopted', detail: { pipelineId: saved.id, trainerTrainingId, status: answer.status } });
-              return { kind: 'adopted', pipeline: saved, answer };
-            });
-          case 'stop': {
-            const stop = running(answer.status) ? deps.trainer.cancel(trainerTrainingId) : okAsync(undefined);
-            return stop
-              .orElse((error) => (error.transient === true ? errAsync(error) : okAsync(undefined)))
-              .map((): Reconciled => {
-                deps.log.record({
-                  kind: 'trainer.training_unadopted',
-                  detail: { pipelineId: named, trainerTrainingId, status: answer.status, code: decision.reason.code, detail: decision.reason.detail },
-                });
-                return unknown(`training ${trainerTrainingId} was not adopted: ${decision.reason.detail ?? decision.reason.code}`);
-              });
-          }
-        }
+      return read.andThen((pipeline) => decide(deps, trainerTrainingId, answer, pipeline));
+    });
+}
+
+const unknown = (detail: string): Reconciled => ({ kind: 'refused', error: domainError('trainer.unknown_training', detail) });
+
+/** Carries out what the domain decides (`adoptionOf`) about the trainer's answer. */
+function decide(deps: CoreDeps, trainerTrainingId: string, answer: TrainerReport, pipeline: TrainingPipeline | null): ResultAsync<Reconciled, DomainError> {
+  const decision = adoptionOf(pipeline, answer, deps.clock.now());
+  switch (decision.kind) {
+    case 'not_ours':
+      return okAsync({ kind: 'refused', error: decision.reason });
+    case 'adopt':
+      return savePipeline(deps, decision.pipeline).map((saved): Reconciled => {
+        deps.log.record({ kind: 'trainer.training_adopted', detail: { pipelineId: saved.id, trainerTrainingId, status: answer.status } });
+        return { kind: 'adopted', pipeline: saved, answer };
       });
+    case 'stop':
+      return stopUnadopted(deps, trainerTrainingId, answer, decision.reason);
+  }
+}
+
+/** A training one of our pipelines no longer waits for: canceled while it runs, so nothing is left unattended. */
+function stopUnadopted(deps: CoreDeps, id: string, answer: TrainerReport, reason: DomainError): ResultAsync<Reconciled, DomainError> {
+  const stop = running(answer.status) ? deps.trainer.cancel(id) : okAsync(undefined);
+  return stop
+    .orElse((error) => (error.transient === true ? errAsync(error) : okAsync(undefined)))
+    .map((): Reconciled => {
+      deps.log.record({
+        kind: 'trainer.training_unadopted',
+        detail: { pipelineId: answer.pipelineId ?? null, trainerTrainingId: id, status: answer.status, code: reason.code, detail: reason.detail },
+      });
+      return unknown(`training ${id} was not adopted: ${reason.detail ?? reason.code}`);
     });
 }

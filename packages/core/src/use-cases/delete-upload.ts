@@ -2,10 +2,11 @@ import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { ERASURE_HOLD_MS, requestErasure, type Erasure } from '../domain/erasure.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { OwnerId, UploadId } from '../domain/ids.js';
-import { cancelPipeline, isActive, type FailedOrCanceledPipeline } from '../domain/training-pipeline.js';
+import { cancelPipeline, isActive, type ActivePipeline, type FailedOrCanceledPipeline, type TrainingPipeline } from '../domain/training-pipeline.js';
 import { markDeleted, uploadKey, type Upload } from '../domain/upload.js';
 import { tryCleanUpNow } from './clean-up-ended.js';
 import { carryOutErasure } from './carry-out-erasures.js';
+import type { Repositories } from '../ports/repositories.js';
 import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
@@ -47,30 +48,37 @@ export function deleteUpload(
     holdMs: ERASURE_HOLD_MS,
   });
   // A step the worker commits between our read and our write makes the write stale: read again.
-  return retryOnConflict(DELETE_RETRIES, () =>
-    deps.uow.transaction((repos) =>
-      repos.uploads.get(input.ownerId, input.uploadId).andThen((upload) => {
-        if (!upload) return errAsync(domainError('upload.not_found', `upload ${input.uploadId}`));
-        const saved = upload.status === 'deleted' ? okAsync(upload) : repos.uploads.update(markDeleted(upload, now));
-        return saved.andThen((deleted) =>
-          repos.erasures.request(owed).andThen((erasure) =>
-            repos.pipelines.findActive(input.ownerId).andThen((active) =>
-              active && isActive(active) && active.trainingSet.items.some((item) => item.uploadId === upload.id)
-                ? repos.pipelines
-                    .update(cancelPipeline(active, 'training.canceled_upload_deleted', now))
-                    .map((canceled) => ({ upload: deleted, canceled, erasure }))
-                : okAsync<DeletedUpload, never>({ upload: deleted, canceled: null, erasure }),
-            ),
-          ),
-        );
-      }),
-    ),
-  ).andThen((result: DeletedUpload) =>
-    (result.canceled ? tryCleanUpNow(deps, result.canceled).map(() => result) : okAsync<DeletedUpload, never>(result)).andThen(() =>
+  return retryOnConflict(DELETE_RETRIES, () => deps.uow.transaction((repos) => recordDeletion(repos, input, owed, now)))
+    .andThen((result) => (result.canceled ? tryCleanUpNow(deps, result.canceled).map(() => result) : okAsync(result)))
+    .andThen((result) =>
       // A database failure recording the outcome leaves the erasure owed: the worker takes it later.
       carryOutErasure(deps, result.erasure)
         .map((erasure) => ({ ...result, erasure }))
         .orElse(() => okAsync<DeletedUpload, never>(result)),
-    ),
-  );
+    );
+}
+
+/**
+ * In one transaction: the upload marked deleted (kept if it already is), its erasure owed, and
+ * the owner's active pipeline canceled when it uses this photo.
+ */
+function recordDeletion(
+  repos: Repositories,
+  input: { readonly ownerId: OwnerId; readonly uploadId: UploadId },
+  owed: Erasure,
+  now: Date,
+): ResultAsync<DeletedUpload, DomainError> {
+  const usesIt = (active: TrainingPipeline | null): active is ActivePipeline =>
+    active !== null && isActive(active) && active.trainingSet.items.some((item) => item.uploadId === input.uploadId);
+  return repos.uploads
+    .get(input.ownerId, input.uploadId)
+    .andThen((upload) => (upload ? okAsync(upload) : errAsync(domainError('upload.not_found', `upload ${input.uploadId}`))))
+    .andThen((upload) => (upload.status === 'deleted' ? okAsync(upload) : repos.uploads.update(markDeleted(upload, now))))
+    .andThen((upload) => repos.erasures.request(owed).map((erasure) => ({ upload, erasure })))
+    .andThen((deleted) =>
+      repos.pipelines
+        .findActive(input.ownerId)
+        .andThen((active) => (usesIt(active) ? repos.pipelines.update(cancelPipeline(active, 'training.canceled_upload_deleted', now)) : okAsync(null)))
+        .map((canceled): DeletedUpload => ({ ...deleted, canceled })),
+    );
 }
