@@ -6,6 +6,7 @@
 //   BENCH_WORKERS=1,2         worker processes to run the end-to-end stage with (each a run)
 //   BENCH_INGEST_PHOTOS=120   photos of the ingest stage
 //   BENCH_TRAIN_MS=1000       simulated training time
+//   BENCH_NODE_ARGS="..."     extra Node flags for the service and worker processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -49,7 +50,7 @@ function tokenFor(sub: string): string {
   return `${input}.${b64(createHmac('sha256', JWT_SECRET).update(input).digest())}`;
 }
 
-/** A distinct photo of about 230 KB: random pixels keep every one unique (the service dedups by hash). */
+/** A distinct photo of about 90 KiB (420 x 420 random pixels): each unique, since the service dedups by hash. */
 async function photo(): Promise<Buffer> {
   const side = 420;
   return sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 70 }).toBuffer();
@@ -166,7 +167,8 @@ async function startStack(): Promise<Stack> {
 
 /** Starts a service process (main.js) or a worker process (worker-main.js); resolves once it answers. */
 async function startProcess(stack: Stack, entry: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, ...stack.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, entry], { env: { ...process.env, ...stack.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   child.stderr.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
