@@ -169,6 +169,8 @@ async function startStack(): Promise<Stack> {
 async function startProcess(stack: Stack, entry: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [];
   const child = spawn(process.execPath, [...nodeArgs, entry], { env: { ...process.env, ...stack.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A bench that ends on an error leaves no service running behind it (Ctrl-C reaches them anyway).
+  process.once('exit', () => child.kill('SIGKILL'));
   let log = '';
   child.stdout.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   child.stderr.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
