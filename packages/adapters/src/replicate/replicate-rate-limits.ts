@@ -77,15 +77,16 @@ export class ReplicateCallGate {
       let closed = this.closed.get(limit.name);
       if (closed === undefined || closed.until <= now) {
         const taken = await this.limits.limiter.take(limit, new Date(now));
-        if (taken.isOk() && taken.value.granted) return null;
-        closed = taken.match(
-          (refused): Closed => ({
-            until: refused.granted ? now : refused.retryAt.getTime(),
+        const next = taken.match(
+          (refused): Closed | null => refused.granted ? null : ({
+            until: refused.retryAt.getTime(),
             kind: 'full',
             detail: `the deployment's limit ${limit.name} (${limit.perWindow} a minute) is used up`,
           }),
           (error): Closed => ({ until: now + LIMITER_FAILURE_PAUSE_MS, kind: 'failed', detail: `the rate limiter could not be asked: ${error.detail ?? error.message}` }),
         );
+        if (next === null) return null;
+        closed = next;
         this.closed.set(limit.name, closed);
       }
       if (closed.kind === 'failed') return answer(503, closed.detail);

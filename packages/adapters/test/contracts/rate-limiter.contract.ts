@@ -70,7 +70,7 @@ export function describeRateLimiterContract(name: string, open: () => Promise<Ra
     it('property: concurrent takers through two instances never get more than perWindow in a window, and get that many when they ask for it', async () => {
       const batch = fc.record({
         advanceMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: WINDOW / 2 }), fc.integer({ min: WINDOW / 2, max: 2 * WINDOW })),
-        takers: fc.array(fc.constantFrom('limiter', 'other') as fc.Arbitrary<'limiter' | 'other'>, { minLength: 1, maxLength: 8 }),
+        takers: fc.array(fc.constantFrom<'limiter' | 'other'>('limiter', 'other'), { minLength: 1, maxLength: 8 }),
       });
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.array(batch, { minLength: 1, maxLength: 8 }), async (perWindow, batches) => {
