@@ -10,4 +10,6 @@ export * from './memory-packager.js';
 export * from './memory-trainer.js';
 export * from './memory-core.js';
 export * from './memory-pipeline-leases.js';
+export * from './memory-rate-limiter.js';
+export type { RateLimit, RateLimitAnswer, RateLimiter } from '../rate-limits/rate-limiter.js';
 export * from './fake-face-inspector.js';

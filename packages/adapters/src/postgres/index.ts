@@ -3,3 +3,4 @@
 export { createPostgresDatabase, PostgresDatabase, postgresMigrations, type PostgresOptions } from './postgres-database.js';
 export { persistenceError } from './postgres-errors.js';
 export { PostgresPipelineLeases, type PipelineLeasesOptions } from './pipeline-leases.js';
+export { PostgresRateLimiter, type RateLimiterOptions } from './postgres-rate-limiter.js';

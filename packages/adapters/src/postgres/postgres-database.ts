@@ -9,6 +9,7 @@ import { Erasures1796231362279 } from './migrations/1796231362279-erasures.js';
 import { UploadSourceAndChecks1796231741722 } from './migrations/1796231741722-upload-source-and-checks.js';
 import { UploadSlots1796232000000 } from './migrations/1796232000000-upload-slots.js';
 import { PipelineOwnerTextErasable1796281400000 } from './migrations/1796281400000-pipeline-owner-text-erasable.js';
+import { RateLimitWindows1796300000000 } from './migrations/1796300000000-rate-limit-windows.js';
 import { erasureRepository } from './erasure-repository.js';
 import { modelRepository } from './model-repository.js';
 import { ownerRepository } from './owner-repository.js';
@@ -42,6 +43,7 @@ export const postgresMigrations = [
   UploadSourceAndChecks1796231741722,
   UploadSlots1796232000000,
   PipelineOwnerTextErasable1796281400000,
+  RateLimitWindows1796300000000,
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

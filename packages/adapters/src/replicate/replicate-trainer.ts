@@ -18,6 +18,7 @@ import {
   type TrainerVersion,
 } from '@selfie-lora/core';
 import { classifyTrainerFailure, httpStatusOf } from './replicate-errors.js';
+import { ReplicateCallGate, type ReplicateRateLimits } from './replicate-rate-limits.js';
 import {
   invalid,
   listedTrainingPageSchema,
@@ -58,6 +59,8 @@ export interface ReplicateTrainerConfig {
    * A listing longer than this is an error, never a shorter list.
    */
   readonly maxAuditPages?: number;
+  /** The deployment's limits on requests to Replicate, checked before each one is sent; none when absent. */
+  readonly rateLimits?: ReplicateRateLimits;
 }
 
 /** Statuses by which Replicate refuses a deletion it will not do (not transport trouble). */
@@ -113,7 +116,14 @@ export class ReplicateTrainer implements Trainer, TrainerInventory, TrainerErasu
     this.maxAuditPages = pageBound('maxAuditPages', config.maxAuditPages, 100);
     const timeoutMs = config.requestTimeoutMs ?? 30_000;
     const baseFetch = config.fetch ?? globalThis.fetch;
+    const gate = config.rateLimits ? new ReplicateCallGate(config.rateLimits) : null;
     const timedFetch = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+      // Admitted before the timeout starts: waiting for the limit's next window is not the trainer being slow.
+      if (gate !== null) {
+        const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+        const refused = await gate.admit(method, input instanceof Request ? input.url : String(input));
+        if (refused !== null) return refused;
+      }
       const timeout = AbortSignal.timeout(timeoutMs);
       try {
         return await baseFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
