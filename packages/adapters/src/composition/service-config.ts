@@ -83,6 +83,8 @@ const EnvSchema = z.object({
   REPLICATE_DESTINATION_OWNER: optional.pipe(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a Replicate account name').optional()),
   REPLICATE_DESTINATION_STRATEGY: optional.pipe(z.enum(['per-owner', 'shared'], { message: 'must be per-owner or shared' }).optional()),
   REPLICATE_SHARED_MODEL: optional.pipe(z.string().regex(MODEL_NAME_PATTERN, 'must be a valid model name').optional()),
+  REPLICATE_CREATE_PER_MINUTE: boundedInt(600, { min: 1, max: 600, below: 'no training could start', above: 'Replicate allows 600 trainings created a minute' }),
+  REPLICATE_CALLS_PER_MINUTE: boundedInt(3000, { min: 1, max: 3000, below: 'no training could be followed', above: 'Replicate allows 3,000 calls a minute' }),
   REPLICATE_WEBHOOK_SECRET: optional.pipe(z.string().startsWith('whsec_', 'must start with whsec_').optional()),
   PUBLIC_BASE_URL: optional.pipe(url.optional()),
   AUTH_JWT_SECRET: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

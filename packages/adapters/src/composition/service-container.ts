@@ -7,7 +7,8 @@ import { HumanFaceInspector } from '../faces/human-face-inspector.js';
 import { ImageWorkQueue } from '../images/image-work-queue.js';
 import { SharpImageInspector } from '../images/sharp-image-inspector.js';
 import { SharpPhotoNormaliser } from '../images/sharp-photo-normaliser.js';
-import { createPostgresDatabase, PostgresPipelineLeases, type PostgresDatabase } from '../postgres/index.js';
+import { createPostgresDatabase, PostgresPipelineLeases, PostgresRateLimiter, type PostgresDatabase } from '../postgres/index.js';
+import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import { ReplicateTrainer, verifyReplicateWebhook } from '../replicate/index.js';
 import { connectS3, S3ObjectStore, S3Packager, type S3Bucket } from '../s3/index.js';
 import { createOperatorLogger, OperatorEventLog, type OperatorLogger } from '../system/operator-log.js';
@@ -120,7 +121,7 @@ function databaseLabel(url: string): string {
 
 const webhookUrlOf = (publicBaseUrl: string) => new URL('/v1/webhooks/replicate', publicBaseUrl).toString();
 
-function replicateTrainer(env: Env, settings: RealSettings['replicate']): Result<ReplicateTrainer, StartError> {
+function replicateTrainer(env: Env, settings: RealSettings['replicate'], limiter?: RateLimiter): Result<ReplicateTrainer, StartError> {
   try {
     return ok(
       new ReplicateTrainer({
@@ -128,6 +129,18 @@ function replicateTrainer(env: Env, settings: RealSettings['replicate']): Result
         trainer: settings.trainer,
         ...(env.REPLICATE_BASE_URL ? { baseUrl: env.REPLICATE_BASE_URL } : {}),
         webhookUrl: webhookUrlOf(settings.publicBaseUrl),
+        // Replicate's limits hold for the account, so every process of the deployment counts in
+        // one place: the database they share (decision 94).
+        ...(limiter
+          ? {
+              rateLimits: {
+                limiter,
+                clock: new SystemClock(),
+                createPerMinute: env.REPLICATE_CREATE_PER_MINUTE,
+                callsPerMinute: env.REPLICATE_CALLS_PER_MINUTE,
+              },
+            }
+          : {}),
       }),
     );
   } catch (cause) {
@@ -215,20 +228,23 @@ function bindAll(container: Container, env: Env, settings: RealSettings, opened:
  * releases what was already opened.
  */
 export function createServiceContainer(env: Env): ResultAsync<ServiceContainer, StartError> {
-  return settingsFrom(env).asyncAndThen((real) =>
-    replicateTrainer(env, real.replicate).asyncAndThen((trainer) => open(env, real, trainer)),
-  );
+  // The trainer's settings are checked before anything is opened; it is built for real once the
+  // database that holds the shared rate limits is open.
+  return settingsFrom(env).asyncAndThen((real) => replicateTrainer(env, real.replicate).asyncAndThen(() => open(env, real)));
 }
 
-function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory & TrainerErasure): ResultAsync<ServiceContainer, StartError> {
+function open(env: Env, real: RealSettings): ResultAsync<ServiceContainer, StartError> {
   return createPostgresDatabase({ url: real.databaseUrl })
     .mapErr((e): StartError => ({ setting: 'DATABASE_URL', message: `PostgreSQL at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }))
     .andThen((database) => {
       const s3 = connectS3({ ...real.s3, forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false, checksumMode: env.S3_CHECKSUM_MODE ?? 'when_required' });
       let leases: PostgresPipelineLeases | null = null;
-      // Reverse order of opening: the leases' pool, the bucket's clients, the database pool.
+      let limiter: PostgresRateLimiter | null = null;
+      // Reverse order of opening: the rate limits' and the leases' pools, the bucket's clients, the database pool.
       const releaseAll = () =>
-        (leases ? leases.close().orElse(() => okAsync(undefined)) : okAsync(undefined)).andThen(() => {
+        (limiter ? limiter.close().orElse(() => okAsync(undefined)) : okAsync(undefined))
+          .andThen(() => (leases ? leases.close().orElse(() => okAsync(undefined)) : okAsync(undefined)))
+          .andThen(() => {
           s3.close();
           return database.close();
         });
@@ -248,8 +264,20 @@ function open(env: Env, real: RealSettings, trainer: Trainer & TrainerInventory 
             failWith({ setting: 'DATABASE_URL', message: `the pipeline leases at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }),
           ),
         )
-        .map((opened): ServiceContainer => {
-          leases = opened;
+        .andThen((openedLeases) => {
+          leases = openedLeases;
+          return PostgresRateLimiter.open({ url: real.databaseUrl })
+            .orElse((e) =>
+              failWith({ setting: 'DATABASE_URL', message: `the shared rate limits at ${databaseLabel(real.databaseUrl)} could not be opened: ${e.message}` }),
+            )
+            .andThen((openedLimiter) => {
+              limiter = openedLimiter;
+              return replicateTrainer(env, real.replicate, openedLimiter)
+                .asyncAndThen((trainer) => okAsync({ opened: openedLeases, trainer }))
+                .orElse(failWith);
+            });
+        })
+        .map(({ opened, trainer }): ServiceContainer => {
           const container = new Container({ defaultScope: 'Singleton' });
           const logger = createOperatorLogger({ name: 'selfie-lora' });
           bindAll(container, env, real, { database, s3, trainer, leases: opened, logger });
