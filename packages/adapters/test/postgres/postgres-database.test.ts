@@ -10,6 +10,7 @@ import { Erasures1796231362279 } from '../../src/postgres/migrations/17962313622
 import { UploadSlots1796232000000 } from '../../src/postgres/migrations/1796232000000-upload-slots.js';
 import { UploadSourceAndChecks1796231741722 } from '../../src/postgres/migrations/1796231741722-upload-source-and-checks.js';
 import { PipelineOwnerTextErasable1796281400000 } from '../../src/postgres/migrations/1796281400000-pipeline-owner-text-erasable.js';
+import { RateLimitWindows1796300000000 } from '../../src/postgres/migrations/1796300000000-rate-limit-windows.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -59,6 +60,7 @@ describe('opening a database', () => {
         'UploadSourceAndChecks1796231741722',
         'UploadSlots1796232000000',
         'PipelineOwnerTextErasable1796281400000',
+        'RateLimitWindows1796300000000',
       ]);
     } finally {
       await fresh.drop();
@@ -87,6 +89,7 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new RateLimitWindows1796300000000().down(runner);
       await new UploadSlots1796232000000().down(runner);
       await new PipelineOwnerTextErasable1796281400000().down(runner);
       await new UploadSourceAndChecks1796231741722().down(runner);
@@ -105,6 +108,7 @@ describe('opening a database', () => {
       await new UploadSlots1796232000000().up(runner);
       await new UploadSourceAndChecks1796231741722().up(runner);
       await new PipelineOwnerTextErasable1796281400000().up(runner);
+      await new RateLimitWindows1796300000000().up(runner);
     } finally {
       await fresh.drop();
     }
