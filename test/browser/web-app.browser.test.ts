@@ -9,6 +9,7 @@ import { waitFor } from '../e2e/support/poll.js';
 import { RawBucket } from '../e2e/support/raw-bucket.js';
 import { startE2eService, type E2eService } from '../e2e/support/service.js';
 import { SERVICE, type Env } from '@selfie-lora/adapters';
+import { backgroundJobs } from '@selfie-lora/http';
 import { axeViolations, browserMissing, launchChromium } from './support/chromium.js';
 import { ensureWebBuilt } from './support/web-build.js';
 
@@ -49,8 +50,9 @@ describe.skipIf(skipReason !== null)('the web app in a browser', () => {
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    service = await startE2eService({ env: { FACE_CHECKS: 'on' }, webApp: { presignedThresholdBytes: PRESIGNED_THRESHOLD } });
-    service.startWorker({ id: 'browser-e2e' });
+    // The service's defaults: real face checks, photos judged after the answer by the worker's job.
+    service = await startE2eService({ env: { FACE_CHECKS: 'on', PHOTO_CHECKS_AFTER_ANSWER: 'on' }, webApp: { presignedThresholdBytes: PRESIGNED_THRESHOLD } });
+    service.startWorker({ id: 'browser-e2e', jobs: backgroundJobs(service.container.deps, { everyMs: 1000, photoChecksEveryMs: 200 }) });
     // As an operator does for real S3 (docs/web-app.md): the page may PUT to presigned URLs.
     await new RawBucket(service.container.container.get<Env>(SERVICE.env)).allowBrowserPuts(service.url);
     owner = new Client(service.url, OWNER);

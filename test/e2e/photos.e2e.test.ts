@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { SERVICE, type Env } from '@selfie-lora/adapters';
+import { backgroundJobs } from '@selfie-lora/http';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, sha256, trainerIdOf, type UploadJson } from './support/client.js';
+import { Client, sha256, trainerIdOf, type Answer, type PendingUploadJson, type UploadJson } from './support/client.js';
 import { waitFor } from './support/poll.js';
 import { RawBucket } from './support/raw-bucket.js';
 import { startE2eService, type E2eService } from './support/service.js';
@@ -12,27 +13,30 @@ import { startE2eService, type E2eService } from './support/service.js';
 // an iPhone-like HEIC and a sideways JPEG with GPS train upright and without metadata; a set of
 // two people is refused, naming the photos. Files: packages/adapters/test/fixtures/photos.
 
-let service: E2eService;
-let bucket: RawBucket;
-
-beforeAll(async () => {
-  service = await startE2eService({ env: { FACE_CHECKS: 'on' } });
-  service.startWorker({ id: 'photos-e2e' });
-  bucket = new RawBucket(service.container.container.get<Env>(SERVICE.env));
-}, 30_000);
-
-afterAll(async () => {
-  await service?.close();
-}, 30_000);
+// Both ways a deployment judges photos: before answering (the library's default), and after it
+// (the service's default, PHOTO_CHECKS_AFTER_ANSWER: the worker's job, here two of them racing
+// for the same photos on the same Postgres). The owner is told the same things either way.
+const timings = [
+  { timing: 'before the answer', afterAnswer: false },
+  { timing: 'after the answer', afterAnswer: true },
+] as const;
 
 const fixture = (name: string) => readFile(new URL(`../../packages/adapters/test/fixtures/photos/${name}`, import.meta.url));
 
-async function uploaded(owner: Client, name: string): Promise<UploadJson> {
-  const bytes = await fixture(name);
-  const answer = await owner.upload(bytes, name);
-  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-  expect(answer.body.upload.sourceSha256).toBe(sha256(bytes));
-  return answer.body.upload;
+type Verdict = { readonly kind: 'stored'; readonly upload: UploadJson } | { readonly kind: 'refused'; readonly code: string; readonly message: string };
+
+/** What became of one photo sent: answered at once, or once the worker judged it. */
+async function judged(owner: Client, answer: Answer<{ upload: UploadJson; pending?: PendingUploadJson; code?: string; detail?: string }>): Promise<Verdict> {
+  if (answer.status === 201) return { kind: 'stored', upload: answer.body.upload };
+  if (answer.status === 422) return { kind: 'refused', code: answer.body.code ?? '', message: String(answer.body.detail) };
+  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+  const id = answer.body.pending!.id;
+  return waitFor(`photo ${id} judged`, async () => {
+    const stored = (await owner.uploads()).find((upload) => upload.id === id);
+    if (stored) return { kind: 'stored', upload: stored } as const;
+    const refusal = (await owner.pending()).find((photo) => photo.id === id)?.refusal;
+    return refusal ? ({ kind: 'refused', code: refusal.code, message: refusal.message } as const) : undefined;
+  });
 }
 
 /** Mean absolute difference of two images as 32x32 greyscale thumbnails (0 = same picture). */
@@ -44,7 +48,32 @@ async function difference(a: Uint8Array, b: Uint8Array): Promise<number> {
   return total / x.length;
 }
 
-describe('photos as phones take them, end to end with the real face model', () => {
+describe.each(timings)('photos as phones take them, end to end with the real face model, judged $timing', ({ afterAnswer }) => {
+  let service: E2eService;
+  let bucket: RawBucket;
+
+  beforeAll(async () => {
+    service = await startE2eService({ env: { FACE_CHECKS: 'on', PHOTO_CHECKS_AFTER_ANSWER: afterAnswer ? 'on' : 'off' } });
+    for (const id of ['photos-e2e-a', 'photos-e2e-b']) {
+      service.startWorker({ id, jobs: backgroundJobs(service.container.deps, { everyMs: 1000, photoChecksEveryMs: 100 }) });
+    }
+    bucket = new RawBucket(service.container.container.get<Env>(SERVICE.env));
+  }, 30_000);
+
+  afterAll(async () => {
+    await service?.close();
+  }, 30_000);
+
+  async function uploaded(owner: Client, name: string): Promise<UploadJson> {
+    const bytes = await fixture(name);
+    const answer = await owner.upload(bytes, name);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(afterAnswer ? 202 : 201);
+    const verdict = await judged(owner, answer);
+    if (verdict.kind !== 'stored') throw new Error(`${name} was refused: ${verdict.code}`);
+    expect(verdict.upload.sourceSha256).toBe(sha256(bytes));
+    return verdict.upload;
+  }
+
   it('an iPhone HEIC and a sideways JPEG with GPS train: the ZIP holds them upright, with no metadata', async () => {
     const owner = new Client(service.url, 'ines');
     const portraits = await Promise.all(['astronaut-a.jpg', 'astronaut-b.jpg'].map((name) => uploaded(owner, name)));
@@ -64,8 +93,8 @@ describe('photos as phones take them, end to end with the real face model', () =
       ['no-face.jpg', 'upload.no_face'],
       ['two-people.jpg', 'upload.several_faces'],
     ] as const) {
-      const refused = await owner.upload(await fixture(name), name);
-      expect([refused.status, refused.body.code]).toEqual([422, code]);
+      const verdict = await judged(owner, await owner.upload(await fixture(name), name));
+      expect(verdict).toMatchObject({ kind: 'refused', code });
     }
     expect((await owner.uploads()).map((u) => u.id).sort()).toEqual([...portraits, heic, sideways].map((u) => u.id).sort());
 

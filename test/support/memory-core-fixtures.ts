@@ -52,6 +52,7 @@ export function ownersState(core: MemoryCore, ownerId: OwnerId): StoredState {
   return {
     rows: {
       uploads: rows.uploads.filter((u) => u.ownerId === ownerId),
+      pendingUploads: rows.pendingUploads.filter((u) => u.ownerId === ownerId),
       pipelines: rows.pipelines.filter((p) => p.ownerId === ownerId),
       models: rows.models.filter((m) => m.ownerId === ownerId),
     },

@@ -209,7 +209,7 @@ describe('completeUpload: refused', () => {
     const error = (await complete(core, slot.uploadId))._unsafeUnwrapErr();
     expect(error.code).toBe('upload.not_found');
     expect(error.message).toMatch(/upload the file/i);
-    expect(storedState(core)).toEqual({ rows: { uploads: [], pipelines: [], models: [] }, objects: {} });
+    expect(storedState(core)).toEqual({ rows: { uploads: [], pendingUploads: [], pipelines: [], models: [] }, objects: {} });
   });
 
   it('answers upload.not_found for an id that is not one', async () => {

@@ -18,9 +18,12 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   'upload.no_face': 422,
   'upload.several_faces': 422,
   'upload.checks_unavailable': 503,
+  // A photo checked after the answer (issue 11 point 4) cannot be deleted until it is judged.
+  'upload.checking': 409,
 
   'training.not_enough_photos': 422,
   'training.already_active': 409,
+  'training.photos_checking': 409,
   'training.mixed_people': 422,
   'training.too_many_photos': 422,
   'training.photo_not_usable': 422,

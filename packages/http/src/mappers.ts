@@ -1,12 +1,13 @@
 import {
   destinationRef,
   type Model,
+  type PendingUpload,
   type StepEvidence,
   type StepRecord,
   type TrainingPipeline,
   type Upload,
 } from '@selfie-lora/core';
-import type { ModelJson, StepJson, TrainingJson, UploadJson } from './schemas.js';
+import type { ModelJson, PendingUploadJson, StepJson, TrainingJson, UploadJson } from './schemas.js';
 
 // Domain objects to the contract's JSON: ISO dates, and nothing internal (revision, owner id,
 // storage keys, idempotency keys, retry state).
@@ -23,6 +24,17 @@ export function uploadJson(upload: Upload): UploadJson {
     height: upload.height,
     checks: upload.checks.map((check) => ({ name: check.name, outcome: check.outcome, message: check.message })),
     createdAt: upload.createdAt.toISOString(),
+  };
+}
+
+export function pendingUploadJson(pending: PendingUpload): PendingUploadJson {
+  return {
+    id: pending.id,
+    status: pending.status,
+    byteSize: pending.byteSize,
+    sourceSha256: pending.sourceSha256,
+    refusal: pending.refusal ? { code: pending.refusal.code, message: pending.refusal.message } : null,
+    receivedAt: pending.receivedAt.toISOString(),
   };
 }
 

@@ -39,6 +39,19 @@ export const uploadSchema = z
   })
   .meta({ id: 'Upload' });
 
+export const pendingUploadSchema = z
+  .object({
+    id: z.string().describe('The upload id: once stored, the photo is listed under uploads with this id'),
+    status: z.enum(['checking', 'refused']).describe('checking: received, being normalised and checked; refused: not stored (see refusal)'),
+    byteSize: z.number().int().describe('Size of the bytes as they were sent'),
+    sourceSha256: z.string().describe('SHA-256 of the bytes as they were sent'),
+    refusal: z
+      .object({ code: z.string().describe('Stable machine code, as the Problem of a photo refused before the answer'), message: z.string().describe('Written for the end user.') })
+      .nullable(),
+    receivedAt: isoDate,
+  })
+  .meta({ id: 'PendingUpload' });
+
 export const trainingSetItemSchema = z.object({ uploadId: z.string(), sha256: z.string() });
 
 export const modelSchema = z
@@ -99,6 +112,7 @@ export const problemResponses = {
 } as const;
 
 export type UploadJson = z.infer<typeof uploadSchema>;
+export type PendingUploadJson = z.infer<typeof pendingUploadSchema>;
 export type ModelJson = z.infer<typeof modelSchema>;
 export type TrainingJson = z.infer<typeof trainingSchema>;
 export type StepJson = z.infer<typeof stepSchema>;

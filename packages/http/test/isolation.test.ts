@@ -35,7 +35,7 @@ describe("another owner's resources answer 404, never 403, and stay as they were
     const [uploads, trainings, models] = await Promise.all(
       ['/v1/uploads', '/v1/trainings', '/v1/models'].map((url) => h.app.inject({ method: 'GET', url, headers: h.bob })),
     );
-    expect(uploads!.json()).toEqual({ uploads: [] });
+    expect(uploads!.json()).toEqual({ uploads: [], pending: [] });
     expect(trainings!.json()).toEqual({ trainings: [] });
     expect(models!.json()).toEqual({ models: [] });
     const aliceModels = await h.app.inject({ method: 'GET', url: '/v1/models', headers: h.alice });

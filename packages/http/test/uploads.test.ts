@@ -202,7 +202,7 @@ describe('POST /v1/uploads', () => {
     const form = photoForm(await jpeg(14));
     const response = await h.app.inject({ method: 'POST', url: '/v1/uploads', headers: form.headers, payload: form.payload });
     expectProblem(response, 401, 'auth.missing_token');
-    expect(storedState(h.core)).toEqual({ rows: { uploads: [], pipelines: [], models: [] }, objects: {} });
+    expect(storedState(h.core)).toEqual({ rows: { uploads: [], pendingUploads: [], pipelines: [], models: [] }, objects: {} });
   });
 });
 

@@ -13,6 +13,12 @@ export interface UploadJson {
   readonly height: number;
   readonly checks: readonly { readonly name: string; readonly outcome: string; readonly message: string }[];
 }
+export interface PendingUploadJson {
+  readonly id: string;
+  readonly status: 'checking' | 'refused';
+  readonly sourceSha256: string;
+  readonly refusal: { readonly code: string; readonly message: string } | null;
+}
 export interface ModelJson {
   readonly id: string;
   readonly trainingId: string;
@@ -69,10 +75,15 @@ export class Client {
   }
 
   /** POST /v1/uploads with the bytes in the multipart field `file`. */
-  upload(bytes: Uint8Array, name = 'selfie.jpg'): Promise<Answer<{ upload: UploadJson; code?: string }>> {
+  upload(bytes: Uint8Array, name = 'selfie.jpg'): Promise<Answer<{ upload: UploadJson; pending?: PendingUploadJson; code?: string }>> {
     const form = new FormData();
     form.append('file', new Blob([bytes], { type: 'image/jpeg' }), name);
     return this.request('POST', '/v1/uploads', { form });
+  }
+
+  /** Photos received and still checking, or refused after the answer (PHOTO_CHECKS_AFTER_ANSWER). */
+  async pending(): Promise<PendingUploadJson[]> {
+    return (await this.request<{ pending: PendingUploadJson[] }>('GET', '/v1/uploads')).body.pending;
   }
 
   async uploads(): Promise<UploadJson[]> {

@@ -93,6 +93,9 @@ export async function startE2eService(options: E2eServiceOptions = {}): Promise<
       PORT: String(port),
       // Most e2e photos are flat colours, not faces; the face-check e2e test switches them on.
       FACE_CHECKS: 'off',
+      // Most e2e tests train right after uploading; photos-after-answer.e2e.test.ts runs the
+      // service's default (photos judged after the answer) end to end.
+      PHOTO_CHECKS_AFTER_ANSWER: 'off',
       ...options.env,
     };
     const env = parseEnv(environment).match(

@@ -33,6 +33,7 @@ export function coreConfigFrom(env: Env, account: string): CoreConfig {
     packageUrlTtlSeconds: DEFAULT_PACKAGE_URL_TTL_SECONDS,
     photoChecks: defaultPhotoCheckPolicy,
     maxTrainingPhotos: env.TRAINING_MAX_PHOTOS,
+    checkPhotosAfterAnswer: env.PHOTO_CHECKS_AFTER_ANSWER === 'on',
     quotas: quotaPolicyFrom(env),
   };
 }

@@ -156,6 +156,9 @@ const EnvSchema = z.object({
   }),
   // Face checks with the real model (issue 11); off stores photos unchecked (tests on synthetic images).
   FACE_CHECKS: optional.pipe(z.enum(['on', 'off'], { message: 'must be on or off' }).optional()),
+  // Photos judged after the answer (issue 11 point 4; decision 95): on by default, so an upload
+  // costs a read, a hash and a put; off judges them before answering, as the library embeds it.
+  PHOTO_CHECKS_AFTER_ANSWER: optional.pipe(z.enum(['on', 'off'], { message: 'must be on or off' }).default('on')),
   IMAGE_CONCURRENCY: boundedInt(2, { min: 1, max: 16, below: 'image work needs a slot', above: 'each decode holds its pixels in memory' }),
   IMAGE_QUEUE_MAX: boundedInt(16, { min: 1, max: 1024, below: 'one job must be able to wait', above: 'each waiting job holds its upload in memory' }),
   HOST: optional,

@@ -14,6 +14,8 @@ import {
   type Models,
   type OwnerId,
   type Owners,
+  type PendingUpload,
+  type PendingUploads,
   type PersistenceError,
   type PipelineId,
   type Pipelines,
@@ -38,6 +40,8 @@ export interface MemoryTables {
   webhookDeliveries: Map<string, Date>;
   /** Keyed by `erasureRef` of the target. */
   erasures: Map<string, Erasure>;
+  /** Photos received and checking, or refused, by upload id. */
+  pendingUploads: Map<string, PendingUpload>;
   /** Open upload slots by upload id. */
   uploadSlots: Map<string, { readonly ownerId: OwnerId; readonly expiresAt: Date }>;
 }
@@ -72,7 +76,7 @@ function revise<T extends { readonly id: string; readonly revision: number }, R 
  */
 export class MemoryDatabase implements UnitOfWork {
   readonly faults = new FaultPlan<'transaction'>();
-  private tables: MemoryTables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map(), erasures: new Map(), uploadSlots: new Map() };
+  private tables: MemoryTables = { uploads: new Map(), pipelines: new Map(), models: new Map(), webhookDeliveries: new Map(), erasures: new Map(), uploadSlots: new Map(), pendingUploads: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
 
   transaction<T, E>(work: (repositories: Repositories) => ResultAsync<T, E>): ResultAsync<T, E | PersistenceError> {
@@ -111,9 +115,14 @@ export class MemoryDatabase implements UnitOfWork {
   }
 
   /** A consistent copy of every row, for assertions. */
-  snapshot(): { uploads: Upload[]; pipelines: TrainingPipeline[]; models: Model[] } {
+  snapshot(): { uploads: Upload[]; pendingUploads: PendingUpload[]; pipelines: TrainingPipeline[]; models: Model[] } {
     const copy = structuredClone(this.tables);
-    return { uploads: [...copy.uploads.values()], pipelines: [...copy.pipelines.values()], models: [...copy.models.values()] };
+    return {
+      uploads: [...copy.uploads.values()],
+      pendingUploads: [...copy.pendingUploads.values()],
+      pipelines: [...copy.pipelines.values()],
+      models: [...copy.models.values()],
+    };
   }
 
   /** Every erasure row, for assertions. */
@@ -390,5 +399,64 @@ function repositoriesOver(tables: MemoryTables): Repositories {
     },
   };
 
-  return { owners, uploads, pipelines, models, webhookDeliveries, erasures, uploadSlots };
+  const checkingTwin = (row: PendingUpload) =>
+    [...tables.pendingUploads.values()].some(
+      (other) => other.id !== row.id && other.ownerId === row.ownerId && other.status === 'checking' && other.sourceSha256 === row.sourceSha256,
+    );
+  const pendingUploads: PendingUploads = {
+    get: (ownerId: OwnerId, id: UploadId) => {
+      const row = tables.pendingUploads.get(id);
+      return okAsync(row?.ownerId === ownerId ? row : null);
+    },
+    findCheckingBySourceSha256: (ownerId: OwnerId, sourceSha256: Sha256) =>
+      okAsync([...tables.pendingUploads.values()].find((row) => row.ownerId === ownerId && row.status === 'checking' && row.sourceSha256 === sourceSha256) ?? null),
+    listByOwner: (ownerId: OwnerId) =>
+      okAsync(
+        [...tables.pendingUploads.values()]
+          .filter((row) => row.ownerId === ownerId)
+          .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || byId(a.id, b.id)),
+      ),
+    insert: (row: PendingUpload) => {
+      // As the schema: the id is unique across both tables' rows of one upload, and one checking row per owner and bytes.
+      if (tables.pendingUploads.has(row.id) || tables.uploads.has(row.id)) return errAsync(conflict(`upload ${row.id} exists`));
+      if (row.status === 'checking' && checkingTwin(row)) return errAsync(conflict(`these bytes are already checking for ${row.ownerId}`));
+      const inserted = { ...row, revision: 0 };
+      tables.pendingUploads.set(row.id, inserted);
+      return okAsync(inserted);
+    },
+    update: (row: PendingUpload) =>
+      // As the Postgres statement, which only matches the row of the same owner and bytes.
+      revise(tables.pendingUploads, row, (stored) =>
+        stored.ownerId !== row.ownerId || stored.sourceSha256 !== row.sourceSha256 || stored.byteSize !== row.byteSize
+          ? conflict(`pending upload ${row.id}: owner and bytes never change`)
+          : null,
+      ).asyncAndThen((updated) => okAsync(updated)),
+    remove: (row: PendingUpload) => {
+      const stored = tables.pendingUploads.get(row.id);
+      if (!stored || stored.ownerId !== row.ownerId || stored.revision !== row.revision) return errAsync(conflict(`pending upload ${row.id} is gone or changed`));
+      tables.pendingUploads.delete(row.id);
+      return okAsync(undefined);
+    },
+    removeByOwner: (ownerId: OwnerId) => {
+      const ids = [...tables.pendingUploads.values()].filter((row) => row.ownerId === ownerId).map((row) => row.id);
+      for (const id of ids) tables.pendingUploads.delete(id);
+      return okAsync(ids.length);
+    },
+    claimDue: ({ now, until, limit }) => {
+      const claimed = [...tables.pendingUploads.values()]
+        .filter((row) => row.status === 'checking' && (row.notBefore === null || row.notBefore <= now))
+        .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || byId(a.id, b.id))
+        .slice(0, Math.max(0, Math.floor(limit)))
+        .map((row) => ({ ...row, notBefore: until, revision: row.revision + 1 }));
+      for (const row of claimed) tables.pendingUploads.set(row.id, row);
+      return okAsync(claimed);
+    },
+    pruneRefusedBefore: (cutoff: Date) => {
+      const old = [...tables.pendingUploads.values()].filter((row) => row.status === 'refused' && row.settledAt !== null && row.settledAt < cutoff);
+      for (const row of old) tables.pendingUploads.delete(row.id);
+      return okAsync(old.length);
+    },
+  };
+
+  return { owners, uploads, pendingUploads, pipelines, models, webhookDeliveries, erasures, uploadSlots };
 }

@@ -10,6 +10,8 @@ import { UploadSourceAndChecks1796231741722 } from './migrations/1796231741722-u
 import { UploadSlots1796232000000 } from './migrations/1796232000000-upload-slots.js';
 import { PipelineOwnerTextErasable1796281400000 } from './migrations/1796281400000-pipeline-owner-text-erasable.js';
 import { RateLimitWindows1796300000000 } from './migrations/1796300000000-rate-limit-windows.js';
+import { PendingUploads1796400000000 } from './migrations/1796400000000-pending-uploads.js';
+import { pendingUploadRepository } from './pending-upload-repository.js';
 import { erasureRepository } from './erasure-repository.js';
 import { modelRepository } from './model-repository.js';
 import { ownerRepository } from './owner-repository.js';
@@ -44,6 +46,7 @@ export const postgresMigrations = [
   UploadSlots1796232000000,
   PipelineOwnerTextErasable1796281400000,
   RateLimitWindows1796300000000,
+  PendingUploads1796400000000,
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -193,6 +196,7 @@ function repositoriesOn(session: SqlSession): Repositories {
     webhookDeliveries: webhookDeliveryRepository(session),
     erasures: erasureRepository(session),
     uploadSlots: uploadSlotRepository(session),
+    pendingUploads: pendingUploadRepository(session),
   };
 }
 

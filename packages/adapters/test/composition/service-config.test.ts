@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { coreConfigFrom } from '../../src/composition/core-config.js';
 import { describeConfigErrors, parseEnv, UPLOAD_LIMITS } from '../../src/composition/service-config.js';
 
 const replicate = {
@@ -118,6 +119,15 @@ describe('service configuration from the environment', () => {
     expect([set.UPLOAD_MAX_BYTES, set.UPLOAD_MIN_WIDTH, set.UPLOAD_MIN_HEIGHT]).toEqual([5_000_000, 512, 768]);
     const edges = parseEnv({ UPLOAD_MAX_BYTES: String(UPLOAD_LIMITS.maxBytes.max), UPLOAD_MIN_WIDTH: '1', UPLOAD_MIN_HEIGHT: String(UPLOAD_LIMITS.minSide.max) });
     expect(edges.isOk()).toBe(true);
+  });
+
+  it('judges photos after the answer unless PHOTO_CHECKS_AFTER_ANSWER is off, and says what else it takes', () => {
+    expect(parseEnv({})._unsafeUnwrap().PHOTO_CHECKS_AFTER_ANSWER).toBe('on');
+    expect(parseEnv({ PHOTO_CHECKS_AFTER_ANSWER: ' ' })._unsafeUnwrap().PHOTO_CHECKS_AFTER_ANSWER).toBe('on');
+    expect(parseEnv({ PHOTO_CHECKS_AFTER_ANSWER: 'off' })._unsafeUnwrap().PHOTO_CHECKS_AFTER_ANSWER).toBe('off');
+    expect(coreConfigFrom(parseEnv({})._unsafeUnwrap(), 'acme').checkPhotosAfterAnswer).toBe(true);
+    expect(coreConfigFrom(parseEnv({ PHOTO_CHECKS_AFTER_ANSWER: 'off' })._unsafeUnwrap(), 'acme').checkPhotosAfterAnswer).toBe(false);
+    expect(describeConfigErrors(parseEnv({ PHOTO_CHECKS_AFTER_ANSWER: 'later' })._unsafeUnwrapErr())).toMatch(/PHOTO_CHECKS_AFTER_ANSWER.*must be on or off/);
   });
 
   it('keeps photo retention off unless PHOTO_RETENTION_DAYS_AFTER_TRAINING is set', () => {

@@ -6,7 +6,12 @@ import {
   isUnfinished,
   markDeleted,
   photoCheck,
+  checkDeferred,
+  defaultRetryPolicy,
+  receivePhoto,
+  refusePhoto,
   OwnerId,
+  type PendingUpload,
   quarantine,
   retryLater,
   scrubbedForErasure,
@@ -58,7 +63,13 @@ type Work<T> = (repositories: Repositories) => ResultAsync<T, PersistenceError |
 /** Steps shared by the tests, over whichever database `uow` answers at call time. */
 function helpersOver(uow: () => UnitOfWork) {
   const run = <T>(work: Work<T>) => uow().transaction(work);
-  const value = async <T>(work: Work<T>): Promise<T> => (await run(work))._unsafeUnwrap();
+  const value = async <T>(work: Work<T>): Promise<T> =>
+    (await run(work)).match(
+      (ok) => ok,
+      (error) => {
+        throw new Error(`expected Ok, got ${error.code}: ${error.detail ?? error.message}`);
+      },
+    );
   const refusal = async <T>(work: Work<T>): Promise<string> => (await run(work))._unsafeUnwrapErr().code;
 
   const storeUploads = (uploads: readonly Upload[]) =>
@@ -574,6 +585,87 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         await value((r) => r.uploadSlots.record({ ownerId: owner, uploadId: aSlotId(), expiresAt: at(500) }));
         expect(await value((r) => r.uploadSlots.pruneExpiredBefore(at(0)))).toBeGreaterThanOrEqual(1);
         expect(await value((r) => r.uploadSlots.listOpenExpiries(owner, at(-1000)))).toEqual([at(500)]);
+      });
+    });
+
+    describe('pending uploads', () => {
+      const received = (owner: OwnerId, minute: number, label = `bytes-${minute}-${Math.random()}`): PendingUpload =>
+        receivePhoto({ id: anUpload(owner).id, ownerId: owner, sourceSha256: shaOf(label), byteSize: 1234, now: at(minute) });
+      const mine = (rows: readonly PendingUpload[], owner: OwnerId) => rows.filter((row) => row.ownerId === owner);
+
+      it('reads a pending upload back exactly as written, only for its owner, and finds it by its bytes while it is checking', async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const row = received(owner, 1, 'same bytes');
+        expect(await value((r) => r.pendingUploads.insert(row))).toEqual(row);
+        expect(await value((r) => r.pendingUploads.get(owner, row.id))).toEqual(row);
+        expect(await value((r) => r.pendingUploads.get(other, row.id))).toBeNull();
+        expect(await value((r) => r.pendingUploads.findCheckingBySourceSha256(owner, row.sourceSha256))).toEqual(row);
+        expect(await value((r) => r.pendingUploads.findCheckingBySourceSha256(other, row.sourceSha256))).toBeNull();
+        const refused = await value((r) => r.pendingUploads.update(refusePhoto(row, 'upload.no_face', at(2))));
+        expect(refused).toEqual({ ...refusePhoto(row, 'upload.no_face', at(2)), revision: 1 });
+        expect(await value((r) => r.pendingUploads.get(owner, row.id))).toEqual(refused);
+        expect(await value((r) => r.pendingUploads.findCheckingBySourceSha256(owner, row.sourceSha256))).toBeNull();
+      });
+
+      it('refuses a second checking row of the same owner and bytes, and an id already taken, as conflicts', async () => {
+        const owner = anOwner();
+        const row = received(owner, 1, 'twin');
+        await value((r) => r.pendingUploads.insert(row));
+        expect(await refusal((r) => r.pendingUploads.insert({ ...received(owner, 2, 'twin') }))).toBe('persistence.conflict');
+        expect(await refusal((r) => r.pendingUploads.insert({ ...received(owner, 2), id: row.id }))).toBe('persistence.conflict');
+        const stored = anUpload(owner);
+        await storeUploads([stored]);
+        expect(await refusal((r) => r.pendingUploads.insert({ ...received(owner, 2), id: stored.id }))).toBe('persistence.conflict');
+        // Another owner may send the same bytes.
+        expect((await run((r) => r.pendingUploads.insert(received(anOwner(), 2, 'twin')))).isOk()).toBe(true);
+      });
+
+      it('writes and removes only at the revision read', async () => {
+        const owner = anOwner();
+        const row = await value((r) => r.pendingUploads.insert(received(owner, 1)));
+        const later = await value((r) => r.pendingUploads.update(checkDeferred(row, defaultRetryPolicy, at(2))));
+        expect(later).toMatchObject({ attempts: 1, revision: 1 });
+        expect(await refusal((r) => r.pendingUploads.update(checkDeferred(row, defaultRetryPolicy, at(3))))).toBe('persistence.conflict');
+        expect(await refusal((r) => r.pendingUploads.remove(row))).toBe('persistence.conflict');
+        expect(await refusal((r) => r.pendingUploads.update({ ...later, ownerId: anOwner() }))).toBe('persistence.conflict');
+        await value((r) => r.pendingUploads.remove(later));
+        expect(await value((r) => r.pendingUploads.get(owner, row.id))).toBeNull();
+        expect(await refusal((r) => r.pendingUploads.remove(later))).toBe('persistence.conflict');
+      });
+
+      it("lists an owner's rows oldest first and removes them all for that owner only", async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const [late, early, others] = [received(owner, 5), received(owner, 3), received(other, 4)];
+        for (const row of [late, early, others]) await value((r) => r.pendingUploads.insert(row));
+        expect((await value((r) => r.pendingUploads.listByOwner(owner))).map((row) => row.id)).toEqual([early.id, late.id]);
+        expect(await value((r) => r.pendingUploads.removeByOwner(owner))).toBe(2);
+        expect(await value((r) => r.pendingUploads.listByOwner(owner))).toEqual([]);
+        expect(await value((r) => r.pendingUploads.listByOwner(other))).toHaveLength(1);
+      });
+
+      it('claims due checking rows oldest first, holds them, and never hands one out twice while held', async () => {
+        const owner = anOwner();
+        const [a, b, c] = [received(owner, -300), received(owner, -299), received(owner, -298)];
+        const notYet = { ...received(owner, -297), notBefore: at(10_000) };
+        const refusedRow = refusePhoto(received(owner, -296), 'upload.corrupt', at(-296));
+        for (const row of [c, a, b, notYet, refusedRow]) await value((r) => r.pendingUploads.insert(row));
+        // Rows of other tests may be due too: claim enough to reach every one of ours.
+        const first = mine(await value((r) => r.pendingUploads.claimDue({ now: at(0), until: at(5), limit: 10_000 })), owner);
+        expect(first.map((row) => row.id)).toEqual([a.id, b.id, c.id]);
+        expect(first.every((row) => row.notBefore?.getTime() === at(5).getTime() && row.revision === 1)).toBe(true);
+        expect(mine(await value((r) => r.pendingUploads.claimDue({ now: at(1), until: at(6), limit: 10_000 })), owner)).toEqual([]);
+        // Once the hold runs out (a worker died), they are due again.
+        expect(mine(await value((r) => r.pendingUploads.claimDue({ now: at(5), until: at(10), limit: 10_000 })), owner)).toHaveLength(3);
+      });
+
+      it('forgets refused rows settled before a cutoff, never checking ones', async () => {
+        const owner = anOwner();
+        const old = refusePhoto(received(owner, -20_000), 'upload.no_face', at(-20_000));
+        const recent = refusePhoto(received(owner, -1), 'upload.no_face', at(-1));
+        const checking = received(owner, -20_000);
+        for (const row of [old, recent, checking]) await value((r) => r.pendingUploads.insert(row));
+        expect(await value((r) => r.pendingUploads.pruneRefusedBefore(at(-10_000)))).toBeGreaterThanOrEqual(1);
+        expect((await value((r) => r.pendingUploads.listByOwner(owner))).map((row) => row.id)).toEqual([checking.id, recent.id]);
       });
     });
 

@@ -11,6 +11,7 @@ import { UploadSlots1796232000000 } from '../../src/postgres/migrations/17962320
 import { UploadSourceAndChecks1796231741722 } from '../../src/postgres/migrations/1796231741722-upload-source-and-checks.js';
 import { PipelineOwnerTextErasable1796281400000 } from '../../src/postgres/migrations/1796281400000-pipeline-owner-text-erasable.js';
 import { RateLimitWindows1796300000000 } from '../../src/postgres/migrations/1796300000000-rate-limit-windows.js';
+import { PendingUploads1796400000000 } from '../../src/postgres/migrations/1796400000000-pending-uploads.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -61,6 +62,7 @@ describe('opening a database', () => {
         'UploadSlots1796232000000',
         'PipelineOwnerTextErasable1796281400000',
         'RateLimitWindows1796300000000',
+        'PendingUploads1796400000000',
       ]);
     } finally {
       await fresh.drop();
@@ -89,6 +91,7 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new PendingUploads1796400000000().down(runner);
       await new RateLimitWindows1796300000000().down(runner);
       await new UploadSlots1796232000000().down(runner);
       await new PipelineOwnerTextErasable1796281400000().down(runner);
@@ -109,6 +112,7 @@ describe('opening a database', () => {
       await new UploadSourceAndChecks1796231741722().up(runner);
       await new PipelineOwnerTextErasable1796281400000().up(runner);
       await new RateLimitWindows1796300000000().up(runner);
+      await new PendingUploads1796400000000().up(runner);
     } finally {
       await fresh.drop();
     }

@@ -13,8 +13,10 @@ export const errorMessages = {
   'upload.several_faces': 'This photo shows more than one face. Please choose a photo of you alone.',
   'upload.checks_unavailable': 'We cannot check photos right now. Please try again shortly.',
   'upload.busy': 'We are processing many photos right now. Please try again in a few seconds.',
+  'upload.checking': 'This photo is still being checked. Please wait a moment, then try again.',
   // trainings
   'training.not_enough_photos': 'You need more photos before a model can be trained. Please upload more of your own photos.',
+  'training.photos_checking': 'Some of your photos are still being checked. Please wait a moment, then start the training.',
   'training.already_active': 'A training is already in progress for you. Wait for it to finish or cancel it first.',
   'training.mixed_people': 'Some of your photos do not look like the same person as the others, so a model cannot be trained on them.',
   'training.too_many_photos': 'Too many photos were chosen for one training. Please choose fewer photos.',

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { domainError, type DomainError } from './errors.js';
+import type { PendingUpload } from './pending-upload.js';
 import type { Upload } from './upload.js';
 
 /**
@@ -55,10 +56,13 @@ export interface StoredUsage {
   readonly bytes: number;
 }
 
-/** What an owner holds in storage: their stored (not deleted) uploads. */
-export function storedUsage(uploads: readonly Upload[]): StoredUsage {
-  const stored = uploads.filter((upload) => upload.status === 'stored');
-  return { photos: stored.length, bytes: stored.reduce((sum, upload) => sum + upload.byteSize, 0) };
+/**
+ * What an owner holds in storage: their stored (not deleted) uploads, and the photos received
+ * and still checking (held as sent until judged), so checks after the answer cannot be flooded.
+ */
+export function storedUsage(uploads: readonly Upload[], pending: readonly PendingUpload[] = []): StoredUsage {
+  const held = [...uploads.filter((upload) => upload.status === 'stored'), ...pending.filter((photo) => photo.status === 'checking')];
+  return { photos: held.length, bytes: held.reduce((sum, photo) => sum + photo.byteSize, 0) };
 }
 
 /** Whether `adding` more fits in the owner's storage quota beside what they already hold. */

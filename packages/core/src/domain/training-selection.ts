@@ -1,6 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import { domainError, type DomainError } from './errors.js';
 import type { UploadId } from './ids.js';
+import { isChecking, type PendingUpload } from './pending-upload.js';
 import { outsiders, type PhotoCheckPolicy } from './photo-checks.js';
 import type { Upload } from './upload.js';
 
@@ -39,4 +40,17 @@ export function checkOnePerson(policy: PhotoCheckPolicy, photos: readonly Upload
   const error = domainError('training.mixed_people', `not the set's person: ${others.join(', ')}`);
   const named = others.length === 1 ? `This photo does not: ${others[0]}.` : `These photos do not: ${others.join(', ')}.`;
   return err({ ...error, message: `${error.message} ${named} Delete them or leave them out, then start the training again.` });
+}
+
+/**
+ * A training waits for the checks of the photos it would use (issue 11 point 4): by default any
+ * photo still checking (it may become one of the set), else any named one still checking.
+ */
+export function checkNoneChecking(
+  pending: readonly PendingUpload[],
+  requested: readonly string[] | undefined,
+): Result<void, DomainError<'training.photos_checking'>> {
+  const named = requested === undefined ? null : new Set(requested);
+  const waiting = pending.filter((photo) => isChecking(photo) && (named === null || named.has(photo.id)));
+  return waiting.length === 0 ? ok(undefined) : err(domainError('training.photos_checking', `${waiting.length} photos still checking`));
 }

@@ -3,6 +3,7 @@ import type { DomainError } from '../domain/errors.js';
 import type { Erasure } from '../domain/erasure.js';
 import type { ModelId, OwnerId, PipelineId, Sha256, UploadId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
+import type { PendingUpload } from '../domain/pending-upload.js';
 import type { TrainingPipeline } from '../domain/training-pipeline.js';
 import type { Upload } from '../domain/upload.js';
 
@@ -116,9 +117,37 @@ export interface UploadSlots {
   pruneExpiredBefore(cutoff: Date): Stored<number>;
 }
 
+/**
+ * Photos received and not yet judged (`checking`), or refused after the answer (issue 11 point
+ * 4). Keyed by the upload id they are answered with; a stored photo leaves this table in the
+ * transaction that inserts its `Upload`.
+ */
+export interface PendingUploads {
+  get(ownerId: OwnerId, id: UploadId): Stored<PendingUpload | null>;
+  /** The owner's photo still checking that was sent as these bytes, if any (dedup). */
+  findCheckingBySourceSha256(ownerId: OwnerId, sourceSha256: Sha256): Stored<PendingUpload | null>;
+  /** Checking and refused, oldest first. */
+  listByOwner(ownerId: OwnerId): Stored<readonly PendingUpload[]>;
+  /** `persistence.conflict` when the id exists, or the owner has these bytes checking already. */
+  insert(pending: PendingUpload): Stored<PendingUpload>;
+  update(pending: PendingUpload): Stored<PendingUpload>;
+  /** Removes the row at the revision the caller read; `persistence.conflict` when it is gone or changed. */
+  remove(pending: PendingUpload): Stored<void>;
+  /** Every row of the owner (an erasure); how many. */
+  removeByOwner(ownerId: OwnerId): Stored<number>;
+  /**
+   * Up to `limit` checking rows due at `now` (no `notBefore`, or one passed), oldest first, each
+   * held until `until` (`notBefore` set, one revision on), so two workers never check the same one.
+   */
+  claimDue(request: { readonly now: Date; readonly until: Date; readonly limit: number }): Stored<readonly PendingUpload[]>;
+  /** Forgets refused rows settled before `cutoff`; how many. */
+  pruneRefusedBefore(cutoff: Date): Stored<number>;
+}
+
 export interface Repositories {
   readonly owners: Owners;
   readonly uploads: Uploads;
+  readonly pendingUploads: PendingUploads;
   readonly pipelines: Pipelines;
   readonly models: Models;
   readonly webhookDeliveries: WebhookDeliveries;

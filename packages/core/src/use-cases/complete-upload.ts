@@ -9,12 +9,12 @@ import { storeUpload, type RegisteredUpload, type RegisterUploadError } from './
 export type CompleteUploadError = RegisterUploadError | DomainError<'upload.not_found'>;
 
 /** The slot stops counting against the owner's open-slot quota once its upload is judged. */
-function closeSlot(deps: CoreDeps, ownerId: OwnerId, uploadId: UploadId): ResultAsync<void, CompleteUploadError> {
+export function closeSlot(deps: CoreDeps, ownerId: OwnerId, uploadId: UploadId): ResultAsync<void, CompleteUploadError> {
   return deps.uow.transaction((repos) => repos.uploadSlots.close(ownerId, uploadId));
 }
 
 /** Nothing staged under this owner and id: the person has not uploaded (or used another account). */
-function notStaged(detail: string): DomainError<'upload.not_found'> {
+export function notStaged(detail: string): DomainError<'upload.not_found'> {
   return {
     ...domainError('upload.not_found', detail),
     message: 'We could not find that photo. Upload the file to the address you were given first, then complete the upload.',

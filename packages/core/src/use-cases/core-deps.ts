@@ -25,6 +25,11 @@ export interface CoreConfig {
   readonly photoChecks: PhotoCheckPolicy;
   /** The most photos one training may use (trainers recommend 10 to 20). */
   readonly maxTrainingPhotos: number;
+  /**
+   * Judge photos after answering (status `checking`; the worker normalises and checks them):
+   * the service's default. Absent or false: judged before the answer, as a library embeds it.
+   */
+  readonly checkPhotosAfterAnswer?: boolean;
   /** Per-owner quotas; absent, none are enforced (the service's composition root always sets them). */
   readonly quotas?: QuotaPolicy;
 }

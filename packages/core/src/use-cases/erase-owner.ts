@@ -55,6 +55,8 @@ export function eraseOwner(deps: CoreDeps, input: { readonly ownerId: OwnerId })
                 repos.pipelines.update(scrubbedForErasure(isActive(p) ? cancelPipeline(p, 'training.canceled_by_owner', now) : p)).map(() => undefined),
               ),
             ...uploads.map((upload) => () => repos.uploads.update(markDeleted(upload, now)).map(() => undefined)),
+            // Photos received and not yet judged (or refused) hold no more than ids and hashes; their bytes are staged objects.
+            () => repos.pendingUploads.removeByOwner(ownerId).map(() => undefined),
             ...models.filter((m) => m.status !== 'erased').map((model) => () => repos.models.update(markErased(model)).map(() => undefined)),
           ]);
           return writes

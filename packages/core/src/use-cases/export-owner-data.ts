@@ -3,6 +3,7 @@ import type { Erasure } from '../domain/erasure.js';
 import type { DomainError } from '../domain/errors.js';
 import type { OwnerId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
+import type { PendingUpload } from '../domain/pending-upload.js';
 import type { TrainingPipeline } from '../domain/training-pipeline.js';
 import type { Upload } from '../domain/upload.js';
 import type { CoreDeps } from './core-deps.js';
@@ -13,6 +14,8 @@ export interface OwnerDataExport {
   readonly exportedAt: Date;
   /** Deleted ones too: their rows stay as provenance, so they are part of what is held. */
   readonly uploads: readonly Upload[];
+  /** Photos received and still checking, or refused after the answer. */
+  readonly pendingUploads: readonly PendingUpload[];
   readonly trainings: readonly TrainingPipeline[];
   /** Erased and quarantined ones too, with their training sets (provenance). */
   readonly models: readonly Model[];
@@ -33,6 +36,7 @@ export function exportOwnerData(deps: CoreDeps, input: { readonly ownerId: Owner
       repos.pipelines.listByOwner(ownerId),
       repos.models.listByOwner(ownerId),
       repos.erasures.listByOwner(ownerId),
-    ]).map(([uploads, trainings, models, erasures]) => ({ ownerId, exportedAt, uploads, trainings, models, erasures })),
+      repos.pendingUploads.listByOwner(ownerId),
+    ]).map(([uploads, trainings, models, erasures, pendingUploads]) => ({ ownerId, exportedAt, uploads, pendingUploads, trainings, models, erasures })),
   );
 }

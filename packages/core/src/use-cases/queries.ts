@@ -3,6 +3,7 @@ import type { Erasure } from '../domain/erasure.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { OwnerId, PipelineId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
+import type { PendingUpload } from '../domain/pending-upload.js';
 import type { TrainingPipeline } from '../domain/training-pipeline.js';
 import type { Upload } from '../domain/upload.js';
 import type { CoreDeps } from './core-deps.js';
@@ -11,6 +12,11 @@ import type { CoreDeps } from './core-deps.js';
 
 export function listUploads(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly Upload[], DomainError> {
   return deps.uow.transaction((repos) => repos.uploads.listByOwner(ownerId));
+}
+
+/** The owner's photos received and still checking, or refused after the answer (with the reason). */
+export function listPendingUploads(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly PendingUpload[], DomainError> {
+  return deps.uow.transaction((repos) => repos.pendingUploads.listByOwner(ownerId));
 }
 
 export function listTrainings(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly TrainingPipeline[], DomainError> {

@@ -37,32 +37,39 @@ export type RegisterUploadError = DomainError<
   | 'persistence.unavailable'
 >;
 
-/** Whether `adding` fits beside what the owner already stores (the quota, when one is configured). */
+/**
+ * Whether `adding` fits beside what the owner already holds (the quota, when one is configured):
+ * stored photos and photos still checking, but for `except` (the photo being stored now).
+ */
 export function withinStorageQuota(
   deps: CoreDeps,
   repos: Repositories,
   ownerId: OwnerId,
   adding: StoredUsage,
+  except: UploadId | null = null,
 ): ResultAsync<void, DomainError<'quota.stored_photos' | 'quota.stored_bytes'> | PersistenceError> {
   const quotas = deps.config.quotas;
   if (!quotas) return okAsync(undefined);
-  return repos.uploads.listByOwner(ownerId).andThen((uploads) => checkStorageQuota(quotas, storedUsage(uploads), adding));
+  return repos.uploads
+    .listByOwner(ownerId)
+    .andThen((uploads) => repos.pendingUploads.listByOwner(ownerId).map((pending) => storedUsage(uploads, pending.filter((p) => p.id !== except))))
+    .andThen((usage) => checkStorageQuota(quotas, usage, adding));
 }
 
 /** The bytes a person sent, as sent: held once (the photo is judged whole), hashed as they arrive. */
-interface SourcePhoto {
+export interface SourcePhoto {
   readonly bytes: Uint8Array;
   readonly sha256: Sha256;
 }
 
 /** What the photo checks concluded for a photo that may be stored. */
-interface Checked {
+export interface Checked {
   readonly checks: readonly PhotoCheck[];
   readonly faceEmbedding: readonly number[] | null;
 }
 
 /** Reads the body up to the size limit (one byte more is `upload.too_large`, and reading stops there). */
-function readSource(body: ByteStream, maxBytes: number): ResultAsync<SourcePhoto, RegisterUploadError> {
+export function readSource(body: ByteStream, maxBytes: number): ResultAsync<SourcePhoto, RegisterUploadError> {
   const read = async (): Promise<SourcePhoto | 'too_large'> => {
     const hash = sha256.create();
     const chunks: Uint8Array[] = [];
@@ -128,23 +135,35 @@ function checkFaces(deps: CoreDeps, ownerId: OwnerId, uploadId: UploadId, photo:
   });
 }
 
-function record(deps: CoreDeps, upload: Upload): ResultAsync<RegisteredUpload, RegisterUploadError> {
+/**
+ * What else must change in the transaction that records a photo (or finds it a duplicate): a
+ * photo checked after the answer leaves the pending table in the same write.
+ */
+export type SettleKept = (repos: Repositories, kept: RegisteredUpload) => ResultAsync<void, PersistenceError>;
+
+function record(deps: CoreDeps, upload: Upload, settle: SettleKept | null): ResultAsync<RegisteredUpload, RegisterUploadError> {
   const sha = { source: upload.sourceSha256, stored: upload.sha256 };
+  const settled = (repos: Repositories, kept: RegisteredUpload) => (settle ? settle(repos, kept).map(() => kept) : okAsync(kept));
   return deps.uow
     .transaction((repos) =>
-      repos.uploads.findStoredBySourceSha256(upload.ownerId, sha.source).andThen((existing) =>
-        existing
-          ? okAsync({ upload: existing, duplicate: true })
-          : withinStorageQuota(deps, repos, upload.ownerId, { photos: 1, bytes: upload.byteSize })
-              .andThen(() => repos.uploads.insert(upload))
-              .map((inserted) => ({ upload: inserted, duplicate: false })),
-      ),
+      repos.uploads
+        .findStoredBySourceSha256(upload.ownerId, sha.source)
+        .andThen((existing) =>
+          existing
+            ? okAsync({ upload: existing, duplicate: true })
+            : withinStorageQuota(deps, repos, upload.ownerId, { photos: 1, bytes: upload.byteSize }, upload.id)
+                .andThen(() => repos.uploads.insert(upload))
+                .map((inserted) => ({ upload: inserted, duplicate: false })),
+        )
+        .andThen((kept) => settled(repos, kept)),
     )
     .orElse((error) =>
       // Two identical uploads raced and the other won, or other bytes normalised to the same
       // stored photo (the same picture with other metadata): it is the same photo.
       error.code === 'persistence.conflict'
-        ? findDuplicate(deps, upload.ownerId, sha).andThen((existing) => (existing ? okAsync({ upload: existing, duplicate: true }) : errAsync(error)))
+        ? findDuplicate(deps, upload.ownerId, sha).andThen((existing) =>
+            existing ? deps.uow.transaction((repos) => settled(repos, { upload: existing, duplicate: true })) : errAsync(error),
+          )
         : errAsync(error),
     );
 }
@@ -154,19 +173,41 @@ async function* once(bytes: Uint8Array): ByteStream {
   yield await Promise.resolve(bytes);
 }
 
+/** A photo judged fit to store: the bytes as sent, the photo to store, what the checks found. */
+export interface JudgedPhoto {
+  readonly source: SourcePhoto;
+  readonly photo: NormalisedPhoto;
+  readonly checked: Checked;
+}
+
 /**
- * Reads the bytes the person sent (size limit enforced while reading), returns the owner's
- * existing upload of the same bytes, else normalises the photo (HEIC to JPEG, orientation
- * applied, sRGB, metadata dropped), runs the photo checks, stores the normalised bytes at the
- * final key of `uploadId` and records both hashes. Refused or duplicate photos leave nothing
- * under that key. Shared by both ways in.
+ * Normalises the photo (HEIC to JPEG, orientation applied, sRGB, metadata dropped) and runs the
+ * photo checks; any refusal is the photo's verdict.
  */
-export function storeUpload(
+export function judgePhoto(
   deps: CoreDeps,
-  input: { readonly ownerId: OwnerId; readonly uploadId: UploadId; readonly body: ByteStream },
+  input: { readonly ownerId: OwnerId; readonly uploadId: UploadId },
+  source: SourcePhoto,
+): ResultAsync<JudgedPhoto, RegisterUploadError> {
+  return deps.photos
+    .normalise(source.bytes)
+    .andThen((photo) => checkImage(deps.config.uploadPolicy, source.bytes.byteLength, photo.facts).map(() => photo))
+    .andThen((photo) => checkFaces(deps, input.ownerId, input.uploadId, photo).map((checked) => ({ source, photo, checked })));
+}
+
+/**
+ * Stores a judged photo at the final key of `uploadId` and records both hashes (with `settle`
+ * in the same transaction). A duplicate or a failure leaves nothing under that key.
+ */
+export function keepPhoto(
+  deps: CoreDeps,
+  input: { readonly ownerId: OwnerId; readonly uploadId: UploadId },
+  judged: JudgedPhoto,
+  settle: SettleKept | null,
 ): ResultAsync<RegisteredUpload, RegisterUploadError> {
   const policy = deps.config.uploadPolicy;
   const key = uploadKey(input.ownerId, input.uploadId);
+  const { source, photo, checked } = judged;
   // A retried or raced `complete` reuses its id: never discard bytes that id already has a row for.
   // When the row cannot be looked up the bytes stay; the audit finds objects that have no row.
   const discardUnrecorded = (): ResultAsync<void, never> =>
@@ -175,37 +216,43 @@ export function storeUpload(
       .map((row) => row !== null)
       .orElse(() => okAsync(true))
       .andThen((recorded) => (recorded ? okAsync(undefined) : discardObject(deps, key)));
-  const store = (source: SourcePhoto, photo: NormalisedPhoto, checked: Checked) =>
-    deps.objects
-      // The stored photo may be a little larger than what was sent (a re-encoded PNG): its own bound.
-      .put(key, once(photo.bytes), { maxBytes: Math.max(policy.maxBytes, photo.bytes.byteLength) })
-      .mapErr((error): RegisterUploadError => transientError('storage.unavailable', error.detail))
-      .andThen((stored: PutFacts) =>
-        record(
-          deps,
-          newUpload({
-            id: input.uploadId,
-            ownerId: input.ownerId,
-            sha256: stored.sha256,
-            sourceSha256: source.sha256,
-            byteSize: stored.byteSize,
-            facts: photo.facts,
-            checks: checked.checks,
-            faceEmbedding: checked.faceEmbedding,
-            now: deps.clock.now(),
-          }),
-        )
-          .andThen((registered) => (registered.duplicate ? discardUnrecorded().map(() => registered) : okAsync(registered)))
-          .orElse((error) => discardUnrecorded().andThen(() => errAsync(error))),
-      );
-  return readSource(input.body, policy.maxBytes).andThen((source) =>
+  return deps.objects
+    // The stored photo may be a little larger than what was sent (a re-encoded PNG): its own bound.
+    .put(key, once(photo.bytes), { maxBytes: Math.max(policy.maxBytes, photo.bytes.byteLength) })
+    .mapErr((error): RegisterUploadError => transientError('storage.unavailable', error.detail))
+    .andThen((stored: PutFacts) =>
+      record(
+        deps,
+        newUpload({
+          id: input.uploadId,
+          ownerId: input.ownerId,
+          sha256: stored.sha256,
+          sourceSha256: source.sha256,
+          byteSize: stored.byteSize,
+          facts: photo.facts,
+          checks: checked.checks,
+          faceEmbedding: checked.faceEmbedding,
+          now: deps.clock.now(),
+        }),
+        settle,
+      )
+        .andThen((registered) => (registered.duplicate ? discardUnrecorded().map(() => registered) : okAsync(registered)))
+        .orElse((error) => discardUnrecorded().andThen(() => errAsync(error))),
+    );
+}
+
+/**
+ * Reads the bytes the person sent (size limit enforced while reading), returns the owner's
+ * existing upload of the same bytes, else judges the photo and keeps it. Refused or duplicate
+ * photos leave nothing under the final key. The way in when checks run before the answer.
+ */
+export function storeUpload(
+  deps: CoreDeps,
+  input: { readonly ownerId: OwnerId; readonly uploadId: UploadId; readonly body: ByteStream },
+): ResultAsync<RegisteredUpload, RegisterUploadError> {
+  return readSource(input.body, deps.config.uploadPolicy.maxBytes).andThen((source) =>
     findDuplicate(deps, input.ownerId, { source: source.sha256 }).andThen((existing) =>
-      existing
-        ? okAsync({ upload: existing, duplicate: true })
-        : deps.photos
-            .normalise(source.bytes)
-            .andThen((photo) => checkImage(policy, source.bytes.byteLength, photo.facts).map(() => photo))
-            .andThen((photo) => checkFaces(deps, input.ownerId, input.uploadId, photo).andThen((checked) => store(source, photo, checked))),
+      existing ? okAsync({ upload: existing, duplicate: true }) : judgePhoto(deps, input, source).andThen((judged) => keepPhoto(deps, input, judged, null)),
     ),
   );
 }

@@ -4,7 +4,7 @@ import { domainError, type DomainError } from '../domain/errors.js';
 import { trusted, type OwnerId, type PipelineId } from '../domain/ids.js';
 import { checkTrainingQuota } from '../domain/quotas.js';
 import { createPipeline, type TrainingPipeline } from '../domain/training-pipeline.js';
-import { checkOnePerson, selectTrainingPhotos } from '../domain/training-selection.js';
+import { checkNoneChecking, checkOnePerson, selectTrainingPhotos } from '../domain/training-selection.js';
 import { trainingSetFrom } from '../domain/training-set.js';
 import type { Repositories } from '../ports/repositories.js';
 import type { CoreDeps } from './core-deps.js';
@@ -16,6 +16,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 export type StartTrainingError = DomainError<
   | 'training.not_enough_photos'
   | 'training.already_active'
+  | 'training.photos_checking'
   | 'training.photo_not_usable'
   | 'training.too_many_photos'
   | 'training.mixed_people'
@@ -71,6 +72,8 @@ export function createOwnersPipeline(
       active ? errAsync(domainError('training.already_active', `pipeline ${active.id} is ${active.status}`)) : okAsync(undefined),
     )
     .andThen(() => withinTrainingQuota(deps, repos, fields.ownerId))
+    .andThen(() => repos.pendingUploads.listByOwner(fields.ownerId))
+    .andThen((pending) => checkNoneChecking(pending, fields.uploadIds))
     .andThen(() => repos.uploads.listStoredForTraining(fields.ownerId))
     .andThen((stored) =>
       selectTrainingPhotos(stored, fields.uploadIds, deps.config.maxTrainingPhotos)

@@ -1,4 +1,5 @@
 import { okAsync, ResultAsync } from 'neverthrow';
+import { REFUSED_RETENTION_MS } from '../domain/pending-upload.js';
 import { UPLOAD_SLOT_TTL_SECONDS } from '../domain/upload.js';
 import type { CoreDeps } from './core-deps.js';
 import { discardObject } from './discard-object.js';
@@ -21,6 +22,7 @@ export interface SweepReport {
   readonly webhookDeliveriesPruned: number;
   readonly stagingObjectsRemoved: number;
   readonly uploadSlotsPruned: number;
+  readonly refusedUploadsPruned: number;
 }
 
 /**
@@ -43,6 +45,13 @@ export function sweepExpired(deps: CoreDeps): ResultAsync<SweepReport, never> {
       deps.log.record({ kind: 'sweep.failed', detail: { what: 'upload_slots', code: error.code, detail: error.detail } });
       return okAsync(0);
     });
+  // A refused photo's reason is shown to its owner for a week; its bytes went when it was refused.
+  const refused = deps.uow
+    .transaction((repos) => repos.pendingUploads.pruneRefusedBefore(new Date(now - REFUSED_RETENTION_MS)))
+    .orElse((error) => {
+      deps.log.record({ kind: 'sweep.failed', detail: { what: 'refused_uploads', code: error.code, detail: error.detail } });
+      return okAsync(0);
+    });
   const staged = deps.objects
     .list('staging/')
     .map((objects) => objects.filter((object) => object.lastModified.getTime() < now - STAGING_EXPIRY_MS))
@@ -51,10 +60,10 @@ export function sweepExpired(deps: CoreDeps): ResultAsync<SweepReport, never> {
       deps.log.record({ kind: 'sweep.failed', detail: { what: 'staging', code: error.code, detail: error.detail } });
       return okAsync(0);
     });
-  return ResultAsync.combine([pruned, slots, staged]).map(([webhookDeliveriesPruned, uploadSlotsPruned, stagingObjectsRemoved]) => {
-    if (webhookDeliveriesPruned + uploadSlotsPruned + stagingObjectsRemoved > 0) {
-      deps.log.record({ kind: 'sweep.done', detail: { webhookDeliveriesPruned, uploadSlotsPruned, stagingObjectsRemoved } });
+  return ResultAsync.combine([pruned, slots, refused, staged]).map(([webhookDeliveriesPruned, uploadSlotsPruned, refusedUploadsPruned, stagingObjectsRemoved]) => {
+    if (webhookDeliveriesPruned + uploadSlotsPruned + refusedUploadsPruned + stagingObjectsRemoved > 0) {
+      deps.log.record({ kind: 'sweep.done', detail: { webhookDeliveriesPruned, uploadSlotsPruned, refusedUploadsPruned, stagingObjectsRemoved } });
     }
-    return { webhookDeliveriesPruned, stagingObjectsRemoved, uploadSlotsPruned };
+    return { webhookDeliveriesPruned, stagingObjectsRemoved, uploadSlotsPruned, refusedUploadsPruned };
   });
 }

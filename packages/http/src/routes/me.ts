@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ERASURE_REASONS, eraseOwner, erasureTargetText, exportOwnerData, type Erasure, type OwnerDataExport, type OwnerErasure } from '@selfie-lora/core';
 import { ownerOf } from '../auth.js';
-import { modelJson, trainingJson, uploadJson } from '../mappers.js';
+import { modelJson, pendingUploadJson, trainingJson, uploadJson } from '../mappers.js';
 import { domainErrorReply } from '../problem.js';
-import { modelSchema, problemResponses, trainingSchema, uploadSchema } from '../schemas.js';
+import { modelSchema, pendingUploadSchema, problemResponses, trainingSchema, uploadSchema } from '../schemas.js';
 import { ownerSecurity, type App, type RouteContext } from './context.js';
 
 export const erasureReportSchema = z.object({
@@ -58,6 +58,7 @@ const ownerExportSchema = z
     ownerId: z.string(),
     exportedAt: isoDate,
     uploads: z.array(uploadSchema.extend({ deletedAt: isoDate.nullable() })).describe('Every photo ever stored, deleted ones too (their bytes are gone)'),
+    pending: z.array(pendingUploadSchema).describe('Photos received and still being checked, or refused (kept a week with the reason)'),
     trainings: z
       .array(
         trainingSchema.extend({
@@ -80,6 +81,7 @@ function ownerExportJson(data: OwnerDataExport): z.infer<typeof ownerExportSchem
     ownerId: data.ownerId,
     exportedAt: data.exportedAt.toISOString(),
     uploads: data.uploads.map((upload) => ({ ...uploadJson(upload), deletedAt: upload.deletedAt?.toISOString() ?? null })),
+    pending: data.pendingUploads.map(pendingUploadJson),
     trainings: data.trainings.map((pipeline) => ({
       ...trainingJson(
         pipeline,

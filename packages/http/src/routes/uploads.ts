@@ -1,14 +1,42 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { completeUpload, createUploadSlot, deleteUpload, domainError, IMAGE_TYPES, listUploads, readUploadContent, registerUpload, UploadId, type UploadSlot } from '@selfie-lora/core';
+import {
+  acceptStagedUpload,
+  acceptUpload,
+  createUploadSlot,
+  domainError,
+  IMAGE_TYPES,
+  listPendingUploads,
+  listUploads,
+  readUploadContent,
+  removeUpload,
+  UploadId,
+  type AcceptedUpload,
+  type UploadSlot,
+} from '@selfie-lora/core';
 import { ownerOf } from '../auth.js';
-import { trainingJson, uploadJson } from '../mappers.js';
+import { pendingUploadJson, trainingJson, uploadJson } from '../mappers.js';
 import { singleFile } from '../multipart-file.js';
 import { domainErrorReply, problemReply } from '../problem.js';
-import { idParams, problemResponses, trainingSchema, uploadSchema } from '../schemas.js';
+import { idParams, pendingUploadSchema, problemResponses, trainingSchema, uploadSchema } from '../schemas.js';
 import { ownerSecurity, type App, type RouteContext } from './context.js';
 
 const uploadBody = z.object({ upload: uploadSchema });
+const pendingBody = z.object({ pending: pendingUploadSchema });
+
+// Stored before the answer: 201 (200 for bytes the owner already had). Judged after it
+// (PHOTO_CHECKS_AFTER_ANSWER): 202 with the photo `checking`, listed in GET /v1/uploads until judged.
+const acceptedResponses = {
+  201: uploadBody.describe('Stored: the photo was judged before this answer'),
+  202: pendingBody.describe('Received: the photo is being normalised and checked; GET /v1/uploads shows it stored or refused'),
+  200: z.union([uploadBody, pendingBody]).describe('The owner already had these exact bytes: that photo, stored or still checking'),
+};
+
+function acceptedJson(accepted: AcceptedUpload): { status: 200 | 201 | 202; body: z.infer<typeof uploadBody> | z.infer<typeof pendingBody> } {
+  return accepted.kind === 'stored'
+    ? { status: accepted.duplicate ? 200 : 201, body: { upload: uploadJson(accepted.upload) } }
+    : { status: accepted.duplicate ? 200 : 202, body: { pending: pendingUploadJson(accepted.pending) } };
+}
 
 // The direct way in: where and how to PUT the photo. Named `upload` like the other answers, since
 // its id is the upload's id once completed. Nothing about storage beyond the signed URL leaks.
@@ -53,20 +81,17 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
         summary: 'Upload one photo (multipart field "file"); JPEG, PNG, WebP or HEIC/HEIF judged by its bytes, stored normalised (upright, sRGB, no metadata)',
         security: ownerSecurity,
         consumes: ['multipart/form-data'],
-        response: {
-          201: uploadBody.describe('Stored'),
-          200: uploadBody.describe('The owner already had these exact bytes: the existing upload'),
-          ...problemResponses,
-        },
+        response: { ...acceptedResponses, ...problemResponses },
       },
     },
     async (request, reply) => {
       const form = await singleFile(request, deps.config.uploadPolicy.maxBytes);
       if (form.kind === 'refused') return problemReply(reply, form.problem);
-      return registerUpload(deps, { ownerId: ownerOf(request), body: form.body }).match(
-        ({ upload, duplicate }) => {
-          reply.code(duplicate ? 200 : 201);
-          return { upload: uploadJson(upload) };
+      return acceptUpload(deps, { ownerId: ownerOf(request), body: form.body }).match(
+        (accepted) => {
+          const answer = acceptedJson(accepted);
+          reply.code(answer.status);
+          return answer.body;
         },
         // A body that failed because the form broke a rule says so; otherwise the core's reason.
         (error) => {
@@ -108,18 +133,15 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
         summary: 'Finish a direct upload: the PUT bytes are judged like a multipart upload, then recorded',
         security: ownerSecurity,
         params: idParams,
-        response: {
-          201: uploadBody.describe('Stored'),
-          200: uploadBody.describe('Already completed, or the owner already had these exact bytes: the existing upload'),
-          ...problemResponses,
-        },
+        response: { ...acceptedResponses, ...problemResponses },
       },
     },
     (request, reply) =>
-      completeUpload(deps, { ownerId: ownerOf(request), uploadId: request.params.id }).match(
-        ({ upload, duplicate }) => {
-          reply.code(duplicate ? 200 : 201);
-          return { upload: uploadJson(upload) };
+      acceptStagedUpload(deps, { ownerId: ownerOf(request), uploadId: request.params.id }).match(
+        (accepted) => {
+          const answer = acceptedJson(accepted);
+          reply.code(answer.status);
+          return answer.body;
         },
         (error) => domainErrorReply(reply, error),
       ),
@@ -131,16 +153,18 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
       onRequest: owner,
       schema: {
         tags: ['uploads'],
-        summary: "The owner's stored photos",
+        summary: "The owner's stored photos, and those received and still checking or refused (with the reason)",
         security: ownerSecurity,
-        response: { 200: z.object({ uploads: z.array(uploadSchema) }), ...problemResponses },
+        response: { 200: z.object({ uploads: z.array(uploadSchema), pending: z.array(pendingUploadSchema) }), ...problemResponses },
       },
     },
     (request, reply) =>
-      listUploads(deps, ownerOf(request)).match(
-        (uploads) => ({ uploads: uploads.map(uploadJson) }),
-        (error) => domainErrorReply(reply, error),
-      ),
+      listUploads(deps, ownerOf(request))
+        .andThen((uploads) => listPendingUploads(deps, ownerOf(request)).map((pending) => ({ uploads, pending })))
+        .match(
+          ({ uploads, pending }) => ({ uploads: uploads.map(uploadJson), pending: pending.map(pendingUploadJson) }),
+          (error) => domainErrorReply(reply, error),
+        ),
   );
 
   app.get(
@@ -180,11 +204,12 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
       onRequest: owner,
       schema: {
         tags: ['uploads'],
-        summary: 'Delete a photo: its bytes are erased at once; an active training using it is canceled',
+        summary: 'Delete a photo: its bytes are erased at once; an active training using it is canceled. A refused photo is forgotten (204); one still checking cannot be deleted yet (409)',
         security: ownerSecurity,
         params: idParams,
         response: {
           200: z.object({ upload: uploadSchema, canceledTraining: trainingSchema.nullable() }),
+          204: z.null().describe('A refused photo, never stored: its record is forgotten'),
           ...problemResponses,
         },
       },
@@ -192,10 +217,15 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
     (request, reply) =>
       UploadId.parse(request.params.id)
         .mapErr(() => domainError('upload.not_found'))
-        .asyncAndThen((uploadId) => deleteUpload(deps, { ownerId: ownerOf(request), uploadId }))
+        .asyncAndThen((uploadId) => removeUpload(deps, { ownerId: ownerOf(request), uploadId }))
         .match(
-          ({ upload, canceled }) =>
-            ({ upload: uploadJson(upload), canceledTraining: canceled ? trainingJson(canceled, null) : null }),
+          (removed) => {
+            if (removed.kind === 'dismissed') {
+              reply.code(204);
+              return null;
+            }
+            return { upload: uploadJson(removed.upload), canceledTraining: removed.canceled ? trainingJson(removed.canceled, null) : null };
+          },
           (error) => domainErrorReply(reply, error),
         ),
   );

@@ -1,4 +1,4 @@
-import { carryOutDueErasures, erasePhotosPastRetention, sweepExpired, type CoreDeps } from '@selfie-lora/core';
+import { carryOutDueErasures, checkDueUploads, erasePhotosPastRetention, sweepExpired, type CoreDeps } from '@selfie-lora/core';
 import type { ScheduledJob } from './scheduled-jobs.js';
 
 /** Erasures taken per round: each is one store or trainer call, so a round stays short. */
@@ -6,6 +6,15 @@ const ERASURES_PER_ROUND = 16;
 
 /** How often expired webhook deliveries and abandoned staging objects are swept (docs/security.md "Housekeeping"). */
 export const DEFAULT_HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * How often photos received and still checking are looked for (a round that checked some runs
+ * again at once): the wait an owner sees before a photo's check starts, at most.
+ */
+export const DEFAULT_PHOTO_CHECKS_INTERVAL_MS = 500;
+
+/** Photos checked per round, one after the other: about a second each with the face model. */
+const PHOTO_CHECKS_PER_ROUND = 8;
 
 /** How often photos past retention are looked for; a round that deleted some runs again at once. */
 export const DEFAULT_RETENTION_INTERVAL_MS = 10 * 60_000;
@@ -29,6 +38,7 @@ export function backgroundJobs(
     /** Off (undefined) by default: photos are kept until their owner deletes them. */
     readonly photoRetentionDays?: number;
     readonly retentionEveryMs?: number;
+    readonly photoChecksEveryMs?: number;
   },
 ): ScheduledJob[] {
   const days = options.photoRetentionDays;
@@ -54,6 +64,18 @@ export function backgroundJobs(
       everyMs: options.housekeepingEveryMs ?? DEFAULT_HOUSEKEEPING_INTERVAL_MS,
       // A sweep reports what it could not remove in its result and is simply tried next round.
       run: () => sweepExpired(deps).map(() => false).unwrapOr(false),
+    },
+    {
+      // Photos answered `checking` (PHOTO_CHECKS_AFTER_ANSWER): normalised, checked, stored or refused.
+      name: 'photo-checks',
+      everyMs: options.photoChecksEveryMs ?? DEFAULT_PHOTO_CHECKS_INTERVAL_MS,
+      run: () =>
+        checkDueUploads(deps, { limit: PHOTO_CHECKS_PER_ROUND }).match(
+          (round) => round.stored + round.refused + round.deferred + round.gone > 0,
+          (error) => {
+            throw new Error(`photo checks: ${error.code} ${error.detail ?? ''}`);
+          },
+        ),
     },
     {
       name: 'erasures',

@@ -118,7 +118,7 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
 
   it('applies UPLOAD_MAX_BYTES and UPLOAD_MIN_* to the core and to the multipart limit', async () => {
     const service = (
-      await createServiceContainer(environment({ S3_BUCKET: 'upload-policy-test', UPLOAD_MAX_BYTES: '20000', UPLOAD_MIN_WIDTH: '300', UPLOAD_MIN_HEIGHT: '320' }))
+      await createServiceContainer(environment({ S3_BUCKET: 'upload-policy-test', UPLOAD_MAX_BYTES: '20000', UPLOAD_MIN_WIDTH: '300', UPLOAD_MIN_HEIGHT: '320', PHOTO_CHECKS_AFTER_ANSWER: 'off' }))
     )._unsafeUnwrap();
     const app = buildHttpApp({ deps: service.deps, auth: { jwtSecret: JWT_SECRET }, adminToken: ADMIN_TOKEN });
     try {

@@ -26,7 +26,7 @@ describe('POST /v1/demo/sign-in', () => {
     expect(new Date(session.expiresAt).getTime()).toBe(claims.exp! * 1000);
     const uploads = await h.app.inject({ method: 'GET', url: '/v1/uploads', headers: bearer(session.token) });
     expect(uploads.statusCode, uploads.body).toBe(200);
-    expect(json(uploads)).toEqual({ uploads: [] });
+    expect(json(uploads)).toEqual({ uploads: [], pending: [] });
   });
 
   it('binds the token to the configured issuer and audience, so the auth hook accepts it', async () => {

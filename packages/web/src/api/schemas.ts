@@ -50,8 +50,16 @@ export const uploadSchema = z.object({
 });
 export type Upload = z.infer<typeof uploadSchema>;
 
-export const uploadAnswerSchema = z.object({ upload: uploadSchema });
-export const uploadListSchema = z.object({ uploads: z.array(uploadSchema) });
+/** A photo received and being checked after the answer, or refused by the check (with words for a person). */
+export const pendingUploadSchema = z.object({
+  id: z.string(),
+  status: z.enum(['checking', 'refused']),
+  refusal: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type PendingUpload = z.infer<typeof pendingUploadSchema>;
+
+export const uploadAnswerSchema = z.union([z.object({ upload: uploadSchema }), z.object({ pending: pendingUploadSchema })]);
+export const uploadListSchema = z.object({ uploads: z.array(uploadSchema), pending: z.array(pendingUploadSchema) });
 
 export const uploadSlotSchema = z.object({
   upload: z.object({

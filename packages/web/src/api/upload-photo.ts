@@ -1,11 +1,13 @@
 import { ApiError, errorFromAnswer, unexpectedAnswer } from './api-error.js';
-import { uploadAnswerSchema, uploadSlotSchema, type Upload } from './schemas.js';
+import { uploadAnswerSchema, uploadListSchema, uploadSlotSchema, type PendingUpload, type Upload } from './schemas.js';
 
-export interface UploadOutcome {
-  readonly upload: Upload;
-  /** The owner already had these exact bytes: the server answered with the existing upload (200). */
-  readonly duplicate: boolean;
-}
+/**
+ * Stored, or received and being checked (the server judges photos after answering 202; see
+ * `waitForCheck`). `duplicate`: the owner already had these exact bytes (200).
+ */
+export type UploadOutcome =
+  | { readonly kind: 'stored'; readonly upload: Upload; readonly duplicate: boolean }
+  | { readonly kind: 'checking'; readonly pending: PendingUpload; readonly duplicate: boolean };
 
 interface XhrAnswer {
   readonly status: number;
@@ -44,10 +46,45 @@ function parseJson(text: string): unknown {
 }
 
 function uploadOutcome(answer: XhrAnswer): UploadOutcome {
-  if (answer.status !== 200 && answer.status !== 201) throw errorFromAnswer(answer.status, answer.text);
+  if (answer.status !== 200 && answer.status !== 201 && answer.status !== 202) throw errorFromAnswer(answer.status, answer.text);
   const parsed = uploadAnswerSchema.safeParse(parseJson(answer.text));
   if (!parsed.success) throw unexpectedAnswer('the upload');
-  return { upload: parsed.data.upload, duplicate: answer.status === 200 };
+  const duplicate = answer.status === 200;
+  return 'upload' in parsed.data ? { kind: 'stored', upload: parsed.data.upload, duplicate } : { kind: 'checking', pending: parsed.data.pending, duplicate };
+}
+
+const CHECK_POLL_MS = 700;
+/** Past this, the page stops waiting; the photo still appears with the others once it passes. */
+const CHECK_WAIT_MS = 5 * 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the server has judged a photo it answered `checking`: resolves with the stored
+ * upload, or throws the refusal as an ApiError (422, the server's words for why).
+ */
+export async function waitForCheck(token: string, id: string): Promise<Upload> {
+  const deadline = Date.now() + CHECK_WAIT_MS;
+  while (Date.now() < deadline) {
+    let answer: Response;
+    try {
+      answer = await fetch('/v1/uploads', { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    } catch {
+      throw errorFromAnswer(0, '');
+    }
+    const text = await answer.text();
+    if (!answer.ok) throw errorFromAnswer(answer.status, text);
+    const list = uploadListSchema.safeParse(parseJson(text));
+    if (!list.success) throw unexpectedAnswer('your photos');
+    const stored = list.data.uploads.find((upload) => upload.id === id);
+    if (stored) return stored;
+    const pending = list.data.pending.find((photo) => photo.id === id);
+    if (pending?.refusal) throw new ApiError({ status: 422, code: pending.refusal.code, detail: pending.refusal.message });
+    // Gone from both lists: dismissed or erased meanwhile, from another tab.
+    if (!pending) throw new ApiError({ status: 404, code: 'upload.not_found', detail: 'This photo is no longer here. Please upload it again if you want it.' });
+    await sleep(CHECK_POLL_MS);
+  }
+  throw new ApiError({ status: 0, code: 'upload.still_checking', detail: 'This photo is taking long to check. It will appear with your photos once it passes.' });
 }
 
 /** One photo through `POST /v1/uploads` (multipart field "file"). */
@@ -96,7 +133,7 @@ async function uploadPresigned(token: string, file: File, onProgress: (fraction:
   return uploadOutcome({ status: completed.status, text: await completed.text() });
 }
 
-/** Uploads one photo the way its size calls for; resolves with the stored upload or throws an ApiError. */
+/** Uploads one photo the way its size calls for; resolves with the upload stored or checking, or throws an ApiError. */
 export function uploadPhoto(
   token: string,
   file: File,

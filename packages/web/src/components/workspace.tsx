@@ -4,7 +4,7 @@ import { ApiError } from '../api/api-error.js';
 import { newIdempotencyKey } from '../api/idempotency-key.js';
 import { isTerminal, type AppConfig, type Model, type Training, type Upload } from '../api/schemas.js';
 import { followTraining } from '../api/training-events.js';
-import { uploadPhoto } from '../api/upload-photo.js';
+import { uploadPhoto, waitForCheck } from '../api/upload-photo.js';
 import { judgeFile, type FileFacts } from '../photos/file-check.js';
 import { readFileFacts } from '../photos/read-file-facts.js';
 import { hasConsented, rememberConsent } from '../session/consent.js';
@@ -95,13 +95,30 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
     update(key, { phase: 'uploading', progress: 0 });
     try {
       const outcome = await uploadPhoto(session.token, file, config.presignedThresholdBytes, (progress) => update(key, { progress }));
+      // Judged after the answer: wait for the verdict beside the line, so the next photo goes now.
+      if (outcome.kind === 'checking') return void settleCheck(key, outcome.pending.id, outcome.duplicate);
       update(key, outcome.duplicate ? { phase: 'duplicate', progress: 1, message: DUPLICATE_MESSAGE } : { phase: 'stored', progress: 1 });
       await refreshUploads();
     } catch (cause) {
-      // A refusal for the photo itself (4xx but 401/429) will not change on retry; a failure might.
-      const status = cause instanceof ApiError ? cause.problem.status : 0;
-      const final = status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429;
-      fail(cause, (message) => update(key, { phase: final ? 'refused' : 'failed', message }));
+      settleFailure(key, cause);
+    }
+  };
+
+  /** A refusal for the photo itself (4xx but 401/429) will not change on retry; a failure might. */
+  const settleFailure = (key: number, cause: unknown) => {
+    const status = cause instanceof ApiError ? cause.problem.status : 0;
+    const final = status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429;
+    fail(cause, (message) => update(key, { phase: final ? 'refused' : 'failed', message }));
+  };
+
+  const settleCheck = async (key: number, id: string, duplicate: boolean) => {
+    update(key, { phase: 'checking', progress: 1, message: null });
+    try {
+      await waitForCheck(session.token, id);
+      update(key, duplicate ? { phase: 'duplicate', progress: 1, message: DUPLICATE_MESSAGE } : { phase: 'stored', progress: 1 });
+      await refreshUploads();
+    } catch (cause) {
+      settleFailure(key, cause);
     }
   };
 
