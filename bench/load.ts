@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import sharp from 'sharp';
 import { freePort } from '../packages/local-stack/src/free-port.js';
@@ -258,6 +258,10 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 async function ingest(stack: Stack) {
   const photos = await Promise.all(Array.from({ length: settings.ingestPhotos }, photo));
   const mib = photos.reduce((sum, p) => sum + p.length, 0) / 2 ** 20;
+  // The service makes its bucket when it starts; the baseline runs before any service has.
+  await stack.s3.send(new CreateBucketCommand({ Bucket: stack.bucket })).catch((error: unknown) => {
+    if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
+  });
   const direct = await timed(() =>
     pool(photos, CONCURRENCY, (bytes, i) => stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: `baseline/${i}`, Body: bytes }))),
   );

@@ -90,6 +90,16 @@ describe('photos judged after the answer (issue 11 point 4)', () => {
     expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toEqual({ stored: 0, refused: 0, deferred: 0, gone: 0 });
   });
 
+  it('checks several at once, storing each photo once under its own id', async () => {
+    const { core, faces } = setUp();
+    const sent: PendingUpload[] = [];
+    for (let i = 0; i < 5; i += 1) sent.push(pendingOf(await send(core, await bytesOf())));
+    expect((await checkDueUploads(core.deps, { limit: 8, atOnce: 3 }))._unsafeUnwrap()).toEqual({ stored: 5, refused: 0, deferred: 0, gone: 0 });
+    expect(faces.inspected).toBe(5);
+    expect((await storedRows(core)).map((upload) => upload.id).sort()).toEqual(sent.map((p) => p.id).sort());
+    expect(core.store.keys().filter((key) => key.startsWith('staging/'))).toEqual([]);
+  });
+
   it('sending the same bytes again answers the photo already checking, then the stored one', async () => {
     const { core } = setUp();
     const bytes = await bytesOf();

@@ -22,6 +22,7 @@ import {
   type Repositories,
   type Sha256,
   isScrubbed,
+  storedUsage,
   type TrainingPipeline,
   type UnitOfWork,
   type Upload,
@@ -185,6 +186,7 @@ function repositoriesOver(tables: MemoryTables): Repositories {
           .slice(0, limit),
       );
     },
+    storedUsage: (ownerId: OwnerId) => okAsync(storedUsage([...tables.uploads.values()].filter((upload) => upload.ownerId === ownerId))),
     insert: (upload: Upload) => {
       if (tables.uploads.has(upload.id)) return errAsync(conflict(`upload ${upload.id} exists`));
       const same = [...tables.uploads.values()].some(
@@ -416,6 +418,8 @@ function repositoriesOver(tables: MemoryTables): Repositories {
           .filter((row) => row.ownerId === ownerId)
           .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || byId(a.id, b.id)),
       ),
+    checkingUsage: (ownerId: OwnerId, except: UploadId | null) =>
+      okAsync(storedUsage([], [...tables.pendingUploads.values()].filter((row) => row.ownerId === ownerId && row.id !== except))),
     insert: (row: PendingUpload) => {
       // As the schema: the id is unique across both tables' rows of one upload, and one checking row per owner and bytes.
       if (tables.pendingUploads.has(row.id) || tables.uploads.has(row.id)) return errAsync(conflict(`upload ${row.id} exists`));

@@ -3,6 +3,7 @@ import { REFUSAL_CODES, type OwnerId, type PendingUpload, type PendingUploads, t
 import { conflict } from './postgres-errors.js';
 import { countColumn, ownerIdColumn, parseRow, parseRows, sha256Column, uploadIdColumn } from './row-schemas.js';
 import { exactlyOne, type SqlSession } from './sql-session.js';
+import { usageRow } from './upload-repository.js';
 
 const refusalCode = z.enum(REFUSAL_CODES);
 
@@ -92,6 +93,15 @@ export function pendingUploadRepository(session: SqlSession): PendingUploads {
       session
         .read(`SELECT ${COLUMNS} FROM pending_uploads WHERE owner_id = $1 ORDER BY received_at, id COLLATE "C"`, [ownerId])
         .andThen((rows) => parseRows(pendingRow, rows, 'pending upload')),
+
+    checkingUsage: (ownerId: OwnerId, except: UploadId | null) =>
+      session
+        .read(
+          `SELECT count(*) AS photos, coalesce(sum(byte_size), 0) AS bytes FROM pending_uploads
+            WHERE owner_id = $1 AND status = 'checking' AND ($2::text IS NULL OR id <> $2::text)`,
+          [ownerId, except],
+        )
+        .andThen((rows) => parseRow(usageRow, rows[0], 'pending upload usage')),
 
     insert: (row: PendingUpload) =>
       session.write((sql) =>

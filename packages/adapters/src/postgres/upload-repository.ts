@@ -41,6 +41,9 @@ const uploadRow = z
     }),
   );
 
+/** count() and sum() of bigint arrive as strings. */
+export const usageRow = z.object({ photos: countColumn, bytes: countColumn });
+
 const COLUMNS = 'id, owner_id, status, content_type, byte_size, sha256, width, height, created_at, deleted_at, revision, source_sha256, checks, face_embedding';
 
 function values(upload: Upload): unknown[] {
@@ -85,6 +88,11 @@ export function uploadRepository(session: SqlSession): Uploads {
           [ownerId, options?.includeDeleted === true],
         )
         .andThen((rows) => parseRows(uploadRow, rows, 'upload')),
+
+    storedUsage: (ownerId: OwnerId) =>
+      session
+        .read(`SELECT count(*) AS photos, coalesce(sum(byte_size), 0) AS bytes FROM uploads WHERE owner_id = $1 AND status = 'stored'`, [ownerId])
+        .andThen((rows) => parseRow(usageRow, rows[0], 'upload usage')),
 
     // FOR SHARE: a concurrent delete (an UPDATE of these rows) waits for this transaction, then
     // sees its pipeline; one that committed first leaves its row out (re-checked after the wait).

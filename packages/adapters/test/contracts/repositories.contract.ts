@@ -9,6 +9,7 @@ import {
   checkDeferred,
   defaultRetryPolicy,
   receivePhoto,
+  storedUsage,
   refusePhoto,
   OwnerId,
   type PendingUpload,
@@ -128,6 +129,18 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
     const { run, value, refusal, storeUploads, save, insertQueued, inTraining, withModel } = helpersOver(() => harness.uow);
 
     describe('uploads', () => {
+      it("sums the owner's stored uploads as the quota rule does, deleted ones and other owners' left out", async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const kept = [anUpload(owner), anUpload(owner)];
+        const gone = anUpload(owner);
+        await storeUploads([...kept, gone, anUpload(other)]);
+        await value((r) => r.uploads.update(markDeleted(gone, at(1))));
+        const usage = await value((r) => r.uploads.storedUsage(owner));
+        expect(usage).toEqual(storedUsage(await value((r) => r.uploads.listByOwner(owner, { includeDeleted: true }))));
+        expect(usage).toEqual({ photos: 2, bytes: kept[0]!.byteSize + kept[1]!.byteSize });
+        expect(await value((r) => r.uploads.storedUsage(anOwner()))).toEqual({ photos: 0, bytes: 0 });
+      });
+
       it('reads an upload back exactly as written, and only for its owner', async () => {
         const [owner, other] = [anOwner(), anOwner()];
         const upload = anUpload(owner, { contentType: 'image/webp' });
@@ -656,6 +669,16 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(mine(await value((r) => r.pendingUploads.claimDue({ now: at(1), until: at(6), limit: 10_000 })), owner)).toEqual([]);
         // Once the hold runs out (a worker died), they are due again.
         expect(mine(await value((r) => r.pendingUploads.claimDue({ now: at(5), until: at(10), limit: 10_000 })), owner)).toHaveLength(3);
+      });
+
+      it("sums an owner's photos checking (as the quota counts them), never refused ones, another owner's, or the one left out", async () => {
+        const [owner, other] = [anOwner(), anOwner()];
+        const [a, b] = [{ ...received(owner, 1), byteSize: 100 }, { ...received(owner, 2), byteSize: 250 }];
+        const refusedRow = refusePhoto({ ...received(owner, 3), byteSize: 999 }, 'upload.corrupt', at(3));
+        for (const row of [a, b, refusedRow, { ...received(other, 1), byteSize: 7 }]) await value((r) => r.pendingUploads.insert(row));
+        expect(await value((r) => r.pendingUploads.checkingUsage(owner, null))).toEqual({ photos: 2, bytes: 350 });
+        expect(await value((r) => r.pendingUploads.checkingUsage(owner, a.id))).toEqual({ photos: 1, bytes: 250 });
+        expect(await value((r) => r.pendingUploads.checkingUsage(anOwner(), null))).toEqual({ photos: 0, bytes: 0 });
       });
 
       it('forgets refused rows settled before a cutoff, never checking ones', async () => {

@@ -59,10 +59,15 @@ export interface StoredUsage {
 /**
  * What an owner holds in storage: their stored (not deleted) uploads, and the photos received
  * and still checking (held as sent until judged), so checks after the answer cannot be flooded.
+ * The repositories answer the same sums by aggregate (`Uploads.storedUsage`, `checkingUsage`).
  */
 export function storedUsage(uploads: readonly Upload[], pending: readonly PendingUpload[] = []): StoredUsage {
   const held = [...uploads.filter((upload) => upload.status === 'stored'), ...pending.filter((photo) => photo.status === 'checking')];
   return { photos: held.length, bytes: held.reduce((sum, photo) => sum + photo.byteSize, 0) };
+}
+
+export function addUsage(a: StoredUsage, b: StoredUsage): StoredUsage {
+  return { photos: a.photos + b.photos, bytes: a.bytes + b.bytes };
 }
 
 /** Whether `adding` more fits in the owner's storage quota beside what they already hold. */

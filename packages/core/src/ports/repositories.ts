@@ -4,6 +4,7 @@ import type { Erasure } from '../domain/erasure.js';
 import type { ModelId, OwnerId, PipelineId, Sha256, UploadId } from '../domain/ids.js';
 import type { Model } from '../domain/model.js';
 import type { PendingUpload } from '../domain/pending-upload.js';
+import type { StoredUsage } from '../domain/quotas.js';
 import type { TrainingPipeline } from '../domain/training-pipeline.js';
 import type { Upload } from '../domain/upload.js';
 
@@ -25,6 +26,8 @@ export interface Uploads {
   /** The owner's stored (not deleted) upload made from these bytes as the client sent them, if any (dedup). */
   findStoredBySourceSha256(ownerId: OwnerId, sourceSha256: Sha256): Stored<Upload | null>;
   listByOwner(ownerId: OwnerId, options?: { includeDeleted?: boolean }): Stored<readonly Upload[]>;
+  /** How many stored (not deleted) uploads the owner has and their bytes: the storage quota's measure. */
+  storedUsage(ownerId: OwnerId): Stored<StoredUsage>;
   /**
    * The owner's stored uploads, as `listByOwner`, held until the transaction ends: a delete
    * running meanwhile either committed first (its photo is not listed) or waits, then finds
@@ -128,6 +131,8 @@ export interface PendingUploads {
   findCheckingBySourceSha256(ownerId: OwnerId, sourceSha256: Sha256): Stored<PendingUpload | null>;
   /** Checking and refused, oldest first. */
   listByOwner(ownerId: OwnerId): Stored<readonly PendingUpload[]>;
+  /** How many of the owner's photos are checking and their bytes as sent, leaving out `except`. */
+  checkingUsage(ownerId: OwnerId, except: UploadId | null): Stored<StoredUsage>;
   /** `persistence.conflict` when the id exists, or the owner has these bytes checking already. */
   insert(pending: PendingUpload): Stored<PendingUpload>;
   update(pending: PendingUpload): Stored<PendingUpload>;

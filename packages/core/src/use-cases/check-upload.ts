@@ -5,7 +5,7 @@ import { stagingKey } from '../domain/upload.js';
 import type { CoreDeps } from './core-deps.js';
 import { discardObject } from './discard-object.js';
 import { inBatches } from './in-batches.js';
-import { judgePhoto, keepPhoto, readSource, type SettleKept } from './register-upload.js';
+import { judgePhoto, keepPhoto, readSource, type SettleKept } from './photo-intake.js';
 
 /** What became of a photo checked: stored, refused (with its reason), tried again later, or settled elsewhere meanwhile. */
 export type CheckVerdict = 'stored' | 'refused' | 'deferred' | 'gone';
@@ -64,14 +64,15 @@ export function checkUpload(deps: CoreDeps, pending: PendingUpload): ResultAsync
 
 /**
  * The worker's turn at the photos received and still checking: claims up to `limit` due ones
- * (held for `CHECK_HOLD_MS`, so two workers never check the same photo) and checks them one
- * after the other (the face inspector bounds its own concurrency).
+ * (held for `CHECK_HOLD_MS`, so two workers never check the same photo) and checks `atOnce` of
+ * them at a time (default 1), so storage and database waits overlap; decodes and the face model
+ * are bounded by the image queue whatever this is.
  */
-export function checkDueUploads(deps: CoreDeps, input: { readonly limit: number }): ResultAsync<CheckReport, DomainError> {
+export function checkDueUploads(deps: CoreDeps, input: { readonly limit: number; readonly atOnce?: number }): ResultAsync<CheckReport, DomainError> {
   const now = deps.clock.now();
   return deps.uow
     .transaction((repos) => repos.pendingUploads.claimDue({ now, until: new Date(now.getTime() + CHECK_HOLD_MS), limit: input.limit }))
-    .andThen((claimed) => inBatches(claimed, 1, (pending) => checkUpload(deps, pending)))
+    .andThen((claimed) => inBatches(claimed, Math.max(1, input.atOnce ?? 1), (pending) => checkUpload(deps, pending)))
     .map((verdicts) => ({
       stored: verdicts.filter((v) => v === 'stored').length,
       refused: verdicts.filter((v) => v === 'refused').length,

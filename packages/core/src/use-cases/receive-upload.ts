@@ -8,7 +8,8 @@ import type { PersistenceError } from '../ports/repositories.js';
 import { closeSlot, completeUpload, notStaged, type CompleteUploadError } from './complete-upload.js';
 import type { CoreDeps } from './core-deps.js';
 import { discardObject } from './discard-object.js';
-import { readSource, registerUpload, withinStorageQuota, type RegisteredUpload, type RegisterUploadError, type SourcePhoto } from './register-upload.js';
+import { once, readSource, withinStorageQuota, type RegisteredUpload, type RegisterUploadError, type SourcePhoto } from './photo-intake.js';
+import { registerUpload } from './register-upload.js';
 
 /** What the owner is answered: the photo stored (judged before the answer, or long ago), or received and checking. */
 export type AcceptedUpload =
@@ -55,10 +56,6 @@ function recordReceived(
         ? alreadyHeld(deps, input.ownerId, source.sha256).andThen((held) => (held ? okAsync(held) : errAsync(error)))
         : errAsync(error),
     );
-}
-
-async function* once(bytes: Uint8Array): ByteStream {
-  yield await Promise.resolve(bytes);
 }
 
 /**

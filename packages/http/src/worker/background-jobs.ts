@@ -13,8 +13,9 @@ export const DEFAULT_HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
  */
 export const DEFAULT_PHOTO_CHECKS_INTERVAL_MS = 500;
 
-/** Photos checked per round, one after the other: about a second each with the face model. */
+/** Photos claimed per round, and checked at once (the image queue bounds the decodes and the face model). */
 const PHOTO_CHECKS_PER_ROUND = 8;
+const PHOTO_CHECKS_AT_ONCE = 4;
 
 /** How often photos past retention are looked for; a round that deleted some runs again at once. */
 export const DEFAULT_RETENTION_INTERVAL_MS = 10 * 60_000;
@@ -70,7 +71,7 @@ export function backgroundJobs(
       name: 'photo-checks',
       everyMs: options.photoChecksEveryMs ?? DEFAULT_PHOTO_CHECKS_INTERVAL_MS,
       run: () =>
-        checkDueUploads(deps, { limit: PHOTO_CHECKS_PER_ROUND }).match(
+        checkDueUploads(deps, { limit: PHOTO_CHECKS_PER_ROUND, atOnce: PHOTO_CHECKS_AT_ONCE }).match(
           (round) => round.stored + round.refused + round.deferred + round.gone > 0,
           (error) => {
             throw new Error(`photo checks: ${error.code} ${error.detail ?? ''}`);
