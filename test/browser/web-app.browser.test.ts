@@ -138,6 +138,20 @@ describe.skipIf(skipReason !== null)('the web app in a browser', () => {
     await expectAxeClean(page);
     await page.screenshot({ path: screenshot('02-uploads'), fullPage: true });
 
+    // After a reload the upload lines are gone; the photos the service refused after answering
+    // are still listed with their reasons until dismissed (the refusal is the server's record).
+    await page.reload();
+    const refusedList = page.getByRole('list', { name: 'Photos not accepted' });
+    await refusedList.getByText('Not accepted: No face was found in this photo. Please choose a photo that shows your face.').waitFor();
+    // The file that is not a photo never left the browser: only the server's refusal is listed.
+    expect(await refusedList.getByRole('listitem').count()).toBe(1);
+    await page.locator('.grid img').nth(4).waitFor();
+    await expectAxeClean(page);
+    await page.screenshot({ path: screenshot('02b-refused-after-reload'), fullPage: true });
+    await refusedList.getByRole('button', { name: 'Dismiss this refused photo' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.refused-item').length === 0);
+    expect((await owner.request<{ pending: unknown[] }>('GET', '/v1/uploads')).body.pending).toEqual([]);
+
     // Delete asks first; "Keep it" keeps, "Yes, delete" erases.
     await page.getByRole('button', { name: 'Delete photo 5' }).click();
     await page.getByRole('button', { name: 'Keep it' }).click();

@@ -49,9 +49,16 @@ export class ApiClient {
     return { authorization: `Bearer ${this.token}`, accept: 'application/json', ...extra };
   }
 
-  async listUploads() {
+  /** The stored photos, and those the service is still checking or refused after answering. */
+  async listPhotos() {
     const answer = await readAnswer(await send('/v1/uploads', { headers: this.headers() }), uploadListSchema, 'your photos');
-    return answer.uploads.filter((upload) => upload.status === 'stored');
+    return { stored: answer.uploads.filter((upload) => upload.status === 'stored'), pending: answer.pending };
+  }
+
+  /** Forgets a photo the service refused (it was never stored): 204. */
+  async dismissRefused(id: string): Promise<void> {
+    const answer = await send(`/v1/uploads/${encodeURIComponent(id)}`, { method: 'DELETE', headers: this.headers() });
+    if (answer.status !== 204) throw errorFromAnswer(answer.status, await answer.text());
   }
 
   async deleteUpload(id: string) {

@@ -1,21 +1,29 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/api-client.js';
-import type { AppConfig, Upload } from '../api/schemas.js';
+import type { AppConfig, PendingUpload, Upload } from '../api/schemas.js';
 import { photoCountText } from '../photos/photo-count.js';
 import { Thumbnail } from './thumbnail.js';
 
 
-/** The stored photos: thumbnails, the count against the minimum, delete with confirmation. */
+/**
+ * The stored photos: thumbnails, the count against the minimum, delete with confirmation; and
+ * the photos the service is still checking or refused after answering (sent from elsewhere or
+ * before a reload), each refusal with its reason.
+ */
 export function PhotoGrid({
   client,
   config,
   uploads,
+  pending,
   onDelete,
+  onDismiss,
 }: {
   client: ApiClient;
   config: AppConfig;
   uploads: readonly Upload[];
+  pending: readonly PendingUpload[];
   onDelete: (upload: Upload) => Promise<void>;
+  onDismiss: (photo: PendingUpload) => Promise<void>;
 }) {
   const [confirming, setConfirming] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -32,6 +40,7 @@ export function PhotoGrid({
         <strong>{photoCountText(count, config)}</strong>
         {needed > 0 ? `: add ${needed} more to start a training.` : `: enough to train (${config.minPhotos} needed, at most ${config.maxPhotos}).`}
       </p>
+      <PendingPhotos pending={pending} onDismiss={onDismiss} />
       {count === 0 ? (
         <p class="hint">No photos yet.</p>
       ) : (
@@ -73,5 +82,31 @@ export function PhotoGrid({
         </ul>
       )}
     </section>
+  );
+}
+
+function PendingPhotos({ pending, onDismiss }: { pending: readonly PendingUpload[]; onDismiss: (photo: PendingUpload) => Promise<void> }) {
+  const checking = pending.filter((photo) => photo.status === 'checking').length;
+  const refused = pending.filter((photo) => photo.refusal !== null);
+  return (
+    <>
+      {checking > 0 && (
+        <p class="hint checking-note" aria-live="polite">
+          {checking === 1 ? '1 photo is being checked; it appears here once it passes.' : `${checking} photos are being checked; they appear here once they pass.`}
+        </p>
+      )}
+      {refused.length > 0 && (
+        <ul class="refused-list" aria-label="Photos not accepted">
+          {refused.map((photo) => (
+            <li key={photo.id} class="refused-item">
+              <p class="message error small-text">Not accepted: {photo.refusal?.message}</p>
+              <button type="button" class="button link small" onClick={() => void onDismiss(photo)}>
+                Dismiss <span class="visually-hidden">this refused photo</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

@@ -10,6 +10,8 @@ export interface QueuedFile {
   readonly progress: number;
   /** Why it was refused or failed, in words. */
   readonly message: string | null;
+  /** The upload id once the service answered that it is checking the photo. */
+  readonly serverId?: string;
 }
 
 const PHASE_WORDS: Record<UploadPhase, string> = {

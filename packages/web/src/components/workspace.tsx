@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ApiClient } from '../api/api-client.js';
 import { ApiError } from '../api/api-error.js';
 import { newIdempotencyKey } from '../api/idempotency-key.js';
-import { isTerminal, type AppConfig, type Model, type Training, type Upload } from '../api/schemas.js';
+import { isTerminal, type AppConfig, type Model, type PendingUpload, type Training, type Upload } from '../api/schemas.js';
 import { followTraining } from '../api/training-events.js';
 import { uploadPhoto, waitForCheck } from '../api/upload-photo.js';
 import { judgeFile, type FileFacts } from '../photos/file-check.js';
@@ -29,6 +29,7 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
   const client = useMemo(() => new ApiClient(session.token), [session.token]);
   const [consented, setConsented] = useState(() => hasConsented(localStorage, session.ownerId));
   const [uploads, setUploads] = useState<Upload[]>([]);
+  const [pending, setPending] = useState<PendingUpload[]>([]);
   const [queue, setQueue] = useState<QueuedFile[]>([]);
   const [training, setTraining] = useState<Training | null>(null);
   const [models, setModels] = useState<Model[]>([]);
@@ -46,7 +47,14 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
     [onSignedOut],
   );
 
-  const refreshUploads = useCallback(() => client.listUploads().then(setUploads), [client]);
+  const refreshUploads = useCallback(
+    () =>
+      client.listPhotos().then(({ stored, pending: received }) => {
+        setUploads(stored);
+        setPending(received);
+      }),
+    [client],
+  );
   const refreshModels = useCallback(() => client.listModels().then(setModels), [client]);
 
   useEffect(() => {
@@ -112,7 +120,7 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
   };
 
   const settleCheck = async (key: number, id: string, duplicate: boolean) => {
-    update(key, { phase: 'checking', progress: 1, message: null });
+    update(key, { phase: 'checking', progress: 1, message: null, serverId: id });
     try {
       await waitForCheck(session.token, id);
       update(key, duplicate ? { phase: 'duplicate', progress: 1, message: DUPLICATE_MESSAGE } : { phase: 'stored', progress: 1 });
@@ -139,6 +147,24 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
     // Marked at once, so a second press before its turn in the line does not send it twice.
     update(key, { phase: 'checking', progress: 0, message: null });
     enqueue(key, item.file);
+  };
+
+  // Photos the service is checking that this page did not send (another tab, or before a
+  // reload): look again until none is left, so they appear once they pass.
+  const checkingElsewhere = pending.some((photo) => photo.status === 'checking');
+  useEffect(() => {
+    if (!checkingElsewhere) return;
+    const timer = setTimeout(() => void refreshUploads().catch((cause) => fail(cause, setLoadError)), 2000);
+    return () => clearTimeout(timer);
+  }, [checkingElsewhere, pending, refreshUploads, fail]);
+
+  const dismissRefused = async (photo: PendingUpload) => {
+    try {
+      await client.dismissRefused(photo.id);
+      await refreshUploads();
+    } catch (cause) {
+      fail(cause, setLoadError);
+    }
   };
 
   const deletePhoto = async (upload: Upload) => {
@@ -191,7 +217,15 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
           <UploadQueue items={queue} onRetry={retry} onDismiss={(key) => setQueue((items) => items.filter((item) => item.key !== key))} />
         </>
       )}
-      <PhotoGrid client={client} config={config} uploads={uploads} onDelete={deletePhoto} />
+      <PhotoGrid
+        client={client}
+        config={config}
+        uploads={uploads}
+        // What the upload lines above already say is not said twice.
+        pending={pending.filter((photo) => !queue.some((item) => item.serverId === photo.id))}
+        onDelete={deletePhoto}
+        onDismiss={dismissRefused}
+      />
       <TrainingPanel
         training={training}
         photoCount={uploads.length}
