@@ -149,7 +149,7 @@ describe.skipIf(skipReason !== null)('the web app in a browser', () => {
     await expectAxeClean(page);
     await page.screenshot({ path: screenshot('02b-refused-after-reload'), fullPage: true });
     await refusedList.getByRole('button', { name: 'Dismiss this refused photo' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('.refused-item').length === 0);
+    await page.locator('.refused-item').waitFor({ state: 'detached' });
     expect((await owner.request<{ pending: unknown[] }>('GET', '/v1/uploads')).body.pending).toEqual([]);
 
     // Delete asks first; "Keep it" keeps, "Yes, delete" erases.
