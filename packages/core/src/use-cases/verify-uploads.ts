@@ -1,5 +1,5 @@
 import { okAsync, ResultAsync } from 'neverthrow';
-import type { UploadId } from '../domain/ids.js';
+import type { OwnerId, UploadId } from '../domain/ids.js';
 import { uploadKey, type Upload } from '../domain/upload.js';
 import {
   uploadsVerified,
@@ -13,6 +13,14 @@ import { inBatches } from './in-batches.js';
 
 const STORAGE_CONCURRENCY = 4;
 
+/** What storage holds under one photo's key: its measured size and hash, and the type its bytes sniff as. */
+function storedFacts(deps: CoreDeps, ownerId: OwnerId, uploadId: UploadId): ResultAsync<StoredObjectFacts, DomainError> {
+  return deps.objects.inspect(uploadKey(ownerId, uploadId)).andThen((facts): ResultAsync<StoredObjectFacts, DomainError> => {
+    if (!facts.exists) return okAsync({ exists: false });
+    return deps.images.sniff(facts.head).map((sniffedType) => ({ exists: true, byteSize: facts.byteSize, sha256: facts.sha256, sniffedType }));
+  });
+}
+
 /** I2: every photo is checked in storage right before packaging: exists, size, SHA-256, type. */
 export function verifyUploadsStep(
   deps: CoreDeps,
@@ -22,16 +30,7 @@ export function verifyUploadsStep(
   const rows = deps.uow.transaction((repos) =>
     ResultAsync.combine(items.map((item) => repos.uploads.get(pipeline.ownerId, item.uploadId))),
   );
-  const objects = inBatches(items, STORAGE_CONCURRENCY, (item) =>
-      deps.objects.inspect(uploadKey(pipeline.ownerId, item.uploadId)).andThen(
-        (facts): ResultAsync<StoredObjectFacts, DomainError> =>
-          facts.exists
-            ? deps.images
-                .sniff(facts.head)
-                .map((sniffedType) => ({ exists: true, byteSize: facts.byteSize, sha256: facts.sha256, sniffedType }))
-            : okAsync({ exists: false }),
-      ),
-  );
+  const objects = inBatches(items, STORAGE_CONCURRENCY, (item) => storedFacts(deps, pipeline.ownerId, item.uploadId));
   return ResultAsync.combine([rows, objects] as const).andThen(([uploads, stored]) => {
     const rowMap = new Map<UploadId, Upload>();
     const objectMap = new Map<UploadId, StoredObjectFacts>();
@@ -40,8 +39,6 @@ export function verifyUploadsStep(
       if (row) rowMap.set(item.uploadId, row);
       objectMap.set(item.uploadId, stored[index] ?? { exists: false });
     });
-    return compare(pipeline.trainingSet, rowMap, objectMap).map((verified) =>
-      uploadsVerified(pipeline, verified, deps.clock.now()),
-    );
+    return compare(pipeline.trainingSet, rowMap, objectMap).map((verified) => uploadsVerified(pipeline, verified, deps.clock.now()));
   });
 }
