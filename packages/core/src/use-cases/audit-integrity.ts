@@ -122,11 +122,19 @@ function readRows(repos: Repositories, owners: readonly OwnerId[]): ResultAsync<
 
 const present = <T>(rows: readonly (T | null)[]): T[] => rows.filter((row): row is T => row !== null);
 
+/**
+ * A row looked up by id for a judgement about another one. One that no longer parses counts as
+ * missing, as its owner's whole table does when that owner is read (`row.unreadable` there).
+ */
+function lookedUp<T>(read: ResultAsync<T | null, PersistenceError>): ResultAsync<T | null, PersistenceError> {
+  return read.orElse((error) => (error.code === 'persistence.corrupt' ? okAsync(null) : errAsync(error)));
+}
+
 /** Other owners' rows this batch's rows point at (`relatedIdsOf`), by id. */
 function readRelated(repos: Repositories, ids: ReturnType<typeof relatedIdsOf>): ResultAsync<RelatedRows, PersistenceError> {
-  return inBatches(ids.pipelineIds, 1, (id) => repos.pipelines.getById(id)).andThen((pipelines) =>
-    inBatches(ids.uploadIds, 1, (id) => repos.uploads.getById(id)).andThen((uploads) =>
-      inBatches(ids.modelsOfPipelines, 1, (id) => repos.models.findByPipeline(id)).map(
+  return inBatches(ids.pipelineIds, 1, (id) => lookedUp(repos.pipelines.getById(id))).andThen((pipelines) =>
+    inBatches(ids.uploadIds, 1, (id) => lookedUp(repos.uploads.getById(id))).andThen((uploads) =>
+      inBatches(ids.modelsOfPipelines, 1, (id) => lookedUp(repos.models.findByPipeline(id))).map(
         (models): RelatedRows => ({ pipelines: present(pipelines), uploads: present(uploads), models: present(models) }),
       ),
     ),
@@ -183,7 +191,14 @@ function auditBatch(deps: CoreDeps, policy: AuditPolicy, after: OwnerId | null, 
         inBatches(owners.flatMap(ownerObjectPrefixes), LISTINGS_AT_ONCE, (prefix) => deps.objects.list(prefix)).andThen((listed) =>
           readRows(repos, owners).andThen((rows) => {
             const batch: Batch = { now, strategy, owners, objects: listed.flat(), ...rows };
-            return readRelated(repos, relatedIdsOf(batch)).map((related): OwnerBatch => ({ ...batch, related }));
+            // A batch owner's row is in the batch, or its table was unreadable: never looked up around that.
+            const others = <T extends { readonly ownerId: OwnerId }>(rows: readonly T[]) => rows.filter((row) => !owners.includes(row.ownerId));
+            return readRelated(repos, relatedIdsOf(batch)).map(
+              (related): OwnerBatch => ({
+                ...batch,
+                related: { pipelines: others(related.pipelines), uploads: others(related.uploads), models: others(related.models) },
+              }),
+            );
           }),
         ),
       ),
@@ -312,9 +327,9 @@ function auditRemainder(deps: CoreDeps, policy: AuditPolicy, trainings: readonly
       if (named.length === 0) return okAsync([]);
       return deps.uow.transaction((repos) =>
         inBatches(named, 1, (training) =>
-          repos.pipelines
-            .findByTrainerTrainingId(training.trainerTrainingId)
-            .andThen((recorded) => (training.pipelineId === null ? okAsync(null) : repos.pipelines.getById(training.pipelineId)).map((byName) => [recorded, byName])),
+          lookedUp(repos.pipelines.findByTrainerTrainingId(training.trainerTrainingId)).andThen((recorded) =>
+            (training.pipelineId === null ? okAsync(null) : lookedUp(repos.pipelines.getById(training.pipelineId))).map((byName) => [recorded, byName]),
+          ),
         ).map((found) => present(found.flat())),
       );
     })
