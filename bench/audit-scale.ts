@@ -1,6 +1,6 @@
 // `npm run bench:audit`: the audit over many owners (issue 16). Owners' rows are made directly in
 // a scratch Postgres database (one multi-row INSERT ... SELECT per chunk), their photos in a local
-// S3 server (s3rver, tiny objects); then `auditIntegrity` runs over Postgres and S3 as the service
+// S3 server (s3rver in a child process, tiny objects); then `auditIntegrity` runs over Postgres and S3 as the service
 // wires them, a batch of owners at a time, and the bench prints its time and peak RSS. Three
 // violations are planted so a clean report is not mistaken for a run that looked at nothing.
 // See docs/benchmarks.md "Audit on many owners".
@@ -19,7 +19,8 @@ import { AUDIT_OWNERS_PER_BATCH, auditIntegrity, OwnerId, UploadId, uploadKey, t
 import { createMemoryCore } from '@selfie-lora/adapters/memory';
 import { createPostgresDatabase } from '@selfie-lora/adapters/postgres';
 import { connectS3, S3ObjectStore } from '@selfie-lora/adapters/s3';
-import { startLocalS3 } from '../packages/local-stack/src/s3/local-s3-server.js';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { measureRss, type RssReading } from './rss.js';
 
 const SERVER_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -31,6 +32,27 @@ const BUCKET = 'bench-audit';
 const BYTES = 16;
 const PUTS_AT_ONCE = 32;
 const HOUR = 3_600_000;
+const S3_SERVER = fileURLToPath(new URL('./audit-s3-server.js', import.meta.url));
+
+interface LocalS3Process {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  close(): Promise<void>;
+}
+
+/** s3rver in a child process (audit-s3-server.ts), so its memory is not the audit's. */
+async function startS3Process(directory: string): Promise<LocalS3Process> {
+  const child = fork(S3_SERVER, [directory, BUCKET], { stdio: 'inherit' });
+  const [started] = (await once(child, 'message')) as [Omit<LocalS3Process, 'close'>];
+  return {
+    ...started,
+    close: async () => {
+      child.send('close');
+      await once(child, 'exit');
+    },
+  };
+}
 
 const ownerAt = (i: number) => OwnerId.parse(`owner-${String(i).padStart(7, '0')}`)._unsafeUnwrap();
 const photoAt = (owner: number, photo: number) => UploadId.parse(`photo-${String(owner).padStart(7, '0')}-${photo}`)._unsafeUnwrap();
@@ -83,7 +105,7 @@ async function runAt(owners: number): Promise<Run> {
   const url = new URL(SERVER_URL);
   url.pathname = `/${database}`;
   const directory = await mkdtemp(join(tmpdir(), 'bench-audit-s3-'));
-  const local = await startLocalS3({ directory, buckets: [BUCKET] });
+  const local = await startS3Process(directory);
   const db = await createPostgresDatabase({ url: url.toString(), poolSize: 4 }).match(
     (opened) => opened,
     (error) => {
