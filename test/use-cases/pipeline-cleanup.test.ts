@@ -86,6 +86,7 @@ function storeDeleting(core: MemoryCore, remove: (key: string, del: ObjectStore[
     read: (key) => store.read(key),
     delete: (key) => remove(key, (k) => store.delete(k)),
     list: (prefix) => store.list(prefix),
+    listPage: (prefix, startAfter, limit) => store.listPage(prefix, startAfter, limit),
     signedGetUrl: (key, ttlSeconds) => store.signedGetUrl(key, ttlSeconds),
     signedPutUrl: (key, ttlSeconds, options) => store.signedPutUrl(key, ttlSeconds, options),
   };

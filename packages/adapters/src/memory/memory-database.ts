@@ -154,6 +154,8 @@ function repositoriesOver(tables: MemoryTables): Repositories {
           ]),
         ].sort(byId),
       ),
+    listKnownAfter: (after: OwnerId | null, limit: number) =>
+      owners.listKnown().map((known) => known.filter((owner) => after === null || byId(owner, after) > 0).slice(0, limit)),
   };
 
   const uploads: Uploads = {
@@ -161,6 +163,7 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       const row = tables.uploads.get(id);
       return okAsync(row && row.ownerId === ownerId ? row : null);
     },
+    getById: (id: UploadId) => okAsync(tables.uploads.get(id) ?? null),
     findStoredBySha256: (ownerId: OwnerId, sha256: Sha256) =>
       okAsync([...tables.uploads.values()].find((u) => u.ownerId === ownerId && u.sha256 === sha256 && u.status === 'stored') ?? null),
     findStoredBySourceSha256: (ownerId: OwnerId, sourceSha256: Sha256) =>

@@ -8,6 +8,7 @@ import {
   type Clock,
   type DomainError,
   type ListedObject,
+  type ListedPage,
   type ObjectFacts,
   type ObjectStore,
   type PutFacts,
@@ -113,6 +114,15 @@ export class MemoryObjectStore implements ObjectStore {
       if (key.startsWith(prefix)) listed.push({ key, byteSize: stored.bytes.byteLength, lastModified: new Date(stored.lastModified) });
     }
     return okAsync(byKeyBytes(listed));
+  }
+
+  listPage(prefix: string, startAfter: string | null, limit: number): ResultAsync<ListedPage, StoreError> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return errAsync(domainError('storage.unavailable', `list page: invalid limit ${limit}`));
+    const after = startAfter === null ? null : Buffer.from(startAfter, 'utf8');
+    return this.list(prefix).map((listed) => {
+      const rest = after === null ? listed : listed.filter((object) => Buffer.compare(Buffer.from(object.key, 'utf8'), after) > 0);
+      return { objects: rest.slice(0, limit), more: rest.length > limit };
+    });
   }
 
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError> {

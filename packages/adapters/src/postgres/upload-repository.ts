@@ -70,6 +70,7 @@ export function uploadRepository(session: SqlSession): Uploads {
   return {
     get: (ownerId: OwnerId, id: UploadId) =>
       session.read(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND id = $2`, [ownerId, id]).andThen(one),
+    getById: (id: UploadId) => session.read(`SELECT ${COLUMNS} FROM uploads WHERE id = $1`, [id]).andThen(one),
 
     findStoredBySha256: (ownerId: OwnerId, sha256: Sha256) =>
       session

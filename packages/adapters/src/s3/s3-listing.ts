@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { domainError, type ListedObject, type StoreError } from '@selfie-lora/core';
+import { domainError, type ListedObject, type ListedPage, type StoreError } from '@selfie-lora/core';
 import type { S3Bucket } from './s3-bucket.js';
 import { storeError } from './s3-errors.js';
 
@@ -94,4 +94,36 @@ export function listObjects(s3: S3Bucket, prefix: string, tuning: ListTuning = {
     });
   };
   return from(undefined, 0, []);
+}
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/**
+ * One ListObjectsV2 page: up to `limit` objects under `prefix` after `startAfter`. Checked as
+ * `listObjects` checks each page, and also that its keys ascend past `startAfter`, so a walk from
+ * page to page can neither repeat nor skip a key, nor loop on a page that says more and lists none.
+ */
+export function listObjectsPage(s3: S3Bucket, prefix: string, startAfter: string | null, limit: number): ResultAsync<ListedPage, StoreError> {
+  const operation = `list ${JSON.stringify(prefix)}`;
+  if (!Number.isInteger(limit) || limit < 1 || limit > DEFAULT_PAGE_SIZE) {
+    return errAsync(domainError('storage.unavailable', `${operation}: invalid page size ${limit}`));
+  }
+  return ResultAsync.fromPromise(
+    s3.client.send(
+      new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix, MaxKeys: limit, ...(startAfter !== null ? { StartAfter: startAfter } : {}) }),
+    ),
+    (cause) => storeError(cause, operation),
+  )
+    .andThen((output) => checkPage(prefix, output))
+    .andThen((page): Result<ListedPage, StoreError> => {
+      const objects = (page.Contents ?? []).map((item): ListedObject => ({ key: item.Key, byteSize: item.Size, lastModified: item.LastModified }));
+      const more = page.IsTruncated === true;
+      for (let i = 0; i < objects.length; i += 1) {
+        const previous = i === 0 ? startAfter : objects[i - 1]!.key;
+        if (previous !== null && byteOrder(previous, objects[i]!.key) >= 0) return err(malformed(prefix, `key ${JSON.stringify(objects[i]!.key)} out of order`));
+      }
+      if (objects.length > limit) return err(malformed(prefix, `${objects.length} keys on a page of ${limit}`));
+      if (more && objects.length === 0) return err(malformed(prefix, 'truncated without a key'));
+      return ok({ objects, more });
+    });
 }

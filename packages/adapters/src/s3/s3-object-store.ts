@@ -14,6 +14,7 @@ import {
   type ByteStream,
   type DomainError,
   type ListedObject,
+  type ListedPage,
   type ObjectFacts,
   type ObjectStore,
   type PutFacts,
@@ -21,7 +22,7 @@ import {
 } from '@selfie-lora/core';
 import type { S3Bucket } from './s3-bucket.js';
 import { isMissingObject, storeError } from './s3-errors.js';
-import { listObjects, type ListTuning } from './s3-listing.js';
+import { listObjects, listObjectsPage, type ListTuning } from './s3-listing.js';
 import { bodyOf, ByteMeter, getObject } from './s3-streams.js';
 import { streamUpload, type UploadTuning } from './s3-upload.js';
 
@@ -96,6 +97,10 @@ export class S3ObjectStore implements ObjectStore {
 
   list(prefix: string): ResultAsync<readonly ListedObject[], StoreError> {
     return listObjects(this.s3, prefix, this.tuning);
+  }
+
+  listPage(prefix: string, startAfter: string | null, limit: number): ResultAsync<ListedPage, StoreError> {
+    return listObjectsPage(this.s3, prefix, startAfter, limit);
   }
 
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError> {

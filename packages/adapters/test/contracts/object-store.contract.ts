@@ -6,6 +6,7 @@ import {
   UploadId,
   verifyUploads,
   type ListedObject,
+  type ListedPage,
   type ObjectFacts,
   type ObjectStore,
   type Sha256,
@@ -345,6 +346,37 @@ export function objectStoreContract(
         const listed = (await store.list(p))._unsafeUnwrap();
         expect(keysOf(listed)).toEqual(keys);
         expect(listed.every((object) => object.byteSize === 8)).toBe(true);
+      });
+
+      it('pages a listing: up to the limit after a key, in UTF-8 byte order, saying whether more follow', async () => {
+        const p = listPrefix();
+        const keys = [`${p}a`, `${p}a-1`, `${p}a/y`, `${p}b`, `${p}z`, `${p}\uFF5E`, `${p}\u{1F600}`];
+        for (const key of [...keys].reverse()) await putSized(key, 2);
+        await putSized(`other-${p}a`, 1);
+        const walked: string[] = [];
+        let after: string | null = null;
+        let pages = 0;
+        for (;;) {
+          const page: ListedPage = (await store.listPage(p, after, 3))._unsafeUnwrap();
+          pages += 1;
+          expect(page.objects.length).toBeLessThanOrEqual(3);
+          walked.push(...keysOf(page.objects));
+          if (!page.more) break;
+          after = page.objects[page.objects.length - 1]!.key;
+        }
+        expect(walked).toEqual(keys);
+        expect(pages).toBe(3);
+        const first = (await store.listPage(p, null, 2))._unsafeUnwrap();
+        expect(first.objects.map(({ key, byteSize }) => [key, byteSize])).toEqual([[`${p}a`, 2], [`${p}a-1`, 2]]);
+        expect(first.more).toBe(true);
+        // A start key need not exist; the last page says no more.
+        expect(keysOf((await store.listPage(p, `${p}a/x`, 10))._unsafeUnwrap().objects)).toEqual(keys.slice(2));
+        expect((await store.listPage(p, `${p}z`, 10))._unsafeUnwrap()).toMatchObject({ more: false });
+        expect((await store.listPage(`${p}absent`, null, 10))._unsafeUnwrap()).toEqual({ objects: [], more: false });
+      });
+
+      it('refuses a page limit outside 1 to 1000', async () => {
+        for (const limit of [0, 1001, 1.5]) expect((await store.listPage(listPrefix(), null, limit))._unsafeUnwrapErr().code).toBe('storage.unavailable');
       });
 
       it('drops deleted objects and shows a replaced object once, at its new size', async () => {

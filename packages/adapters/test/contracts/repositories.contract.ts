@@ -151,6 +151,18 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(await value((r) => r.uploads.findStoredBySha256(other, upload.sha256))).toBeNull();
       });
 
+      it('reads an upload by id alone, for the audit, whoever owns it, deleted or not', async () => {
+        const upload = anUpload(anOwner());
+        const other = anUpload(anOwner());
+        await value((r) => r.uploads.insert(upload));
+        await value((r) => r.uploads.insert(other));
+        expect(await value((r) => r.uploads.getById(upload.id))).toEqual(upload);
+        expect(await value((r) => r.uploads.getById(other.id))).toEqual(other);
+        expect(await value((r) => r.uploads.getById(anUpload(anOwner()).id))).toBeNull();
+        const deleted = await value((r) => r.uploads.update(markDeleted(upload, at(9))));
+        expect(await value((r) => r.uploads.getById(upload.id))).toEqual(deleted);
+      });
+
       it('keeps the hash of the bytes sent, the checks and the face embedding; finds an upload by the bytes sent; erases the embedding on delete', async () => {
         const [owner, other] = [anOwner(), anOwner()];
         const upload: Upload = {
@@ -544,6 +556,46 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
           expect(await value((r) => r.uploads.listByOwner(deletedOnly))).toEqual([]);
 
           expect(await value((r) => r.owners.listKnown())).toEqual([deletedOnly, modelOnly, pipelineOnly, several]);
+        }));
+
+      it('pages the same owners in the same order: up to the limit after a cursor, each owner once', () =>
+        alone(async ({ value, storeUploads, insertQueued, withModel }, own) => {
+          const several = ownerNamed('m');
+          const pipelineOnly = ownerNamed('a');
+          const modelOnly = ownerNamed('Z');
+          const uploadsOnly = [ownerNamed('B'), ownerNamed('c'), ownerNamed('Y')];
+          await withModel(several);
+          await storeUploads([anUpload(several)]);
+          await insertQueued(pipelineOnly);
+          await own.eraseOutOfBand('uploads', pipelineOnly);
+          await withModel(modelOnly);
+          await own.eraseOutOfBand('uploads', modelOnly);
+          await own.eraseOutOfBand('pipelines', modelOnly);
+          for (const owner of uploadsOnly) await storeUploads([anUpload(owner), anUpload(owner)]);
+
+          const all = await value((r) => r.owners.listKnown());
+          expect(all).toHaveLength(6);
+          for (const limit of [1, 2, 4, 6, 7]) {
+            const walked: OwnerId[] = [];
+            let after: OwnerId | null = null;
+            for (;;) {
+              const cursor: OwnerId | null = after;
+              const page: readonly OwnerId[] = await value((r) => r.owners.listKnownAfter(cursor, limit));
+              expect(page.length).toBeLessThanOrEqual(limit);
+              walked.push(...page);
+              if (page.length < limit) break;
+              after = page[page.length - 1]!;
+            }
+            expect(walked).toEqual(all);
+          }
+          // A cursor need not be an owner; past the last one, nothing.
+          expect(await value((r) => r.owners.listKnownAfter(OwnerId.parse('b')._unsafeUnwrap(), 2))).toEqual(all.filter((o) => o > 'b').slice(0, 2));
+          expect(await value((r) => r.owners.listKnownAfter(all[all.length - 1]!, 5))).toEqual([]);
+        }));
+
+      it('pages nothing in an empty database', () =>
+        alone(async ({ value }) => {
+          expect(await value((r) => r.owners.listKnownAfter(null, 10))).toEqual([]);
         }));
     });
 

@@ -38,6 +38,7 @@ beforeEach(async () => {
     read: (key) => core.store.read(key),
     delete: (key) => core.store.delete(key),
     list: (prefix) => core.store.list(prefix),
+    listPage: (prefix, startAfter, limit) => core.store.listPage(prefix, startAfter, limit),
     signedGetUrl: (key, ttl) => core.store.signedGetUrl(key, ttl).map(() => h.files.serve(key)),
     signedPutUrl: (key, ttl, options) => core.store.signedPutUrl(key, ttl, options),
   };

@@ -23,6 +23,12 @@ export interface ListedObject {
   readonly lastModified: Date;
 }
 
+export interface ListedPage {
+  readonly objects: readonly ListedObject[];
+  /** True when objects after the last one listed may follow: ask again from its key. */
+  readonly more: boolean;
+}
+
 export type StoreError = DomainError<'storage.unavailable'>;
 
 export interface ObjectStore {
@@ -35,6 +41,12 @@ export interface ObjectStore {
   delete(key: string): ResultAsync<void, StoreError>;
   /** Every object whose key starts with `prefix`, in key order; a listing cut short is an error. */
   list(prefix: string): ResultAsync<readonly ListedObject[], StoreError>;
+  /**
+   * One page of `list`: up to `limit` (1 to 1000) objects under `prefix` whose keys sort after
+   * `startAfter` (from the first when null), in key order, and whether more follow them. For a
+   * walk over a whole bucket in bounded memory.
+   */
+  listPage(prefix: string, startAfter: string | null, limit: number): ResultAsync<ListedPage, StoreError>;
   /** A time-limited GET URL (never a public one), for the trainer to fetch a package. */
   signedGetUrl(key: string, ttlSeconds: number): ResultAsync<string, StoreError>;
   /**

@@ -28,6 +28,8 @@ export interface Uploads {
   listByOwner(ownerId: OwnerId, options?: { includeDeleted?: boolean }): Stored<readonly Upload[]>;
   /** How many stored (not deleted) uploads the owner has and their bytes: the storage quota's measure. */
   storedUsage(ownerId: OwnerId): Stored<StoredUsage>;
+  /** For the audit, which acts for no particular owner: whoever's upload has this id (a model may name another owner's). */
+  getById(id: UploadId): Stored<Upload | null>;
   /**
    * The owner's stored uploads, as `listByOwner`, held until the transaction ends: a delete
    * running meanwhile either committed first (its photo is not listed) or waits, then finds
@@ -82,6 +84,11 @@ export interface WebhookDeliveries {
 export interface Owners {
   /** Distinct owner ids, in id order. */
   listKnown(): Stored<readonly OwnerId[]>;
+  /**
+   * One page of `listKnown`: up to `limit` owner ids after `after` (from the first when null), in
+   * the same order, so the audit reads owners a batch at a time. Fewer than `limit`: the last page.
+   */
+  listKnownAfter(after: OwnerId | null, limit: number): Stored<readonly OwnerId[]>;
 }
 
 /**

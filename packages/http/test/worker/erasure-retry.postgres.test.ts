@@ -60,6 +60,7 @@ function failingDeletes(real: ObjectStore, failures: number): { store: ObjectSto
       inspect: (key) => real.inspect(key),
       read: (key) => real.read(key),
       list: (prefix) => real.list(prefix),
+      listPage: (prefix, startAfter, limit) => real.listPage(prefix, startAfter, limit),
       signedGetUrl: (key, ttl) => real.signedGetUrl(key, ttl),
       signedPutUrl: (key, ttl, options) => real.signedPutUrl(key, ttl, options),
       delete: (key) => {
