@@ -59,6 +59,19 @@ describe('startLocalS3 ListObjectsV2 (patched: s3rver 3.7.1 cannot page it on No
       expect(seen).toEqual(['d/a-1', 'd/a/1', 'd/b', 'd/\uFF5E', 'd/\u{1F600}']);
       expect(pages).toBe(3);
 
+      // A prefix that ends inside a name, a key that is also a directory's name, StartAfter inside
+      // a directory, and the whole bucket: each the keys S3 would give, in its order.
+      (await store.put('d/a', streamOf(new Uint8Array([1])), { maxBytes: 1 }))._unsafeUnwrap();
+      (await store.put('e/x/y/z', streamOf(new Uint8Array([1])), { maxBytes: 1 }))._unsafeUnwrap();
+      const list = async (input: { Prefix?: string; StartAfter?: string; MaxKeys?: number }) =>
+        ((await s3.client.send(new ListObjectsV2Command({ Bucket: 'ready', ...input }))).Contents ?? []).map((object) => object.Key!);
+      expect(await list({ Prefix: 'd/a' })).toEqual(['d/a', 'd/a-1', 'd/a/1']);
+      expect(await list({ Prefix: 'd/a', StartAfter: 'd/a-1' })).toEqual(['d/a/1']);
+      expect(await list({ Prefix: 'd/', StartAfter: 'd/a/0' })).toEqual(['d/a/1', 'd/b', 'd/\uFF5E', 'd/\u{1F600}']);
+      expect(await list({})).toEqual(['d/a', 'd/a-1', 'd/a/1', 'd/b', 'd/\uFF5E', 'd/\u{1F600}', 'e/x/y/z']);
+      expect(await list({ StartAfter: 'd/\u{1F600}', MaxKeys: 1 })).toEqual(['e/x/y/z']);
+      expect(await list({ Prefix: 'nothing/here/' })).toEqual([]);
+
       const grouped = await s3.client.send(new ListObjectsV2Command({ Bucket: 'ready', Prefix: 'd/', Delimiter: '/' }));
       expect(grouped.CommonPrefixes?.map((prefix) => prefix.Prefix)).toEqual(['d/a/']);
 
