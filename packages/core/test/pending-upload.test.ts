@@ -86,7 +86,8 @@ describe('a training waits for the checks of the photos it would use', () => {
   it('by default any photo checking holds it; refused ones never do', () => {
     expect(checkNoneChecking([refused], undefined).isOk()).toBe(true);
     expect(checkNoneChecking([], undefined).isOk()).toBe(true);
-    expect(checkNoneChecking([refused, checking], undefined)._unsafeUnwrapErr().code).toBe('training.photos_checking');
+    const error = checkNoneChecking([refused, checking, received('c2')], undefined)._unsafeUnwrapErr();
+    expect([error.code, error.detail]).toEqual(['training.photos_checking', 'still checking: c1, c2']);
   });
 
   it('with named photos, only a named one checking holds it', () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkOpenSlotQuota, checkStorageQuota, checkTrainingQuota, defaultQuotaPolicy, storedUsage, STORAGE_RETRY_AFTER_SECONDS } from '../src/domain/quotas.js';
+import { addUsage, checkOpenSlotQuota, checkStorageQuota, checkTrainingQuota, defaultQuotaPolicy, storedUsage, STORAGE_RETRY_AFTER_SECONDS } from '../src/domain/quotas.js';
+import { receivePhoto, refusePhoto } from '../src/domain/pending-upload.js';
+import { trusted, type OwnerId, type Sha256, type UploadId } from '../src/domain/ids.js';
 import { anUpload } from './support/upload-builder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -49,6 +51,17 @@ describe('storage quota', () => {
     const gone = anUpload().sized(400).deleted().build();
     expect(storedUsage([...kept, gone])).toEqual({ photos: 2, bytes: 350 });
     expect(storedUsage([])).toEqual({ photos: 0, bytes: 0 });
+  });
+
+  it('counts photos still checking at their size as sent, never refused ones, and adds usages', () => {
+    const received = (id: string, byteSize: number) =>
+      receivePhoto({ id: trusted<UploadId>(id), ownerId: trusted<OwnerId>('alice'), sourceSha256: trusted<Sha256>('b'.repeat(64)), byteSize, now: new Date(NOW) });
+    const kept = [anUpload().sized(100).build()];
+    const refused = refusePhoto(received('r', 5_000), 'upload.no_face', new Date(NOW));
+    expect(storedUsage(kept, [received('c1', 30), refused, received('c2', 7)])).toEqual({ photos: 3, bytes: 137 });
+    expect(storedUsage([], [refused])).toEqual({ photos: 0, bytes: 0 });
+    expect(storedUsage(kept)).toEqual({ photos: 1, bytes: 100 });
+    expect(addUsage({ photos: 2, bytes: 300 }, { photos: 1, bytes: 45 })).toEqual({ photos: 3, bytes: 345 });
   });
 
   it('lets an owner fill the quota exactly, and refuses one photo or one byte more', () => {

@@ -52,5 +52,5 @@ export function checkNoneChecking(
 ): Result<void, DomainError<'training.photos_checking'>> {
   const named = requested === undefined ? null : new Set(requested);
   const waiting = pending.filter((photo) => isChecking(photo) && (named === null || named.has(photo.id)));
-  return waiting.length === 0 ? ok(undefined) : err(domainError('training.photos_checking', `${waiting.length} photos still checking`));
+  return waiting.length === 0 ? ok(undefined) : err(domainError('training.photos_checking', `still checking: ${waiting.map((photo) => photo.id).join(', ')}`));
 }
