@@ -1,3 +1,4 @@
+import { DAY_MS } from './durations.js';
 import { errorMessages } from './errors.js';
 import type { OwnerId, Sha256, UploadId } from './ids.js';
 import { cleanupBackoffMs, type RetryPolicy } from './pipeline/retry-policy.js';
@@ -61,7 +62,7 @@ export const MAX_CHECK_ATTEMPTS = 6;
 export const CHECK_HOLD_MS = 5 * 60_000;
 
 /** Refused photos are listed this long (their reason shown to the owner), then forgotten. */
-export const REFUSED_RETENTION_MS = 7 * 24 * 60 * 60_000;
+export const REFUSED_RETENTION_MS = 7 * DAY_MS;
 
 // Said differently from the error a request would get: the photo was received, then judged.
 const ownMessages: Partial<Record<RefusalCode, string>> = {

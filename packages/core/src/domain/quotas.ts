@@ -1,4 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
+import { DAY_MS } from './durations.js';
 import { domainError, type DomainError } from './errors.js';
 import type { PendingUpload } from './pending-upload.js';
 import type { Upload } from './upload.js';
@@ -22,8 +23,6 @@ export interface QuotaPolicy {
 export const defaultQuotaPolicy: QuotaPolicy = { trainingsPerDay: 10, maxStoredPhotos: 200, maxStoredBytes: 2 * 1024 ** 3, maxOpenSlots: 20 };
 
 export type QuotaCode = 'quota.trainings_per_day' | 'quota.stored_photos' | 'quota.stored_bytes' | 'quota.open_slots';
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /** Storage is freed by deleting photos, not by waiting: the hint only paces a client that retries blindly. */
 export const STORAGE_RETRY_AFTER_SECONDS = 3600;

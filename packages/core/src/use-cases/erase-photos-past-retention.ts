@@ -1,9 +1,8 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
+import { DAY_MS } from '../domain/durations.js';
 import type { DomainError } from '../domain/errors.js';
 import type { CoreDeps } from './core-deps.js';
 import { deleteUpload } from './delete-upload.js';
-
-const DAY_MS = 24 * 3_600_000;
 
 export interface RetentionRound {
   /** Photos marked deleted this round (their bytes erased, or owed and carried out by the worker). */
