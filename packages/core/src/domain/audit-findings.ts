@@ -174,18 +174,11 @@ export interface RelatedRows {
 export const NO_RELATED_ROWS: RelatedRows = { pipelines: [], uploads: [], models: [] };
 
 /** What the audit read for a batch of owners: their rows, and the objects under their prefixes. */
-export interface OwnerBatch {
-  readonly now: Date;
-  readonly strategy: DestinationStrategy;
-  readonly owners: readonly OwnerId[];
-  readonly uploads: readonly Upload[];
-  readonly pipelines: readonly TrainingPipeline[];
-  readonly models: readonly Model[];
+export type OwnerBatch = Pick<AuditSnapshot, 'now' | 'strategy' | 'owners' | 'uploads' | 'pipelines' | 'models' | 'unreadable'> & {
   /** Objects under these owners' prefixes (`ownerObjectPrefixes`), and only those. */
   readonly objects: readonly AuditedObject[];
-  readonly unreadable: AuditSnapshot['unreadable'];
   readonly related: RelatedRows;
-}
+};
 
 interface Index {
   readonly ownerByRef: ReadonlyMap<string, OwnerId>;
