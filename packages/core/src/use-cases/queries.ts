@@ -14,6 +14,21 @@ export function listUploads(deps: CoreDeps, ownerId: OwnerId): ResultAsync<reado
   return deps.uow.transaction((repos) => repos.uploads.listByOwner(ownerId));
 }
 
+/**
+ * The owner's stored photos and those received and still checking or refused, as one answer.
+ * Pending rows are read first: a check stores its photo and removes its pending row in one
+ * commit, so a photo missing from the pending rows read is among the uploads read after them
+ * (each statement sees the commits before it). Read the other way, a photo could be in neither.
+ */
+export function listOwnerPhotos(
+  deps: CoreDeps,
+  ownerId: OwnerId,
+): ResultAsync<{ readonly uploads: readonly Upload[]; readonly pending: readonly PendingUpload[] }, DomainError> {
+  return deps.uow.transaction((repos) =>
+    repos.pendingUploads.listByOwner(ownerId).andThen((pending) => repos.uploads.listByOwner(ownerId).map((uploads) => ({ uploads, pending }))),
+  );
+}
+
 /** The owner's photos received and still checking, or refused after the answer (with the reason). */
 export function listPendingUploads(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly PendingUpload[], DomainError> {
   return deps.uow.transaction((repos) => repos.pendingUploads.listByOwner(ownerId));

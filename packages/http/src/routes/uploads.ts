@@ -6,8 +6,7 @@ import {
   createUploadSlot,
   domainError,
   IMAGE_TYPES,
-  listPendingUploads,
-  listUploads,
+  listOwnerPhotos,
   readUploadContent,
   removeUpload,
   UploadId,
@@ -159,12 +158,10 @@ export function uploadRoutes(app: App, { deps, owner }: RouteContext): void {
       },
     },
     (request, reply) =>
-      listUploads(deps, ownerOf(request))
-        .andThen((uploads) => listPendingUploads(deps, ownerOf(request)).map((pending) => ({ uploads, pending })))
-        .match(
-          ({ uploads, pending }) => ({ uploads: uploads.map(uploadJson), pending: pending.map(pendingUploadJson) }),
-          (error) => domainErrorReply(reply, error),
-        ),
+      listOwnerPhotos(deps, ownerOf(request)).match(
+        ({ uploads, pending }) => ({ uploads: uploads.map(uploadJson), pending: pending.map(pendingUploadJson) }),
+        (error) => domainErrorReply(reply, error),
+      ),
   );
 
   app.get(

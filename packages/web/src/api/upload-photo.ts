@@ -59,22 +59,50 @@ const CHECK_WAIT_MS = 5 * 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+interface ListAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly retryAfterMs: number;
+}
+
+/**
+ * One `GET /v1/uploads` shared by every photo waiting for its check: a list younger than the poll
+ * interval is reused, so ten photos checking cost one request per interval, not ten (the service
+ * rate-limits each address).
+ */
+let shared: { readonly token: string; readonly at: number; readonly answer: Promise<ListAnswer> } | null = null;
+function listOnce(token: string, notBefore: number): Promise<ListAnswer> {
+  const now = Date.now();
+  // Only a list asked for after this photo was answered can say it is gone.
+  if (shared && shared.token === token && shared.at >= notBefore && now - shared.at < CHECK_POLL_MS) return shared.answer;
+  const answer = fetch('/v1/uploads', { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }).then(
+    async (response) => ({
+      status: response.status,
+      text: await response.text(),
+      retryAfterMs: 1000 * (Number(response.headers.get('retry-after')) || 2),
+    }),
+    () => ({ status: 0, text: '', retryAfterMs: 0 }),
+  );
+  shared = { token, at: now, answer };
+  return answer;
+}
+
 /**
  * Waits until the server has judged a photo it answered `checking`: resolves with the stored
- * upload, or throws the refusal as an ApiError (422, the server's words for why).
+ * upload, or throws the refusal as an ApiError (422, the server's words for why). A 429 is waited
+ * out (its Retry-After), not reported: the photo is still being checked.
  */
 export async function waitForCheck(token: string, id: string): Promise<Upload> {
-  const deadline = Date.now() + CHECK_WAIT_MS;
+  const since = Date.now();
+  const deadline = since + CHECK_WAIT_MS;
   while (Date.now() < deadline) {
-    let answer: Response;
-    try {
-      answer = await fetch('/v1/uploads', { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
-    } catch {
-      throw errorFromAnswer(0, '');
+    const answer = await listOnce(token, since);
+    if (answer.status === 429) {
+      await sleep(answer.retryAfterMs);
+      continue;
     }
-    const text = await answer.text();
-    if (!answer.ok) throw errorFromAnswer(answer.status, text);
-    const list = uploadListSchema.safeParse(parseJson(text));
+    if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer(answer.status, answer.text);
+    const list = uploadListSchema.safeParse(parseJson(answer.text));
     if (!list.success) throw unexpectedAnswer('your photos');
     const stored = list.data.uploads.find((upload) => upload.id === id);
     if (stored) return stored;
