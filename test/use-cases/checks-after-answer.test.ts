@@ -9,7 +9,7 @@ import {
   createUploadSlot,
   eraseOwner,
   exportOwnerData,
-  listPendingUploads,
+  listOwnerPhotos,
   listUploads,
   MAX_CHECK_ATTEMPTS,
   REFUSED_RETENTION_MS,
@@ -62,7 +62,7 @@ function pendingOf(accepted: AcceptedUpload): PendingUpload {
 }
 
 async function pendingRows(core: MemoryCore, ownerId: OwnerId = alice) {
-  return (await listPendingUploads(core.deps, ownerId))._unsafeUnwrap();
+  return (await listOwnerPhotos(core.deps, ownerId))._unsafeUnwrap().pending;
 }
 
 async function storedRows(core: MemoryCore, ownerId: OwnerId = alice) {

@@ -29,11 +29,6 @@ export function listOwnerPhotos(
   );
 }
 
-/** The owner's photos received and still checking, or refused after the answer (with the reason). */
-export function listPendingUploads(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly PendingUpload[], DomainError> {
-  return deps.uow.transaction((repos) => repos.pendingUploads.listByOwner(ownerId));
-}
-
 export function listTrainings(deps: CoreDeps, ownerId: OwnerId): ResultAsync<readonly TrainingPipeline[], DomainError> {
   return deps.uow.transaction((repos) => repos.pipelines.listByOwner(ownerId));
 }

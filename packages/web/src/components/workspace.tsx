@@ -151,7 +151,8 @@ export function Workspace({ config, session, onSignedOut }: { config: AppConfig;
 
   // Photos the service is checking that this page did not send (another tab, or before a
   // reload): look again until none is left, so they appear once they pass.
-  const checkingElsewhere = pending.some((photo) => photo.status === 'checking');
+  // This page's own photos are waited for by their upload lines (`waitForCheck`): not polled twice.
+  const checkingElsewhere = pending.some((photo) => photo.status === 'checking' && !queue.some((item) => item.serverId === photo.id));
   useEffect(() => {
     if (!checkingElsewhere) return;
     const timer = setTimeout(() => void refreshUploads().catch((cause) => fail(cause, setLoadError)), 2000);
