@@ -6,6 +6,7 @@
 //   BENCH_WORKERS=1,2         worker processes to run the end-to-end stage with (each a run)
 //   BENCH_INGEST_PHOTOS=120   photos of the ingest stage
 //   BENCH_TRAIN_MS=1000       simulated training time
+//   BENCH_SWEEP=on            TRAINING_SWEEP of the end-to-end runs: on, off, or both (on,off: each a run)
 //   BENCH_NODE_ARGS="..."     extra Node flags for the service and worker processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -41,6 +42,7 @@ const settings = {
   ingestPhotos: int('BENCH_INGEST_PHOTOS', 120),
   trainMs: int('BENCH_TRAIN_MS', 1000),
   workers: (process.env['BENCH_WORKERS'] ?? '1,2').split(',').map((n) => Number(n.trim())),
+  sweeps: (process.env['BENCH_SWEEP'] ?? 'on').split(',').map((v) => v.trim()),
 };
 
 const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
@@ -292,9 +294,19 @@ interface TrainingAnswer {
   };
 }
 
-async function endToEnd(stack: Stack, workers: number) {
-  const service = await startProcess(stack, MAIN);
-  const extra = await Promise.all(Array.from({ length: workers - 1 }, () => startProcess(stack, WORKER_MAIN)));
+/** The trainer API calls made since `from`: each training asked about on its own, and listings of trainings. */
+function trainerCalls(stack: Stack, from: number) {
+  const requests = stack.simulator.control.requests.slice(from).filter((r) => r.method === 'GET');
+  return {
+    getTraining: requests.filter((r) => /^\/v1\/trainings\/[^/]+$/.test(r.path)).length,
+    listTrainings: requests.filter((r) => r.path === '/v1/trainings').length,
+  };
+}
+
+async function endToEnd(stack: Stack, workers: number, sweep: string) {
+  const sweepEnv = { TRAINING_SWEEP: sweep };
+  const service = await startProcess(stack, MAIN, sweepEnv);
+  const extra = await Promise.all(Array.from({ length: workers - 1 }, () => startProcess(stack, WORKER_MAIN, sweepEnv)));
   const run = randomBytes(3).toString('hex');
   const owners = Array.from({ length: settings.owners }, (_, i) => `owner-${run}-${i}`);
   // Setup, not measured: every owner's photos.
@@ -318,6 +330,7 @@ async function endToEnd(stack: Stack, workers: number) {
     }
   })();
 
+  const callsFrom = stack.simulator.control.requests.length;
   const start = performance.now();
   const started = await Promise.all(
     owners.map(async (owner) => {
@@ -340,6 +353,7 @@ async function endToEnd(stack: Stack, workers: number) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const seconds = (performance.now() - start) / 1000;
+  const calls = trainerCalls(stack, callsFrom);
   sampling = false;
   await samples;
   await sampler.end();
@@ -375,6 +389,8 @@ async function endToEnd(stack: Stack, workers: number) {
   await Promise.all([service, ...extra].map(stopProcess));
   return {
     workers,
+    sweep,
+    trainerCalls: calls,
     owners: settings.owners,
     refusedStarts: refused.map((s) => ({ status: s.status, body: s.body })).slice(0, 5),
     refusedCount: refused.length,
@@ -411,20 +427,28 @@ async function main(): Promise<number> {
         ].join('\n') +
         '\n',
     );
-    const runs = [];
-    for (const workers of settings.workers) {
-      const result = await endToEnd(stack, workers);
+    const runs: Awaited<ReturnType<typeof endToEnd>>[] = [];
+    for (const [sweep, workers] of settings.sweeps.flatMap((sweep) => settings.workers.map((workers) => [sweep, workers] as const))) {
+      const result = await endToEnd(stack, workers, sweep);
       runs.push(result);
       process.stdout.write(
-        `end to end, ${result.owners} owners x ${PHOTOS_PER_OWNER} photos, ${workers} worker process(es): ${result.succeeded} succeeded, ` +
+        `end to end, ${result.owners} owners x ${PHOTOS_PER_OWNER} photos, ${workers} worker process(es), training sweep ${sweep}: ${result.succeeded} succeeded, ` +
           `${result.refusedCount} starts refused, ${result.isolationViolations} isolation violations\n` +
           `  ${f(result.pipelinesPerMinute)} pipelines/min; end to end p50 ${f(result.endToEndSeconds.p50)} s, p95 ${f(result.endToEndSeconds.p95)} s, max ${f(result.endToEndSeconds.max)} s\n` +
           STAGES.map((s) => `  ${s.padEnd(15)} p50 ${f(result.stageSeconds[s]!.p50)} s  p95 ${f(result.stageSeconds[s]!.p95)} s  max ${f(result.stageSeconds[s]!.max)} s`).join('\n') +
           `\n  CPU ${f(result.cpuSecondsPerPipeline)} s per pipeline (service and workers), peak RSS ${result.peakRssMiB.map((m) => `${m.toFixed(0)} MiB`).join(', ')}, ` +
-          `Postgres connections at most ${result.maxPostgresConnections}\n`,
+          `Postgres connections at most ${result.maxPostgresConnections}\n` +
+          `  trainer calls: ${result.trainerCalls.getTraining} trainings asked about (${f(result.trainerCalls.getTraining / Math.max(1, result.succeeded))} per pipeline), ` +
+          `${result.trainerCalls.listTrainings} listings\n`,
       );
     }
-    if (runs.length === 2) process.stdout.write(`throughput, ${runs[1]!.workers} workers vs ${runs[0]!.workers}: ${f(runs[1]!.pipelinesPerMinute / runs[0]!.pipelinesPerMinute)}x\n`);
+    if (settings.workers.length === 2 && settings.sweeps.length === 1) {
+      process.stdout.write(`throughput, ${runs[1]!.workers} workers vs ${runs[0]!.workers}: ${f(runs[1]!.pipelinesPerMinute / runs[0]!.pipelinesPerMinute)}x\n`);
+    }
+    if (settings.sweeps.length === 2 && settings.workers.length === 1) {
+      const calls = (r: Awaited<ReturnType<typeof endToEnd>>) => r.trainerCalls.getTraining + r.trainerCalls.listTrainings;
+      process.stdout.write(`trainer calls, sweep ${runs[1]!.sweep} vs ${runs[0]!.sweep}: ${f(calls(runs[1]!) / Math.max(1, calls(runs[0]!)))}x\n`);
+    }
     await mkdir(join(RESULTS, '..'), { recursive: true });
     await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), machine, settings, ingest: ingestResult, runs, loadAfter: loadavg() }, null, 2));
     process.stdout.write(`results: ${RESULTS}\n`);

@@ -1,4 +1,3 @@
-import type { CoreDeps } from '@selfie-lora/core';
 import { ResultAsync } from 'neverthrow';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { Client, sha256, trainerIdOf, type TrainingJson } from './support/client
 import { waitFor } from './support/poll.js';
 import type { Worker } from '@selfie-lora/http';
 import { MIN_PHOTOS, WEBHOOK_SECRET, startE2eService, type E2eService } from './support/service.js';
+import { trainerLike } from '../support/trainer-like.js';
 
 // The real service over real HTTP: Fastify shell + worker + Postgres + s3rver + the Replicate
 // simulator, whose record holds the SHA-256 of every image the trainer really downloaded.
@@ -250,17 +250,10 @@ describe('end to end over real HTTP, Postgres, s3rver and the Replicate simulato
 
     const real = service.container.deps.trainer;
     const never = new Promise<never>(() => undefined);
-    const crashing: CoreDeps['trainer'] = {
+    const crashing = trainerLike(real, {
       // The trainer really receives the training; the worker never gets to record the answer.
       submit: (submission) => new ResultAsync(Promise.resolve(real.submit(submission)).then(() => never)),
-      findSubmission: (pipelineId) => real.findSubmission(pipelineId),
-      get: (trainingId) => real.get(trainingId),
-      cancel: (trainingId) => real.cancel(trainingId),
-      listVersions: (destination) => real.listVersions(destination),
-      listTrainings: () => real.listTrainings(),
-      deleteVersion: (version) => real.deleteVersion(version),
-      deleteModel: (destination) => real.deleteModel(destination),
-    };
+    });
     const doomed = service.startWorker({ id: 'e2e-doomed', deps: { ...service.container.deps, trainer: crashing }, leaseMs: 1_000, abandoned: true });
     const accepted = await waitFor('the trainer to accept the doomed worker submission', () =>
       service.simulator.control.trainings().slice(before)[0],

@@ -33,6 +33,7 @@ import {
   trainingFor,
   uploadPhotos,
 } from '../support/memory-core-fixtures.js';
+import { trainerLike } from '../support/trainer-like.js';
 
 // The audit use case over the in-memory adapters: every source is read, broken states planted out
 // of band (tamper, plantVersion, setBytes) are reported, and only --quarantine changes anything.
@@ -91,16 +92,9 @@ describe('auditIntegrity over the in-memory adapters', () => {
     await advanceTo(c, pipeline.id, 'submitting');
     // The trainer accepts it but answers for another destination: refused, so no id is recorded.
     const t = c.trainer;
-    const trainer: CoreDeps['trainer'] = {
+    const trainer = trainerLike(t, {
       submit: (submission) => t.submit(submission).map((report) => ({ ...report, destination: { owner: 'selfie-lora', name: 'elsewhere' } })),
-      findSubmission: (id) => t.findSubmission(id),
-      get: (id) => t.get(id),
-      cancel: (id) => t.cancel(id),
-      listVersions: (destination) => t.listVersions(destination),
-      listTrainings: () => t.listTrainings(),
-      deleteVersion: (version) => t.deleteVersion(version),
-      deleteModel: (destination) => t.deleteModel(destination),
-    };
+    });
     const refusing: CoreDeps = { ...c.deps, trainer };
     const ended = (await runPipeline(refusing, pipeline.id))._unsafeUnwrap();
     expect(ended).toMatchObject({ status: 'failed', trainerTrainingId: null, failure: { code: 'trainer.destination_mismatch' } });

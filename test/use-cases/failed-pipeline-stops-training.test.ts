@@ -23,6 +23,7 @@ import {
   storedPipeline,
   trainingFor,
 } from '../support/memory-core-fixtures.js';
+import { trainerLike } from '../support/trainer-like.js';
 
 // A pipeline that fails for a reason of ours (retries exhausted, an answer we refuse) after its
 // submission was accepted must stop that training at the trainer. Left running, it would write
@@ -50,19 +51,13 @@ function trainerDeps(
 ): { deps: CoreDeps; cancels: string[] } {
   const t = core.trainer;
   const cancels: string[] = [];
-  const trainer: CoreDeps['trainer'] = {
+  const trainer = trainerLike(t, {
     submit: (submission) => t.submit(submission).map(options.submit ?? ((report) => report)),
-    findSubmission: (id) => t.findSubmission(id),
-    get: (id) => t.get(id),
     cancel: (id) => {
       cancels.push(id);
       return options.refuseCancel === true ? errAsync(domainError('trainer.rejected', `cannot cancel ${id}`)) : t.cancel(id);
     },
-    listVersions: (destination) => t.listVersions(destination),
-    listTrainings: () => t.listTrainings(),
-    deleteVersion: (version) => t.deleteVersion(version),
-    deleteModel: (destination) => t.deleteModel(destination),
-  };
+  });
   return { deps: { ...core.deps, trainer }, cancels };
 }
 

@@ -12,42 +12,27 @@ import {
   storedPipeline,
   trainingFor,
 } from '../support/memory-core-fixtures.js';
+import { trainerLike } from '../support/trainer-like.js';
 
 /**
  * Deps whose trainer accepts the training and then the process "dies" before the database
  * write: the transaction right after the trainer's answer fails.
  */
 function crashAfterSubmit(core: MemoryCore): CoreDeps {
-  const trainer: CoreDeps['trainer'] = {
+  const trainer = trainerLike(core.trainer, {
     submit: (submission) =>
       core.trainer.submit(submission).map((report) => {
         core.db.faults.failNext('transaction');
         return report;
       }),
-    findSubmission: (id) => core.trainer.findSubmission(id),
-    get: (id) => core.trainer.get(id),
-    cancel: (id) => core.trainer.cancel(id),
-    listVersions: (destination) => core.trainer.listVersions(destination),
-    listTrainings: () => core.trainer.listTrainings(),
-    deleteVersion: (version) => core.trainer.deleteVersion(version),
-    deleteModel: (destination) => core.trainer.deleteModel(destination),
-  };
+  });
   return { ...core.deps, trainer };
 }
 
 /** Deps whose trainer takes a moment to accept a training, as a remote API would. */
 function slowSubmit(core: MemoryCore): CoreDeps {
   const later = () => ResultAsync.fromSafePromise(new Promise<void>((resolve) => setImmediate(resolve)));
-  const trainer: CoreDeps['trainer'] = {
-    submit: (submission) => later().andThen(() => core.trainer.submit(submission)),
-    findSubmission: (id) => core.trainer.findSubmission(id),
-    get: (id) => core.trainer.get(id),
-    cancel: (id) => core.trainer.cancel(id),
-    listVersions: (destination) => core.trainer.listVersions(destination),
-    listTrainings: () => core.trainer.listTrainings(),
-    deleteVersion: (version) => core.trainer.deleteVersion(version),
-    deleteModel: (destination) => core.trainer.deleteModel(destination),
-  };
+  const trainer = trainerLike(core.trainer, { submit: (submission) => later().andThen(() => core.trainer.submit(submission)) });
   return { ...core.deps, trainer };
 }
 

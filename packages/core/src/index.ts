@@ -48,6 +48,7 @@ export * from './use-cases/create-upload-slot.js';
 export * from './use-cases/complete-upload.js';
 export * from './use-cases/receive-upload.js';
 export * from './use-cases/check-upload.js';
+export * from './use-cases/sweep-trainings.js';
 export * from './use-cases/remove-upload.js';
 export * from './use-cases/quarantine-model.js';
 export * from './use-cases/audit-integrity.js';

@@ -28,6 +28,14 @@ describe('nextDueAt: the one lifecycle rule the worker and the SQL selections fo
     expect(nextDueAt(builder.active('training'), now, POLL)).toEqual(afterPoll);
   });
 
+  it('a training pipeline polled on its own less often (a sweep asks about all of them) comes back after that interval; nothing else does', () => {
+    const ownPoll = POLL * 20;
+    expect(nextDueAt(builder.active('training'), now, POLL, ownPoll)).toEqual(new Date(now.getTime() + ownPoll));
+    const ended = failPipeline(builder.active('training'), domainError('trainer.training_failed'), now);
+    expect(nextDueAt(ended, now, POLL, ownPoll)).toEqual(afterPoll);
+    expect(nextDueAt(builder.active('packaging'), now, POLL, ownPoll)).toEqual(now);
+  });
+
   it('a retry time ahead says when, for every active step', () => {
     for (const status of ACTIVE) {
       const waiting = retryLater(builder.active(status), defaultRetryPolicy, now);

@@ -3,7 +3,7 @@
 // process that started it and cannot be shared with a second process.
 import { hostname } from 'node:os';
 import { openSharedServices } from './start/open-shared-services.js';
-import { backgroundJobs, startWorker } from './worker/index.js';
+import { startWorker, workerSettings } from './worker/index.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -16,8 +16,7 @@ async function main(): Promise<number> {
     deps: container.deps,
     leases: container.leases,
     workerId,
-    pollIntervalMs: env.TRAINING_POLL_INTERVAL_MS,
-    jobs: backgroundJobs(container.deps, { everyMs: env.TRAINING_POLL_INTERVAL_MS, photoRetentionDays: env.PHOTO_RETENTION_DAYS_AFTER_TRAINING }),
+    ...workerSettings(container.deps, env),
     onError: (error) => container.logger.error({ err: error, workerId }, 'worker: a step or a lease call failed'),
   });
   say(`Worker ${workerId} is running. Press Ctrl+C to stop.`);

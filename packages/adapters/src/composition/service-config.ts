@@ -128,7 +128,14 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: optional.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   TRAINING_MIN_PHOTOS: positiveInt(10),
   TRAINING_MAX_PHOTOS: boundedInt(50, { min: 1, max: 1000, below: 'a training needs photos', above: 'a training package holds each photo' }),
+  // How often the trainings still running are looked for with one listing (issue 16: the trainer
+  // polls batched), and how long other waits of the worker rest.
   TRAINING_POLL_INTERVAL_MS: positiveInt(15_000),
+  // Off: each training is asked about on its own every TRAINING_POLL_INTERVAL_MS, as before the sweep.
+  TRAINING_SWEEP: optional.pipe(z.enum(['on', 'off'], { message: 'must be on or off' }).default('on')),
+  // With the sweep on: how long a training rests before it is asked about on its own anyway (one
+  // the listing did not reach: an account whose listing holds many trainings of others).
+  TRAINING_OWN_POLL_INTERVAL_MS: positiveInt(5 * 60_000),
   // Photo retention (issue 12): off unless set; photos of a training are erased this many days after it succeeded.
   PHOTO_RETENTION_DAYS_AFTER_TRAINING: optional.pipe(
     z

@@ -243,6 +243,14 @@ function repositoriesOver(tables: MemoryTables): Repositories {
           .filter((p) => isActive(p) || needsCleanup(p))
           .map((p) => p.id),
       ),
+    listAwaitingTrainer: (limit: number) =>
+      okAsync(
+        [...tables.pipelines.values()]
+          .filter((p) => p.status === 'training')
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id))
+          .slice(0, limit)
+          .map((p) => ({ pipelineId: p.id, trainerTrainingId: p.trainerTrainingId, pipelineCreatedAt: p.createdAt })),
+      ),
     insert: (pipeline: TrainingPipeline) => {
       if (tables.pipelines.has(pipeline.id)) return errAsync(conflict(`pipeline ${pipeline.id} exists`));
       // I1 as the schema states it: each item references (owner_id, upload_id) of an existing upload.

@@ -60,7 +60,7 @@ export interface MemoryTrainerOptions {
   readonly clock?: Clock;
 }
 
-type FaultOp = 'submit' | 'get' | 'find' | 'cancel' | 'listVersions' | 'listTrainings' | 'deleteVersion' | 'deleteModel';
+type FaultOp = 'submit' | 'get' | 'find' | 'cancel' | 'listVersions' | 'listTrainings' | 'listRecentTrainings' | 'deleteVersion' | 'deleteModel';
 
 /** The version a training of exactly these images produces: a function of their hashes only. */
 export function versionFor(destination: Destination, images: readonly Sha256[]): string {
@@ -216,6 +216,15 @@ export class MemoryTrainer implements Trainer, TrainerInventory, TrainerErasure 
         return training ? [this.listed(training)] : [];
       }),
     );
+  }
+
+  /** Every training listed (the memory trainer has no pages), cut after the first one created before `since`. */
+  listRecentTrainings(since: Date): ResultAsync<readonly TrainerTraining[], TrainerError> {
+    if (this.faults.take('listRecentTrainings')) return errAsync(transientError('trainer.unavailable', 'injected listRecentTrainings fault'));
+    return this.listTrainings().map((all) => {
+      const older = all.findIndex((t) => t.createdAt !== null && t.createdAt < since);
+      return older === -1 ? all : all.slice(0, older + 1);
+    });
   }
 
   private listed(training: MemoryTraining | PlantedTraining): TrainerTraining {

@@ -9,6 +9,8 @@ import { unfinishedPipelineSql } from './unfinished-pipeline-sql.js';
 
 const TERMINAL = `('succeeded', 'failed', 'canceled')`;
 
+const awaitedRow = z.object({ id: pipelineIdColumn, trainer_training_id: z.string().min(1), created_at: z.date() });
+
 function many(rows: readonly unknown[]): Result<TrainingPipeline[], PersistenceError> {
   return Result.combine(rows.map((row) => toPipeline(row)));
 }
@@ -101,6 +103,17 @@ export function pipelineRepository(session: SqlSession): Pipelines {
         .read(`SELECT p.id FROM pipelines p WHERE ${unfinishedPipelineSql('p')} ORDER BY p.created_at, p.id COLLATE "C"`)
         .andThen((rows) => parseRows(z.object({ id: pipelineIdColumn }), rows, 'pipeline id'))
         .map((rows) => rows.map((r) => r.id)),
+
+    // The partial index pipelines_awaiting_trainer answers this without reading other pipelines.
+    listAwaitingTrainer: (limit: number) =>
+      session
+        .read(
+          `SELECT p.id, p.trainer_training_id, p.created_at FROM pipelines p WHERE p.status = 'training'
+           ORDER BY p.created_at DESC, p.id COLLATE "C" DESC LIMIT $1`,
+          [limit],
+        )
+        .andThen((rows) => parseRows(awaitedRow, rows, 'pipeline awaiting the trainer'))
+        .map((rows) => rows.map((r) => ({ pipelineId: r.id, trainerTrainingId: r.trainer_training_id, pipelineCreatedAt: r.created_at }))),
 
     insert: (pipeline: TrainingPipeline) =>
       session.write((sql) =>

@@ -11,6 +11,7 @@ import { UploadSlots1796232000000 } from './migrations/1796232000000-upload-slot
 import { PipelineOwnerTextErasable1796281400000 } from './migrations/1796281400000-pipeline-owner-text-erasable.js';
 import { RateLimitWindows1796300000000 } from './migrations/1796300000000-rate-limit-windows.js';
 import { PendingUploads1796400000000 } from './migrations/1796400000000-pending-uploads.js';
+import { PipelinesAwaitingTrainer1796500000000 } from './migrations/1796500000000-pipelines-awaiting-trainer.js';
 import { pendingUploadRepository } from './pending-upload-repository.js';
 import { erasureRepository } from './erasure-repository.js';
 import { modelRepository } from './model-repository.js';
@@ -47,6 +48,7 @@ export const postgresMigrations = [
   PipelineOwnerTextErasable1796281400000,
   RateLimitWindows1796300000000,
   PendingUploads1796400000000,
+  PipelinesAwaitingTrainer1796500000000,
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -51,7 +51,7 @@ export interface ReplicateTrainerConfig {
   readonly fetch?: typeof fetch;
   /** Per HTTP request; the client retries GETs on 429/5xx and any request on network errors. */
   readonly requestTimeoutMs?: number;
-  /** Bound on the pages `findSubmission` searches (100 items a page); default 10. */
+  /** Bound on the pages `findSubmission` and `listRecentTrainings` read (100 items a page); default 10. */
   readonly maxListPages?: number;
   /**
    * Bound on the pages `listVersions` and `listTrainings` read (100 items a page); default 100.
@@ -301,6 +301,26 @@ export class ReplicateTrainer implements Trainer, TrainerInventory, TrainerErasu
     return this.call('list trainings', () => this.client.trainings.list()).andThen((first) =>
       this.readAll('training list', first, listedTrainingPageSchema, toTrainerTraining),
     );
+  }
+
+  /**
+   * The newest trainings, page by page, until a page ends with one created before `since` (one
+   * whose time is unknown does not stop it) or `maxListPages` pages were read. A hint for the
+   * poll sweep, so a bound reached ends the listing instead of failing it.
+   */
+  listRecentTrainings(since: Date): ResultAsync<readonly TrainerTraining[], TrainerError> {
+    const what = 'recent trainings';
+    const read = (json: unknown, page: number, acc: readonly TrainerTraining[]): ResultAsync<readonly TrainerTraining[], TrainerError> =>
+      parseWith(listedTrainingPageSchema, json, `${what}, page ${page}`)
+        .andThen((parsed) => Result.combine(parsed.results.map(toTrainerTraining)).map((items) => ({ items, next: parsed.next ?? null })))
+        .asyncAndThen(({ items, next }): ResultAsync<readonly TrainerTraining[], TrainerError> => {
+          const all = acc.concat(items);
+          const last = items.at(-1)?.createdAt ?? null;
+          const pastSince = last !== null && last < since;
+          if (next === null || pastSince || page >= this.maxListPages) return okAsync(all);
+          return this.nextPage(next, what).andThen((json) => read(json, page + 1, all));
+        });
+    return this.call('list trainings', () => this.client.trainings.list()).andThen((first) => read(first, 1, []));
   }
 
   /**

@@ -16,6 +16,8 @@ describe('service configuration from the environment', () => {
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.TRAINING_MIN_PHOTOS).toBe(10);
     expect(env.TRAINING_POLL_INTERVAL_MS).toBe(15_000);
+    expect(env.TRAINING_SWEEP).toBe('on');
+    expect(env.TRAINING_OWN_POLL_INTERVAL_MS).toBe(300_000);
     expect(env.PORT).toBe(3000);
   });
 
@@ -51,6 +53,8 @@ describe('service configuration from the environment', () => {
     ['AUTH_JWT_SECRET', 'short'],
     ['TRAINING_MIN_PHOTOS', '0'],
     ['TRAINING_POLL_INTERVAL_MS', '1.5'],
+    ['TRAINING_SWEEP', 'yes'],
+    ['TRAINING_OWN_POLL_INTERVAL_MS', '0'],
     ['PORT', '70000'],
     ['PUBLIC_BASE_URL', 'not a url'],
   ])('refuses a bad %s, naming it', (variable, value) => {

@@ -93,8 +93,8 @@ function helpersOver(uow: () => UnitOfWork) {
     return { uploads, p: p as typeof written };
   }
 
-  async function inTraining(owner: OwnerId, trainerTrainingId = aTrainingId()) {
-    const { uploads, p } = await insertQueued(owner);
+  async function inTraining(owner: OwnerId, trainerTrainingId = aTrainingId(), createdAt?: Date) {
+    const { uploads, p } = await insertQueued(owner, createdAt === undefined ? {} : { createdAt });
     const v = await save(verifying(p));
     const pk = await save(packaging(v, uploads));
     const vp = await save(verifyingPackage(pk));
@@ -423,6 +423,31 @@ export function describeRepositoryContract(name: string, open: () => Promise<Rep
         expect(verdicts(all, (p) => listed.has(p.id))).toEqual(verdicts(all, isUnfinished));
         expect(all.filter(isUnfinished).length).toBeGreaterThan(0);
         expect(all.filter((p) => !isUnfinished(p)).length).toBeGreaterThan(0);
+      });
+
+      it('lists the pipelines waiting for the trainer: exactly those in training, in every lifecycle state, with their training', async () => {
+        const all = await new Seed(harness.uow).everyLifecycleState();
+        const awaited = new Map((await value((r) => r.pipelines.listAwaitingTrainer(1_000_000))).map((a) => [a.pipelineId, a]));
+        expect(verdicts(all, (p) => awaited.has(p.id))).toEqual(verdicts(all, (p) => p.status === 'training'));
+        const waiting = all.filter((p) => p.status === 'training');
+        expect(waiting.length).toBeGreaterThan(0);
+        for (const p of waiting) {
+          expect(awaited.get(p.id)).toEqual({ pipelineId: p.id, trainerTrainingId: p.trainerTrainingId, pipelineCreatedAt: p.createdAt });
+        }
+      });
+
+      it('lists the pipelines waiting for the trainer newest first, no more than asked', async () => {
+        // Newer than every other fixture's pipeline (they start at at(0)), so first in a shared database.
+        const [oldest, middle, newest] = [
+          await inTraining(anOwner(), aTrainingId(), at(0.2)),
+          await inTraining(anOwner(), aTrainingId(), at(0.4)),
+          await inTraining(anOwner(), aTrainingId(), at(0.6)),
+        ].map((t) => t.p);
+        const two = await value((r) => r.pipelines.listAwaitingTrainer(2));
+        expect(two.map((a) => a.pipelineId)).toEqual([newest!.id, middle!.id]);
+        await save(failed(newest!));
+        const again = await value((r) => r.pipelines.listAwaitingTrainer(2));
+        expect(again.map((a) => a.pipelineId)).toEqual([middle!.id, oldest!.id]);
       });
 
       it('lists unfinished pipelines: active ones, and ended ones whose package is not yet deleted', async () => {

@@ -233,6 +233,16 @@ export function trainerContract(name: string, start: () => Promise<TrainerSubjec
         });
       });
 
+      it('listRecentTrainings: the newest trainings first, each with its status and output version', async () => {
+        const done = (await trainer.submit(await submission([42])))._unsafeUnwrap().trainerTrainingId;
+        const running = (await trainer.submit(await submission([43])))._unsafeUnwrap().trainerTrainingId;
+        await subject.finish(done, 'succeeded');
+        const recent = (await trainer.listRecentTrainings(new Date(0)))._unsafeUnwrap();
+        expect(recent.map((t) => t.trainerTrainingId)).toEqual([running, done]);
+        expect(recent[1]).toMatchObject({ status: 'succeeded', outputVersion: (await trainer.get(done))._unsafeUnwrap().outputVersion });
+        expect(['starting', 'processing']).toContain(recent[0]?.status);
+      });
+
       it.each(['versions', 'trainings'] as const)('a %s listing that cannot be read is an error, never a shorter list', async (kind) => {
         const { trainerTrainingId } = (await trainer.submit(await submission([39])))._unsafeUnwrap();
         await subject.finish(trainerTrainingId, 'succeeded');

@@ -12,6 +12,7 @@ import { UploadSourceAndChecks1796231741722 } from '../../src/postgres/migration
 import { PipelineOwnerTextErasable1796281400000 } from '../../src/postgres/migrations/1796281400000-pipeline-owner-text-erasable.js';
 import { RateLimitWindows1796300000000 } from '../../src/postgres/migrations/1796300000000-rate-limit-windows.js';
 import { PendingUploads1796400000000 } from '../../src/postgres/migrations/1796400000000-pending-uploads.js';
+import { PipelinesAwaitingTrainer1796500000000 } from '../../src/postgres/migrations/1796500000000-pipelines-awaiting-trainer.js';
 import { createPostgresDatabase, persistenceError, type PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
 import { Seed } from './support/seed.js';
@@ -63,6 +64,7 @@ describe('opening a database', () => {
         'PipelineOwnerTextErasable1796281400000',
         'RateLimitWindows1796300000000',
         'PendingUploads1796400000000',
+        'PipelinesAwaitingTrainer1796500000000',
       ]);
     } finally {
       await fresh.drop();
@@ -91,6 +93,7 @@ describe('opening a database', () => {
       await fresh.open();
       const client = await fresh.client();
       const runner = { query: (text: string) => client.query(text) } as unknown as QueryRunner;
+      await new PipelinesAwaitingTrainer1796500000000().down(runner);
       await new PendingUploads1796400000000().down(runner);
       await new RateLimitWindows1796300000000().down(runner);
       await new UploadSlots1796232000000().down(runner);
@@ -113,6 +116,7 @@ describe('opening a database', () => {
       await new PipelineOwnerTextErasable1796281400000().up(runner);
       await new RateLimitWindows1796300000000().up(runner);
       await new PendingUploads1796400000000().up(runner);
+      await new PipelinesAwaitingTrainer1796500000000().up(runner);
     } finally {
       await fresh.drop();
     }

@@ -156,3 +156,52 @@ describe('ReplicateTrainer inventory: transport trouble is transient trainer.una
     expect(h.sim.control.requests.slice(before).map((r) => r.status)).toEqual([200, 503, 503, 503, 503, 503, 503]);
   });
 });
+
+describe('ReplicateTrainer listRecentTrainings: only the pages the poll sweep needs', () => {
+  let clock = NOW.getTime();
+  let timed: Harness;
+  beforeEach(async () => {
+    clock = NOW.getTime();
+    timed = await startHarness({ now: () => new Date(clock) });
+    timed.sim.control.setKnobs({ pageSize: 2 });
+  });
+  afterEach(async () => {
+    await timed.close();
+  });
+
+  /** Trainings one minute apart; answers their ids, oldest first. */
+  async function spaced(count: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 1) {
+      clock += 60_000;
+      ids.push((await timed.trainer().submit(await timed.submission(`pipe-${i}`, [200 + i])))._unsafeUnwrap().trainerTrainingId);
+    }
+    return ids;
+  }
+  const pages = () => timed.sim.control.requests.filter((r) => r.method === 'GET' && r.path === TRAININGS).length;
+
+  it('stops at the first page that reaches back past the time asked', async () => {
+    const ids = await spaced(7);
+    const before = pages();
+    // The three newest were created at or after `since`: two pages hold them (2 a page).
+    const since = new Date(NOW.getTime() + 5 * 60_000);
+    const recent = (await timed.trainer().listRecentTrainings(since))._unsafeUnwrap();
+    expect(pages() - before).toBe(2);
+    expect(recent.map((t) => t.trainerTrainingId)).toEqual([ids[6], ids[5], ids[4], ids[3]]);
+  });
+
+  it('reads no more than maxListPages pages: a shorter answer, not an error (the rest is polled one by one)', async () => {
+    const ids = await spaced(7);
+    const before = pages();
+    const recent = (await timed.trainer({ maxListPages: 2 }).listRecentTrainings(new Date(0)))._unsafeUnwrap();
+    expect(pages() - before).toBe(2);
+    expect(recent.map((t) => t.trainerTrainingId)).toEqual([ids[6], ids[5], ids[4], ids[3]]);
+  });
+
+  it('a page that fails its schema is an error, never a guess', async () => {
+    await spaced(3);
+    timed.sim.control.tamper({ match: nth(TRAININGS, 1), rewrite: firstItem((item) => ({ ...item, status: 'exploded' })) });
+    expect((await timed.trainer().listRecentTrainings(new Date(0)))._unsafeUnwrapErr().code).toBe('trainer.invalid_response');
+  });
+});
+

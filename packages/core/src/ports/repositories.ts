@@ -56,9 +56,19 @@ export interface Pipelines {
   listByOwner(ownerId: OwnerId): Stored<readonly TrainingPipeline[]>;
   /** Active pipelines, and ended ones whose package still awaits deletion. */
   listUnfinished(): Stored<readonly PipelineId[]>;
+  /** Up to `limit` pipelines waiting for their training at the trainer, newest first: what the poll sweep looks for. */
+  listAwaitingTrainer(limit: number): Stored<readonly AwaitedTraining[]>;
   insert(pipeline: TrainingPipeline): Stored<TrainingPipeline>;
   /** Answers the pipeline as written, one revision on: the same state type the caller gave. */
   update<P extends TrainingPipeline>(pipeline: P): Stored<P>;
+}
+
+/** A pipeline in `training`, as the poll sweep needs it (not the whole aggregate). */
+export interface AwaitedTraining {
+  readonly pipelineId: PipelineId;
+  readonly trainerTrainingId: string;
+  /** The training was created at the trainer after this. */
+  readonly pipelineCreatedAt: Date;
 }
 
 export interface Models {

@@ -76,4 +76,11 @@ export interface TrainerInventory {
   listVersions(destination: Destination): ResultAsync<readonly TrainerVersion[], TrainerError>;
   /** Every training of the account the trainer still lists. */
   listTrainings(): ResultAsync<readonly TrainerTraining[], TrainerError>;
+  /**
+   * The account's most recent trainings, newest first: read page by page until the trainings
+   * listed are older than `since` or a bound on pages is reached. A hint for the poll sweep
+   * (`sweepTrainings`), not an inventory: it may stop short, and holds older trainings of the
+   * last page read. Each one it names is still asked about on its own before anything is applied.
+   */
+  listRecentTrainings(since: Date): ResultAsync<readonly TrainerTraining[], TrainerError>;
 }

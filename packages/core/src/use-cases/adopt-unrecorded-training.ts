@@ -1,7 +1,7 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { domainError, type DomainError } from '../domain/errors.js';
 import { adoptionOf } from '../domain/training-adoption.js';
-import type { TrainerReport, TrainingPipeline, TrainingStagePipeline } from '../domain/training-pipeline.js';
+import { isRunningAtTrainer, type TrainerReport, type TrainingPipeline, type TrainingStagePipeline } from '../domain/training-pipeline.js';
 import type { CoreDeps } from './core-deps.js';
 import { savePipeline } from './save-pipeline.js';
 
@@ -9,8 +9,6 @@ export type Reconciled =
   | { readonly kind: 'adopted'; readonly pipeline: TrainingStagePipeline; readonly answer: TrainerReport }
   /** Not adopted: not ours (logged by the caller), or stopped at the trainer (logged here). */
   | { readonly kind: 'refused'; readonly error: DomainError };
-
-const running = (status: TrainerReport['status']) => status === 'starting' || status === 'processing';
 
 /**
  * A report about a training no pipeline records. The trainer is asked about it (never the body's
@@ -54,7 +52,7 @@ function decide(deps: CoreDeps, trainerTrainingId: string, answer: TrainerReport
 
 /** A training one of our pipelines no longer waits for: canceled while it runs, so nothing is left unattended. */
 function stopUnadopted(deps: CoreDeps, id: string, answer: TrainerReport, reason: DomainError): ResultAsync<Reconciled, DomainError> {
-  const stop = running(answer.status) ? deps.trainer.cancel(id) : okAsync(undefined);
+  const stop = isRunningAtTrainer(answer.status) ? deps.trainer.cancel(id) : okAsync(undefined);
   return stop
     .orElse((error) => (error.transient === true ? errAsync(error) : okAsync(undefined)))
     .map((): Reconciled => {

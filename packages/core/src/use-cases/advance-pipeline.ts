@@ -1,12 +1,12 @@
-import { err, errAsync, ok, okAsync, type ResultAsync } from 'neverthrow';
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { domainError, type DomainError } from '../domain/errors.js';
 import type { PipelineId } from '../domain/ids.js';
-import { beginVerification, isActive, type TrainerReport, type TrainingPipeline } from '../domain/training-pipeline.js';
+import { beginVerification, isActive, type TrainingPipeline } from '../domain/training-pipeline.js';
 import type { Advance } from './advance.js';
-import { applyReportTo } from './apply-trainer-report.js';
 import { buildPackageStep } from './build-package.js';
 import { cleanUpEnded } from './clean-up-ended.js';
 import type { CoreDeps } from './core-deps.js';
+import { pollTraining } from './poll-training.js';
 import { savePipeline } from './save-pipeline.js';
 import { settleStep, stepOutcome } from './settle-step.js';
 import { submitTrainingStep } from './submit-training.js';
@@ -53,21 +53,7 @@ export function advancePipeline(deps: CoreDeps, id: PipelineId): ResultAsync<Adv
           );
         case 'training':
           // The polling fallback: a lost webhook still completes the pipeline.
-          return deps.trainer
-            .get(pipeline.trainerTrainingId)
-            .map((report) => ok<TrainerReport, DomainError>(report))
-            .orElse((error) => okAsync(err<TrainerReport, DomainError>(error)))
-            .andThen((answer) =>
-              answer.match(
-                (report) =>
-                  applyReportTo(deps, pipeline, report, 'poll').map((outcome) => ({
-                    pipeline: outcome.pipeline,
-                    progressed: outcome.kind === 'applied',
-                  })),
-                // An unreadable answer ends the pipeline; transport trouble is retried.
-                (error) => progressed(settleStep(deps, pipeline, errAsync(error))),
-              ),
-            );
+          return pollTraining(deps, pipeline);
       }
     })
     .andThen((advance) =>

@@ -2,7 +2,7 @@ import { createServiceContainer, webAppSettingsFrom, type Env, type ServiceConta
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { hostname } from 'node:os';
 import { buildHttpApp } from '../app.js';
-import { backgroundJobs, startWorker, type Worker } from '../worker/index.js';
+import { startWorker, workerSettings, type Worker } from '../worker/index.js';
 import { devBearerToken, DEMO_OWNER, generatedSecret } from './dev-credentials.js';
 import { ALL_STAND_INS, withStandIns, type ResolvedServices } from './embedded-stand-ins.js';
 import { serviceUrl } from './configure.js';
@@ -121,8 +121,7 @@ export function startService(env: Env, options: StartOptions): ResultAsync<Runni
                     deps: container.deps,
                     leases: container.leases,
                     workerId: `${hostname()}:${process.pid}:shell`,
-                    pollIntervalMs: services.env.TRAINING_POLL_INTERVAL_MS,
-                    jobs: backgroundJobs(container.deps, { everyMs: services.env.TRAINING_POLL_INTERVAL_MS, photoRetentionDays: services.env.PHOTO_RETENTION_DAYS_AFTER_TRAINING }),
+                    ...workerSettings(container.deps, services.env),
                     onError: (error) => container.logger.error({ err: error, worker: 'shell' }, 'worker: a step or a lease call failed'),
                   });
                   wakeWorker = () => worker.wakeUp();

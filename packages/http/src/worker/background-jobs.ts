@@ -1,4 +1,4 @@
-import { carryOutDueErasures, checkDueUploads, erasePhotosPastRetention, sweepExpired, type CoreDeps } from '@selfie-lora/core';
+import { carryOutDueErasures, checkDueUploads, erasePhotosPastRetention, sweepExpired, sweepTrainings, type CoreDeps } from '@selfie-lora/core';
 import type { ScheduledJob } from './scheduled-jobs.js';
 
 /** Erasures taken per round: each is one store or trainer call, so a round stays short. */
@@ -20,6 +20,12 @@ const PHOTO_CHECKS_AT_ONCE = 4;
 /** How often photos past retention are looked for; a round that deleted some runs again at once. */
 export const DEFAULT_RETENTION_INTERVAL_MS = 10 * 60_000;
 
+/**
+ * Pipelines waiting for the trainer looked at per sweep, newest first: the listing reads back to
+ * the oldest of them (100 trainings a page). Those beyond are polled on their own.
+ */
+const TRAININGS_PER_SWEEP = 500;
+
 /** Photos deleted per retention round: each is one transaction and one store call. */
 const RETENTION_PHOTOS_PER_ROUND = 32;
 
@@ -40,6 +46,8 @@ export function backgroundJobs(
     readonly photoRetentionDays?: number;
     readonly retentionEveryMs?: number;
     readonly photoChecksEveryMs?: number;
+    /** TRAINING_SWEEP: one listing every `everyMs` says which trainings ended (off by default for embedders). */
+    readonly trainingSweep?: boolean;
   },
 ): ScheduledJob[] {
   const days = options.photoRetentionDays;
@@ -59,6 +67,23 @@ export function backgroundJobs(
               ),
           },
         ];
+  const sweep: ScheduledJob[] =
+    options.trainingSweep === true
+      ? [
+          {
+            // A round that advanced some waits like any other: the next listing would mostly repeat this one.
+            name: 'training-sweep',
+            everyMs: options.everyMs,
+            run: () =>
+              sweepTrainings(deps, { limit: TRAININGS_PER_SWEEP }).match(
+                () => false,
+                (error) => {
+                  throw new Error(`training sweep: ${error.code} ${error.detail ?? ''}`);
+                },
+              ),
+          },
+        ]
+      : [];
   return [
     {
       name: 'housekeeping',
@@ -90,5 +115,6 @@ export function backgroundJobs(
         ),
     },
     ...retention,
+    ...sweep,
   ];
 }

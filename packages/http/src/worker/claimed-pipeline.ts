@@ -27,7 +27,7 @@ export async function advanceClaimed(ctx: WorkerContext, id: PipelineId, lease: 
 /** Where a pipeline that made no progress stands: the core's rule says when it is next due. */
 function waiting(ctx: WorkerContext, pipeline: TrainingPipeline): Outcome {
   const now = ctx.deps.clock.now();
-  const due = nextDueAt(pipeline, now, ctx.pollIntervalMs);
+  const due = nextDueAt(pipeline, now, ctx.pollIntervalMs, ctx.trainingPollIntervalMs);
   return due !== null && due > now ? { kind: 'defer', until: due } : { kind: 'release' };
 }
 

@@ -2,3 +2,4 @@
 export { startWorker, type Worker, type WorkerOptions } from './worker.js';
 export { startScheduledJobs, type ScheduledJob } from './scheduled-jobs.js';
 export { backgroundJobs, DEFAULT_HOUSEKEEPING_INTERVAL_MS } from './background-jobs.js';
+export { workerSettings } from './worker-settings.js';

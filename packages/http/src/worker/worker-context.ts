@@ -6,6 +6,8 @@ export interface WorkerContext {
   readonly leases: PipelineLeases;
   readonly workerId: string;
   readonly pollIntervalMs: number;
+  /** How long a pipeline waiting for the trainer rests before it is polled on its own. */
+  readonly trainingPollIntervalMs: number;
   readonly leaseMs: number;
   readonly maxLeaseHoldMs: number;
   /** Never throws (a failing hook is swallowed). */

@@ -10,8 +10,14 @@ export interface WorkerOptions {
   readonly deps: CoreDeps;
   readonly leases: PipelineLeases;
   readonly workerId: string;
-  /** TRAINING_POLL_INTERVAL_MS: how long a pipeline waiting for the trainer rests before it is polled. */
+  /** TRAINING_POLL_INTERVAL_MS: how long a pipeline waiting for the trainer, or for a failed call to be retried, rests. */
   readonly pollIntervalMs: number;
+  /**
+   * How long a pipeline waiting for the trainer rests before it is polled on its own (default
+   * `pollIntervalMs`). Longer when the `training-sweep` job runs: it asks about every training
+   * with one listing, so the own poll is only the fallback for those the listing did not reach.
+   */
+  readonly trainingPollIntervalMs?: number;
   /**
    * How long a claim holds unless renewed (every leaseMs / 3 while a step runs). A worker killed
    * mid-step loses its pipelines after at most this long, so it bounds recovery after a crash.
@@ -75,6 +81,7 @@ export function startWorker(options: WorkerOptions): Worker {
     leases,
     workerId,
     pollIntervalMs: options.pollIntervalMs,
+    trainingPollIntervalMs: options.trainingPollIntervalMs ?? options.pollIntervalMs,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     maxLeaseHoldMs: options.maxLeaseHoldMs ?? 1_800_000,
     report,

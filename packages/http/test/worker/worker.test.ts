@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { okAsync, ResultAsync } from 'neverthrow';
 import { MemoryPipelineLeases } from '@selfie-lora/adapters/memory';
 import type { CoreDeps, Packager, PipelineId, PipelineLeases } from '@selfie-lora/core';
-import { startWorker, type Worker } from '../../src/worker/index.js';
+import { backgroundJobs, startWorker, type Worker } from '../../src/worker/index.js';
 import {
   CountingLeases,
   LEASE_MS,
@@ -62,6 +62,28 @@ describe('background worker (in memory)', () => {
     expect((await pipelineOf(core.deps, id)).status).toBe('training');
     core.clock.advance(POLL_MS);
     await statusBecomes(core.deps, id, 'succeeded');
+  });
+
+  it('with the training sweep, one listing a round finds a training ended long before its own poll, and only then is it asked about', async () => {
+    const core = memoryCore({ autoComplete: false });
+    const leases = leasesOver(core);
+    const id = await startedTraining(core.deps, 'alice');
+    const rounds: boolean[] = [];
+    const jobs = backgroundJobs(core.deps, { everyMs: 5, trainingSweep: true }).map((job) =>
+      job.name === 'training-sweep' ? { ...job, run: () => job.run().finally(() => rounds.push(true)) } : job,
+    );
+    track(startWorker({ deps: core.deps, leases, workerId: 'w1', pollIntervalMs: POLL_MS, trainingPollIntervalMs: POLL_MS * 20, idleDelayMs: 2, jobs }));
+    await statusBecomes(core.deps, id, 'training');
+    const gets = vi.spyOn(core.trainer, 'get');
+    const seen = rounds.length;
+    await eventually('three sweeps while the training runs', () => rounds.length >= seen + 3);
+    // Still running at the trainer: the listing said so, nobody asked about it on its own.
+    expect(gets).not.toHaveBeenCalled();
+    core.trainer.finish([...core.trainer.trainings.keys()][0]!, 'succeeded');
+    // The worker's clock never moves: no own poll falls due, the sweep alone completes it.
+    await statusBecomes(core.deps, id, 'succeeded');
+    await eventually('package deleted', () => zipsIn(core.store.keys()).length === 0);
+    expect(gets).toHaveBeenCalledTimes(1);
   });
 
   it('deletes the ZIP of a pipeline whose training failed', async () => {

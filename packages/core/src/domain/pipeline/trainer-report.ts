@@ -24,6 +24,11 @@ export interface TrainerReport {
   readonly pipelineId?: PipelineId | null;
 }
 
+/** Whether the trainer is still at work on a training (it has not ended, one way or another). */
+export function isRunningAtTrainer(status: TrainerReport['status']): boolean {
+  return status === 'starting' || status === 'processing';
+}
+
 export type ProvenanceError = DomainError<'trainer.destination_mismatch' | 'trainer.invalid_response'>;
 
 /**
