@@ -15,17 +15,24 @@ export function listUploads(deps: CoreDeps, ownerId: OwnerId): ResultAsync<reado
 }
 
 /**
- * The owner's stored photos and those received and still checking or refused, as one answer.
- * Pending rows are read first: a check stores its photo and removes its pending row in one
- * commit, so a photo missing from the pending rows read is among the uploads read after them
- * (each statement sees the commits before it). Read the other way, a photo could be in neither.
+ * The owner's stored photos and those received and still checking or refused, as one answer,
+ * each photo once. Pending rows are read first: a check stores its photo and removes its
+ * pending row in one commit, so a photo missing from the pending rows read is among the uploads
+ * read after them (each statement sees the commits before it); read the other way, a photo
+ * could be in neither. A photo stored between the two reads is in both: it is stored (the
+ * pending row and the upload share the id), so its pending row is dropped.
  */
 export function listOwnerPhotos(
   deps: CoreDeps,
   ownerId: OwnerId,
 ): ResultAsync<{ readonly uploads: readonly Upload[]; readonly pending: readonly PendingUpload[] }, DomainError> {
   return deps.uow.transaction((repos) =>
-    repos.pendingUploads.listByOwner(ownerId).andThen((pending) => repos.uploads.listByOwner(ownerId).map((uploads) => ({ uploads, pending }))),
+    repos.pendingUploads.listByOwner(ownerId).andThen((pending) =>
+      repos.uploads.listByOwner(ownerId).map((uploads) => {
+        const stored = new Set<string>(uploads.map((u) => u.id));
+        return { uploads, pending: pending.filter((p) => !stored.has(p.id)) };
+      }),
+    ),
   );
 }
 
