@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { memoryOnlyTests, sharedSetupFiles, workspaceAliases } from './vitest.shared.js';
+import { memoryOnlyTests, sharedSetupFiles, sharedTimeouts, workspaceAliases } from './vitest.shared.js';
 
 // The tests Stryker runs against each mutant of packages/core/src (no Postgres, no S3).
 export default defineConfig({
@@ -8,5 +8,7 @@ export default defineConfig({
     include: [...memoryOnlyTests.include],
     exclude: [...memoryOnlyTests.exclude],
     setupFiles: sharedSetupFiles,
+    // As in the suite: under a loaded machine the audit over 300 owners takes more than vitest's 5 s.
+    ...sharedTimeouts,
   },
 });
