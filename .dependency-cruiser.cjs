@@ -88,6 +88,24 @@ module.exports = {
       },
     },
     {
+      name: 'testkit-for-tests-only',
+      severity: 'error',
+      comment:
+        'packages/testkit holds helpers for tests (photo generators, scratch databases, loopback ' +
+        'servers); it is a devDependency and never built, so no package\'s src may import it.',
+      from: { path: '^packages/[^/]+/src/', pathNot: '^packages/testkit/' },
+      to: { path: ['^packages/testkit/', '(^|/)node_modules/@selfie-lora/testkit(/|$)'] },
+    },
+    {
+      name: 'testkit-stands-alone',
+      severity: 'error',
+      comment:
+        'packages/testkit imports no other workspace package: the packages\' tests depend on it, ' +
+        'so an import back would make a cycle.',
+      from: { path: '^packages/testkit/' },
+      to: { path: ['^packages/(?!testkit/)', '^test/', '(^|/)node_modules/@selfie-lora/'] },
+    },
+    {
       name: 'web-allow-list',
       severity: 'error',
       comment:

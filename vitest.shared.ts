@@ -18,6 +18,8 @@ export const workspaceAliases: { find: RegExp; replacement: string }[] = [
   { find: /^@selfie-lora\/core\/persistence$/, replacement: `${rootDir}packages/core/src/persistence.ts` },
   // The adapters' subpath exports: each group alone (see packages/adapters/package.json).
   { find: /^@selfie-lora\/adapters\/(memory|postgres|s3|replicate|composition)$/, replacement: `${rootDir}packages/adapters/src/$1/index.ts` },
+  // The testkit's groups (tests only; packages/testkit/package.json): photos, postgres, servers.
+  { find: /^@selfie-lora\/testkit\/(photos|postgres|servers)$/, replacement: `${rootDir}packages/testkit/src/$1/index.ts` },
 ];
 
 /** Shared by every project: sets fast-check's global numRuns from PROPERTY_SCALE. */

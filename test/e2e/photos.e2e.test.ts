@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SERVICE, type Env } from '@selfie-lora/adapters';
 import { backgroundJobs } from '@selfie-lora/http';
+import { imageDifference } from '@selfie-lora/testkit/photos';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,15 +38,6 @@ async function judged(owner: Client, answer: Answer<{ upload: UploadJson; pendin
     const refusal = (await owner.pending()).find((photo) => photo.id === id)?.refusal;
     return refusal ? ({ kind: 'refused', code: refusal.code, message: refusal.message } as const) : undefined;
   });
-}
-
-/** Mean absolute difference of two images as 32x32 greyscale thumbnails (0 = same picture). */
-async function difference(a: Uint8Array, b: Uint8Array): Promise<number> {
-  const thumb = (bytes: Uint8Array) => sharp(bytes).resize(32, 32, { fit: 'fill' }).greyscale().raw().toBuffer();
-  const [x, y] = await Promise.all([thumb(a), thumb(b)]);
-  let total = 0;
-  for (let i = 0; i < x.length; i += 1) total += Math.abs(x[i]! - y[i]!);
-  return total / x.length;
 }
 
 describe.each(timings)('photos as phones take them, end to end with the real face model, judged $timing', ({ afterAnswer }) => {
@@ -116,7 +108,7 @@ describe.each(timings)('photos as phones take them, end to end with the real fac
     }
     for (const upload of [heic, sideways]) {
       const bytes = byHash.get(upload.sha256)!;
-      expect(await difference(bytes, upright)).toBeLessThan(10);
+      expect(await imageDifference(bytes, upright)).toBeLessThan(10);
     }
 
     await service.simulator.control.complete(trainerId);

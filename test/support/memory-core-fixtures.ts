@@ -15,7 +15,7 @@ import {
   type TrainingPipeline,
   type Upload,
 } from '@selfie-lora/core';
-import { photo, streamOf, type PhotoFormat } from './images.js';
+import { photo, streamOf, type PhotoFormat } from '@selfie-lora/testkit/photos';
 
 // Fixtures for use-case tests over the in-memory adapters: owners, photos, pipelines driven to a
 // given status, and whole-state snapshots to prove a refusal left everything as it was.
@@ -95,6 +95,16 @@ export async function startedPipeline(
   const uploads = await uploadPhotos(core, ownerId, seeds);
   const started = await startTraining(core.deps, { ownerId });
   return { uploads, pipeline: started._unsafeUnwrap().pipeline };
+}
+
+/** Uploads photos for `ownerId`, starts a training and runs it until it waits at the trainer. */
+export async function pipelineAtTrainer(
+  core: MemoryCore,
+  ownerId: OwnerId,
+  seeds: readonly number[],
+): Promise<{ uploads: Upload[]; pipeline: TrainingPipeline }> {
+  const { uploads, pipeline } = await startedPipeline(core, ownerId, seeds);
+  return { uploads, pipeline: await advanceTo(core, pipeline.id, 'training') };
 }
 
 /** Advances one step at a time until the pipeline is in `status` (failing if it ends elsewhere). */

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { acceptTrainerWebhook, type UnitOfWork } from '@selfie-lora/core';
-import { advanceTo, alice, errorCode, memoryCore, startedPipeline, trainingFor } from '../support/memory-core-fixtures.js';
+import {
+  alice,
+  errorCode,
+  memoryCore,
+  pipelineAtTrainer,
+  trainingFor,
+} from '../support/memory-core-fixtures.js';
 
 async function finishedTraining() {
   const core = memoryCore();
-  const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-  await advanceTo(core, pipeline.id, 'training');
+  const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
   const report = core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
   return { core, report };
 }

@@ -13,7 +13,7 @@ import {
   type UnitOfWork,
 } from '@selfie-lora/core';
 import { createPropertySchema, type PropertySchema } from '../property/support/postgres-schema.js';
-import { photo, streamOf } from '../support/images.js';
+import { photo, streamOf } from '@selfie-lora/testkit/photos';
 import { alice, trainingFor } from '../support/memory-core-fixtures.js';
 import { withRepositories } from '../support/rewritten-repositories.js';
 

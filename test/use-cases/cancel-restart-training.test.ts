@@ -20,6 +20,7 @@ import {
   failureCode,
   memoryCore,
   packageKeys,
+  pipelineAtTrainer,
   startedPipeline,
   storedPipeline,
   storedState,
@@ -30,8 +31,7 @@ import { withRepositories } from '../support/rewritten-repositories.js';
 
 /** A pipeline that failed at the trainer, after a full verification and submission. */
 async function failedPipeline(core: MemoryCore): Promise<TrainingPipeline> {
-  const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-  await advanceTo(core, pipeline.id, 'training');
+  const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
   core.trainer.finish(trainingFor(core, pipeline.id).id, 'failed');
   const ended = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
   expect(ended.status).toBe('failed');
@@ -41,8 +41,7 @@ async function failedPipeline(core: MemoryCore): Promise<TrainingPipeline> {
 describe('cancelTraining', () => {
   it("answers training.not_found for another owner's pipeline and leaves it running", async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, bob, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, bob, [1, 2, 3]);
     const before = storedState(core);
     expect(errorCode(await cancelTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))).toBe('training.not_found');
     expectUnchanged(core, before);
@@ -71,8 +70,7 @@ describe('cancelTraining', () => {
 
   it('cancels a training at the trainer and deletes the package', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     expect(packageKeys(core)).toEqual([packageKey(alice, pipeline.id)]);
     const canceled = (await cancelTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrap();
     expect(canceled.status).toBe('canceled');
@@ -84,8 +82,7 @@ describe('cancelTraining', () => {
 
   it('still cancels when the trainer cannot be reached, and says so in the log', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.faults.failNext('cancel');
     (await cancelTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrap();
     expect(storedPipeline(core, pipeline.id).status).toBe('canceled');

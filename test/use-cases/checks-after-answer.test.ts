@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createMemoryCore, FakeFaceInspector, oneFace, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
@@ -25,7 +24,7 @@ import {
   type OwnerId,
   type PendingUpload,
 } from '@selfie-lora/core';
-import { photo, streamOf } from '../support/images.js';
+import { photo, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode } from '../support/memory-core-fixtures.js';
 
 // Issue 11 point 4: with `checkPhotosAfterAnswer`, an upload is answered once its bytes are
@@ -43,7 +42,6 @@ function setUp(config: Partial<CoreConfig> = {}): { core: MemoryCore; faces: Fak
   return { core: createMemoryCore({ config: { minPhotos: 2, checkPhotosAfterAnswer: true, ...config }, faces }), faces };
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 let seed = 5000;
 async function bytesOf(width = 300): Promise<Uint8Array> {
@@ -74,16 +72,16 @@ describe('photos judged after the answer (issue 11 point 4)', () => {
     const { core, faces } = setUp();
     const bytes = await bytesOf();
     const pending = pendingOf(await send(core, bytes));
-    expect(pending).toMatchObject({ ownerId: alice, status: 'checking', sourceSha256: sha256(bytes), byteSize: bytes.byteLength, refusal: null });
+    expect(pending).toMatchObject({ ownerId: alice, status: 'checking', sourceSha256: sha256Of(bytes), byteSize: bytes.byteLength, refusal: null });
     expect(faces.inspected).toBe(0);
-    expect(sha256(core.store.getBytes(stagingKey(alice, pending.id))!)).toBe(sha256(bytes));
+    expect(sha256Of(core.store.getBytes(stagingKey(alice, pending.id))!)).toBe(sha256Of(bytes));
     expect(await storedRows(core)).toEqual([]);
 
     expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toEqual({ stored: 1, refused: 0, deferred: 0, gone: 0 });
     const [upload] = await storedRows(core);
-    expect(upload).toMatchObject({ id: pending.id, sourceSha256: sha256(bytes), status: 'stored' });
+    expect(upload).toMatchObject({ id: pending.id, sourceSha256: sha256Of(bytes), status: 'stored' });
     expect(upload!.checks.map((c) => c.name)).toContain('face_found');
-    expect(sha256(core.store.getBytes(uploadKey(alice, pending.id))!)).toBe(upload!.sha256);
+    expect(sha256Of(core.store.getBytes(uploadKey(alice, pending.id))!)).toBe(upload!.sha256);
     expect(core.store.getBytes(stagingKey(alice, pending.id))).toBeUndefined();
     expect(await pendingRows(core)).toEqual([]);
     // Nothing left to do: a second round claims nothing.
@@ -198,7 +196,7 @@ describe('photos judged after the answer (issue 11 point 4)', () => {
     const slot = (await createUploadSlot(core.deps, { ownerId: alice, byteSize: bytes.byteLength }))._unsafeUnwrap();
     core.store.putSigned(slot.url, bytes)._unsafeUnwrap();
     const pending = pendingOf((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap());
-    expect(pending).toMatchObject({ id: slot.uploadId, sourceSha256: sha256(bytes) });
+    expect(pending).toMatchObject({ id: slot.uploadId, sourceSha256: sha256Of(bytes) });
     expect(errorCode(await acceptStagedUpload(core.deps, { ownerId: bob, uploadId: slot.uploadId }))).toBe('upload.not_found');
     expect((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap()).toMatchObject({ duplicate: true });
     await checkDueUploads(core.deps, { limit: 8 });

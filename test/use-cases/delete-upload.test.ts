@@ -12,7 +12,7 @@ import {
   uploadKey,
 } from '@selfie-lora/core';
 import { okAsync } from 'neverthrow';
-import { photo, streamOf } from '../support/images.js';
+import { photo, streamOf } from '@selfie-lora/testkit/photos';
 import {
   advanceTo,
   alice,
@@ -23,6 +23,7 @@ import {
   memoryCore,
   ownersState,
   packageKeys,
+  pipelineAtTrainer,
   startedPipeline,
   storedPipeline,
   storedState,
@@ -103,8 +104,7 @@ describe('deleteUpload', () => {
 
   it('cancels a pipeline that is training and tells the trainer to stop', async () => {
     const core = memoryCore();
-    const { uploads, pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { uploads, pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     (await deleteUpload(core.deps, { ownerId: alice, uploadId: uploads[2]!.id }))._unsafeUnwrap();
     expect(trainingFor(core, pipeline.id).status).toBe('canceled');
     expect(storedPipeline(core, pipeline.id).status).toBe('canceled');
@@ -122,8 +122,7 @@ describe('deleteUpload', () => {
 
   it("keeps a model's provenance rows after its photos are deleted", async () => {
     const core = memoryCore();
-    const { uploads, pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { uploads, pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
     const done = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
     expect(done.status).toBe('succeeded');

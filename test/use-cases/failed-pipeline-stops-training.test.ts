@@ -19,6 +19,7 @@ import {
   failureCode,
   memoryCore,
   packageKeys,
+  pipelineAtTrainer,
   startedPipeline,
   storedPipeline,
   trainingFor,
@@ -74,8 +75,7 @@ async function exhaustPolls(core: MemoryCore, id: PipelineId, deps: CoreDeps = c
 describe('a pipeline failing after submission for a reason of ours stops its training at the trainer', () => {
   it('retries exhausted while training', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     expect(running(core)).toHaveLength(1);
 
     const ended = (await exhaustPolls(core, pipeline.id))._unsafeUnwrap().pipeline;
@@ -117,8 +117,7 @@ describe('a pipeline failing after submission for a reason of ours stops its tra
     ],
   ])('a poll answered %s while the training runs', async (_, tamper, code) => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     const id = trainingFor(core, pipeline.id).id;
     tamper(core, id);
     core.trainer.trainings.get(id)!.status = 'processing';
@@ -131,8 +130,7 @@ describe('a pipeline failing after submission for a reason of ours stops its tra
 
   it.each(['failed', 'canceled'] as const)('a training the trainer itself %s is not canceled again', async (outcome) => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, outcome);
     const { deps, cancels } = trainerDeps(core);
     const ended = (await runPipeline(deps, pipeline.id))._unsafeUnwrap();
@@ -160,8 +158,7 @@ describe('a pipeline failing after submission for a reason of ours stops its tra
 describe('when the trainer cannot cancel', () => {
   it('the pipeline is still failed, the log says so, the photos go, and the next advance cancels', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.faults.failNext('cancel');
 
     const result = await exhaustPolls(core, pipeline.id);
@@ -193,8 +190,7 @@ describe('when the trainer cannot cancel', () => {
 
   it('a trainer that keeps failing to cancel is asked again only once each backoff is over, further out each time', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     const { deps, cancels } = trainerDeps(core);
     const failures = 4;
     core.trainer.faults.failNext('cancel', failures);
@@ -225,8 +221,7 @@ describe('when the trainer cannot cancel', () => {
 
   it('a cancel the trainer refuses outright is logged and not repeated', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     const { deps, cancels } = trainerDeps(core, { refuseCancel: true });
     core.trainer.faults.failNext('get', defaultRetryPolicy.maxAttempts);
     let current = storedPipeline(core, pipeline.id);

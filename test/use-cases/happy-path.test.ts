@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryCore, versionFor } from '@selfie-lora/adapters/memory';
 import { OwnerId, registerUpload, runPipeline, startTraining, listModels } from '@selfie-lora/core';
-import { photo, streamOf } from '../support/images.js';
+import { photo, streamOf } from '@selfie-lora/testkit/photos';
 
 const alice = OwnerId.parse('alice')._unsafeUnwrap();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryCore, FakeFaceInspector, oneFace, type MemoryCore } from '@selfie-lora/adapters';
 import { markDeleted, registerUpload, startTraining, type FaceReport, type NormalisedPhoto, type OwnerId } from '@selfie-lora/core';
-import { photo, streamOf } from '../support/images.js';
+import { photo, streamOf } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode, expectUnchanged, storedState } from '../support/memory-core-fixtures.js';
 
 // What the fake face inspector "sees" is chosen by the photo's width, so a test can send a

@@ -23,6 +23,7 @@ import {
   memoryCore,
   ownersState,
   packageKeys,
+  pipelineAtTrainer,
   startedPipeline,
   storedPipeline,
   trainingFor,
@@ -123,8 +124,7 @@ describe('the package ZIP is deleted once the pipeline ends', () => {
 
   it('a failed deletion is retried by the next advance, and the pipeline stays listed until then', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
     core.store.faults.failNext('delete');
     expect(errorCode(await runPipeline(core.deps, pipeline.id))).toBe('storage.unavailable');
@@ -181,8 +181,7 @@ describe('the package ZIP is deleted once the pipeline ends', () => {
 describe('a clean-up that keeps failing backs off', () => {
   it('each failure pushes the next try further out, up to the cap; nothing is asked before it; a success clears it', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
     const { deps, deletes } = countingDeletes(core);
     const failures = 14;
@@ -229,8 +228,7 @@ describe('a clean-up that keeps failing backs off', () => {
 
   it('a backoff write that loses a race is dropped: the other write stands, and the failure still comes back', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
     core.store.faults.failNext('delete');
     expect(errorCode(await runPipeline(core.deps, pipeline.id))).toBe('storage.unavailable');

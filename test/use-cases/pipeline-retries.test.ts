@@ -10,6 +10,7 @@ import {
   failureCode,
   memoryCore,
   packageKeys,
+  pipelineAtTrainer,
   startedPipeline,
   storedPipeline,
   storedState,
@@ -64,8 +65,7 @@ describe('transient faults are retried after a backoff', () => {
 
   it('a trainer outage while polling is retried and the training still completes', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded');
     core.trainer.faults.failNext('get');
     const waiting = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
@@ -109,8 +109,7 @@ describe('transient faults are retried after a backoff', () => {
 describe('the retry bound counts consecutive failures of the step', () => {
   it('isolated poll failures spread over a long training, each followed by good polls, do not fail it', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     // Twice the bound, one failure at a time.
     for (let blip = 0; blip < 2 * defaultRetryPolicy.maxAttempts; blip += 1) {
       core.trainer.faults.failNext('get');
@@ -134,8 +133,7 @@ describe('the retry bound counts consecutive failures of the step', () => {
 
   it('runs of failures just under the bound, separated by a good poll, do not fail it', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     for (let run = 0; run < 3; run += 1) {
       core.trainer.faults.failNext('get', defaultRetryPolicy.maxAttempts - 1);
       for (let attempt = 1; attempt < defaultRetryPolicy.maxAttempts; attempt += 1) {
@@ -152,8 +150,7 @@ describe('the retry bound counts consecutive failures of the step', () => {
 
   it('consecutive poll failures up to the bound still end it with training.retries_exhausted', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     // A good poll first: it must not leave anything that stretches the bound.
     expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline.status).toBe('training');
     core.trainer.faults.failNext('get', defaultRetryPolicy.maxAttempts);
@@ -202,8 +199,7 @@ describe('exhausted retries end the pipeline', () => {
 describe('the trainer’s own outcome', () => {
   it('a failed training fails the pipeline with trainer.training_failed', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, 'failed');
     const ended = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
     expect(ended).toMatchObject({ status: 'failed', failure: { step: 'train', code: 'trainer.training_failed' } });
@@ -212,8 +208,7 @@ describe('the trainer’s own outcome', () => {
 
   it('a training canceled at the trainer cancels the pipeline', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.finish(trainingFor(core, pipeline.id).id, 'canceled');
     const ended = (await runPipeline(core.deps, pipeline.id))._unsafeUnwrap();
     expect(ended).toMatchObject({ status: 'canceled', failure: { code: 'trainer.training_canceled' } });
@@ -222,8 +217,7 @@ describe('the trainer’s own outcome', () => {
 
   it('a still-running training leaves the pipeline waiting, unchanged', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     const before = storedState(core);
     expect((await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().progressed).toBe(false);
     expectUnchanged(core, before);
@@ -256,8 +250,7 @@ describe('a trainer that answers 429 with Retry-After', () => {
 
   it('while training, the next poll waits for the time it gave and the 429 does not count as a failed poll', async () => {
     const core = memoryCore();
-    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
-    await advanceTo(core, pipeline.id, 'training');
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     const get = vi.spyOn(core.trainer, 'get');
     get.mockImplementationOnce(() => rateLimited(300));
     const waiting = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { errorMessages, packageKey, runPipeline, uploadKey, type ErrorCode, type PipelineId } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
-import { photo } from '../support/images.js';
+import { photo } from '@selfie-lora/testkit/photos';
 import {
   advanceTo,
   alice,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
@@ -13,10 +12,9 @@ import {
   type OwnerId,
   type UploadSlot,
 } from '@selfie-lora/core';
-import { photo } from '../support/images.js';
+import { photo, sha256Of } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode, expectUnchanged, memoryCore, storedState } from '../support/memory-core-fixtures.js';
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** A slot for a photo of `byteSize` bytes (the client declares the size up front). */
 async function slotFor(core: MemoryCore, byteSize: number, ownerId: OwnerId = alice): Promise<UploadSlot> {
@@ -138,11 +136,11 @@ describe('completeUpload: accepted', () => {
       contentType: 'image/png',
       width: 320,
       height: 300,
-      sourceSha256: sha256(bytes),
+      sourceSha256: sha256Of(bytes),
     });
     expect(core.store.keys()).toEqual([uploadKey(alice, slot.uploadId)]);
     const stored = core.store.getBytes(uploadKey(alice, slot.uploadId))!;
-    expect([completed.upload.byteSize, completed.upload.sha256]).toEqual([stored.byteLength, sha256(stored)]);
+    expect([completed.upload.byteSize, completed.upload.sha256]).toEqual([stored.byteLength, sha256Of(stored)]);
     expect(core.db.snapshot().uploads).toEqual([completed.upload]);
   });
 
@@ -169,8 +167,8 @@ describe('completeUpload: accepted', () => {
     other[other.byteLength - 10] = other[other.byteLength - 10]! ^ 0xff;
     putThrough(core, slot, other);
     expect((await complete(core, slot.uploadId))._unsafeUnwrap()).toEqual({ upload: first.upload, duplicate: true });
-    expect(first.upload.sourceSha256).toBe(sha256(original));
-    expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(first.upload.sha256);
+    expect(first.upload.sourceSha256).toBe(sha256Of(original));
+    expect(sha256Of(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(first.upload.sha256);
   });
 
   it('two completes of the same id racing make one upload and keep its bytes', async () => {
@@ -182,8 +180,8 @@ describe('completeUpload: accepted', () => {
     expect(results.map((r) => r.upload.id)).toEqual([slot.uploadId, slot.uploadId]);
     expect(core.db.snapshot().uploads).toHaveLength(1);
     expect(core.store.keys()).toEqual([uploadKey(alice, slot.uploadId)]);
-    expect(results[0]!.upload.sourceSha256).toBe(sha256(bytes));
-    expect(sha256(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(results[0]!.upload.sha256);
+    expect(results[0]!.upload.sourceSha256).toBe(sha256Of(bytes));
+    expect(sha256Of(core.store.getBytes(uploadKey(alice, slot.uploadId))!)).toBe(results[0]!.upload.sha256);
   });
 
   it('bytes the owner already stored return the existing upload, and the staging object is deleted', async () => {

@@ -11,20 +11,19 @@ import {
 } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
-  advanceTo,
   alice,
   bob,
   errorCode,
   expectUnchanged,
   memoryCore,
+  pipelineAtTrainer,
   startedPipeline,
   storedState,
   trainingFor,
 } from '../support/memory-core-fixtures.js';
 
 async function trainedModel(core: MemoryCore, ownerId: OwnerId, seeds: readonly number[]): Promise<Model> {
-  const { pipeline } = await startedPipeline(core, ownerId, seeds);
-  await advanceTo(core, pipeline.id, 'training');
+  const { pipeline } = await pipelineAtTrainer(core, ownerId, seeds);
   const outcome = (await applyTrainerReport(core.deps, core.trainer.finish(trainingFor(core, pipeline.id).id, 'succeeded')))._unsafeUnwrap();
   return outcome.model!;
 }

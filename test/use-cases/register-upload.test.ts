@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { defaultUploadPolicy, ownerRef, registerUpload, uploadKey, type OwnerId } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
-import { photo, streamOf, type PhotoFormat } from '../support/images.js';
+import { photo, type PhotoFormat, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode, expectUnchanged, memoryCore, storedState } from '../support/memory-core-fixtures.js';
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 function register(core: MemoryCore, bytes: Uint8Array, ownerId: OwnerId = alice) {
   return registerUpload(core.deps, { ownerId, body: streamOf(bytes) });
@@ -44,8 +42,8 @@ describe('registerUpload: accepted photos', () => {
       width: 320,
       height: 280,
       byteSize: stored.byteLength,
-      sha256: sha256(stored),
-      sourceSha256: sha256(bytes),
+      sha256: sha256Of(stored),
+      sourceSha256: sha256Of(bytes),
     });
     expect((await sharp(stored).metadata()).format).toBe(contentType === 'image/png' ? 'png' : 'jpeg');
     expect(core.db.snapshot().uploads).toEqual([registered.upload]);
@@ -55,7 +53,7 @@ describe('registerUpload: accepted photos', () => {
     const bytes = await photo(3, { width: 256, height: 256 });
     const core = memoryCore({ uploadPolicy: { ...defaultUploadPolicy, maxBytes: bytes.byteLength } });
     const registered = (await register(core, bytes))._unsafeUnwrap();
-    expect(registered.upload.sourceSha256).toBe(sha256(bytes));
+    expect(registered.upload.sourceSha256).toBe(sha256Of(bytes));
     expect(core.db.snapshot().uploads).toHaveLength(1);
   });
 

@@ -12,7 +12,6 @@ import {
 } from '@selfie-lora/core';
 import { defaultCoreConfig, type MemoryCore, type MemoryTraining } from '@selfie-lora/adapters/memory';
 import {
-  advanceTo,
   alice,
   bob,
   errorCode,
@@ -20,7 +19,7 @@ import {
   failureCode,
   memoryCore,
   packageKeys,
-  startedPipeline,
+  pipelineAtTrainer,
   storedPipeline,
   storedState,
   trainingFor,
@@ -30,8 +29,7 @@ const shared: DestinationStrategy = { kind: 'shared', account: 'selfie-lora', mo
 
 /** An owner's pipeline waiting for the trainer, and the training the trainer holds for it. */
 async function training(core: MemoryCore, ownerId: OwnerId, seeds: readonly number[]) {
-  const { pipeline } = await startedPipeline(core, ownerId, seeds);
-  await advanceTo(core, pipeline.id, 'training');
+  const { pipeline } = await pipelineAtTrainer(core, ownerId, seeds);
   return { pipelineId: pipeline.id, training: trainingFor(core, pipeline.id) };
 }
 

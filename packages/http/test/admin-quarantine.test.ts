@@ -6,9 +6,9 @@ import {
   releaseCall,
   trainedWorld,
   type AdminModelJson,
-  type ModelJson,
   type TrainedWorld,
 } from './support/audit-world.js';
+import type { ModelJson } from './support/answer-shapes.js';
 import { expectProblem, json, storedState, type Harness } from './support/harness.js';
 import { ADMIN_TOKEN, tokenFor } from './support/tokens.js';
 

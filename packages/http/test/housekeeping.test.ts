@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { MemoryPipelineLeases } from '@selfie-lora/adapters';
 import { OwnerId, STAGING_EXPIRY_MS, sweepExpired, WEBHOOK_DELIVERY_RETENTION_MS } from '@selfie-lora/core';
 import { backgroundJobs, startWorker } from '../src/worker/index.js';
-import { finishTraining, runToWaiting } from './support/drive.js';
-import { harness, json, startTraining, uploadPhotos } from './support/harness.js';
-import { replicateBody, replicateVerifier, signed } from './support/webhooks.js';
+import { finishTraining } from './support/drive.js';
+import { harness, json, uploadPhotos } from './support/harness.js';
+import { waitingTraining } from './support/waiting-training.js';
+import { replicateBody, signed } from './support/webhooks.js';
 
 // Bounded retention (issue 15, points 2 and 9): what the service keeps only for a while is
 // removed on the worker's schedule, and removing it weakens nothing.
@@ -14,12 +15,7 @@ const bytes = (text: string): AsyncIterable<Uint8Array> => Readable.from([new Te
 
 describe('webhook deliveries are pruned without weakening replay protection', () => {
   it('a replay after the delivery was forgotten is refused as stale and changes nothing', async () => {
-    let verifier: ReturnType<typeof replicateVerifier> | null = null;
-    const h = await harness({ app: { verifyWebhook: (input) => verifier!(input) } });
-    verifier = replicateVerifier(h.core);
-    await uploadPhotos(h, h.alice, [1, 2, 3]);
-    const trainingId = json<{ training: { id: string } }>(await startTraining(h, h.alice)).training.id;
-    expect(await runToWaiting(h.core, trainingId)).toBe('training');
+    const { h, trainingId } = await waitingTraining();
     const body = replicateBody(finishTraining(h.core, trainingId, 'succeeded'));
     const headers = signed(body, { id: 'msg_once', sentAt: h.core.clock.now() });
     const deliver = () => h.app.inject({ method: 'POST', url: '/v1/webhooks/replicate', headers, payload: body });

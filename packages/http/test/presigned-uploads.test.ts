@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { OwnerId, stagingKey, UploadId, uploadKey } from '@selfie-lora/core';
+import type { UploadJson } from './support/answer-shapes.js';
 import { jpeg } from './support/images.js';
 import { expectProblem, harness, json, postPhoto, storedState, type Harness } from './support/harness.js';
 
@@ -10,17 +11,6 @@ interface SlotJson {
   expiresAt: string;
   byteSize: number;
   maxBytes: number;
-}
-
-interface UploadJson {
-  id: string;
-  status: string;
-  contentType: string;
-  byteSize: number;
-  sha256: string;
-  width: number;
-  height: number;
-  createdAt: string;
 }
 
 const owner = (id: string) => OwnerId.parse(id)._unsafeUnwrap();

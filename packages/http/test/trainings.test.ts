@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { versionFor } from '@selfie-lora/adapters/memory';
 import { ownerRef, OwnerId } from '@selfie-lora/core';
+import type { ModelJson } from './support/answer-shapes.js';
 import { finishTraining, runToWaiting } from './support/drive.js';
 import { expectProblem, harness, startTraining, storedState, uploadPhotos, type Harness } from './support/harness.js';
 
@@ -10,14 +11,6 @@ interface StepJson {
   startedAt: string;
   finishedAt: string | null;
   evidence: Record<string, unknown> | null;
-}
-interface ModelJson {
-  id: string;
-  trainingId: string;
-  destination: string;
-  version: string;
-  status: string;
-  trainingSet: { uploadId: string; sha256: string }[];
 }
 interface TrainingJson {
   id: string;

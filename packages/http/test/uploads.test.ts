@@ -3,22 +3,10 @@ import { createHash } from 'node:crypto';
 import { ImageWorkQueue, SharpPhotoNormaliser } from '@selfie-lora/adapters';
 import type { CoreDeps } from '@selfie-lora/core';
 import { bombPng } from './support/bomb.js';
+import type { UploadJson } from './support/answer-shapes.js';
 import { jpeg } from './support/images.js';
 import { multipart, photoForm } from './support/multipart.js';
 import { expectProblem, harness, json, postPhoto, startTraining, storedState, uploadPhotos, type Harness } from './support/harness.js';
-
-interface UploadJson {
-  id: string;
-  status: string;
-  contentType: string;
-  byteSize: number;
-  sha256: string;
-  sourceSha256: string;
-  width: number;
-  height: number;
-  checks: { name: string; outcome: string; message: string }[];
-  createdAt: string;
-}
 
 async function send(h: Harness, form: { payload: Buffer; headers: Record<string, string> }) {
   return h.app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...h.alice, ...form.headers }, payload: form.payload });

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TrainerReport } from '@selfie-lora/core';
-import { finishTraining, runToWaiting } from './support/drive.js';
-import { expectProblem, harness, json, startTraining, storedState, uploadPhotos, type Harness } from './support/harness.js';
-import { replicateBody, replicateVerifier, signed } from './support/webhooks.js';
-
-/** An app with the real verifier, and alice's training waiting at the trainer. */
-async function waitingTraining(): Promise<{ h: Harness; trainingId: string }> {
-  let verifier: ReturnType<typeof replicateVerifier> | null = null;
-  const h = await harness({ app: { verifyWebhook: (input) => verifier!(input) } });
-  verifier = replicateVerifier(h.core);
-  await uploadPhotos(h, h.alice, [1, 2, 3]);
-  const trainingId = json<{ training: { id: string } }>(await startTraining(h, h.alice)).training.id;
-  expect(await runToWaiting(h.core, trainingId)).toBe('training');
-  return { h, trainingId };
-}
+import { finishTraining } from './support/drive.js';
+import { expectProblem, harness, json, storedState, type Harness } from './support/harness.js';
+import { waitingTraining } from './support/waiting-training.js';
+import { replicateBody, signed } from './support/webhooks.js';
 
 async function deliver(h: Harness, body: string, headers: Record<string, string>) {
   return h.app.inject({ method: 'POST', url: '/v1/webhooks/replicate', headers, payload: body });

@@ -1,19 +1,19 @@
 import { zipSync } from 'fflate';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startReplicateSimulator, type RunningSimulator, type TrainingJson } from '../src/index.js';
-import { startFileServer, startWebhookReceiver } from './support/file-server.js';
+import { sha256Of } from '@selfie-lora/testkit/photos';
+import { startFileServer, startWebhookReceiver, type FileServer } from '@selfie-lora/testkit/servers';
 
 // The simulator treats ZIP entries as opaque bytes (it hashes, never decodes, them), so these
 // tests use small distinct byte strings; the adapter tests train on real images.
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const token = 'r8_test_token';
-const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 const entry = (n: number) => new TextEncoder().encode(`entry-${n}-${'x'.repeat(n * 10)}`);
 
 let sim: RunningSimulator;
-let files: Awaited<ReturnType<typeof startFileServer>>;
+let files: FileServer;
 
 async function api(method: string, path: string, body?: unknown, auth = token): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
   const response = await fetch(`${sim.baseUrl}${path}`, {
@@ -81,19 +81,19 @@ describe('replicate simulator: trainings', () => {
   it('downloads the input ZIP, hashes its images and derives the version from them', async () => {
     await createModel();
     const images = { 'a.jpg': entry(1), 'b.jpg': entry(2), 'a.txt': new TextEncoder().encode('caption') };
-    const url = files.serve('/trainings/owner1/pipe-1/training.zip', zipOf(images));
+    const url = files.serve('trainings/owner1/pipe-1/training.zip', zipOf(images));
     const created = await createTraining(url);
     expect(created.status).toBe(201);
     const training = created.json as TrainingJson;
     expect(training).toMatchObject({ status: 'starting', destination: 'acme/selfie-lora-a', output: null, model: 'ostris/flux-dev-lora-trainer', version: 'v123' });
-    expect(files.hits).toEqual(['/trainings/owner1/pipe-1/training.zip']);
+    expect(files.downloads).toEqual(['/trainings/owner1/pipe-1/training.zip']);
 
     const record = sim.control.training(training.id)!;
-    expect([...record.imageHashes].sort()).toEqual([sha(entry(1)), sha(entry(2))].sort());
+    expect([...record.imageHashes].sort()).toEqual([sha256Of(entry(1)), sha256Of(entry(2))].sort());
     expect(record.entries).toContain('a.txt');
 
     const done = await sim.control.complete(training.id);
-    const expected = sha([sha(entry(1)), sha(entry(2))].sort().join('\n'));
+    const expected = sha256Of([sha256Of(entry(1)), sha256Of(entry(2))].sort().join('\n'));
     expect(done.status).toBe('succeeded');
     expect(done.output?.version).toBe(`acme/selfie-lora-a:${expected}`);
     const versions = await api('GET', '/models/acme/selfie-lora-a/versions');
@@ -102,14 +102,14 @@ describe('replicate simulator: trainings', () => {
   });
 
   it('refuses a training whose destination model does not exist', async () => {
-    const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+    const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
     expect((await createTraining(url)).status).toBe(404);
     expect(sim.control.trainings()).toEqual([]);
   });
 
   it('accepts an input it cannot download, and the training then fails', async () => {
     await createModel();
-    const created = await createTraining(files.serve('/t/p/training.zip', new TextEncoder().encode('not a zip')));
+    const created = await createTraining(files.serve('t/p/training.zip', new TextEncoder().encode('not a zip')));
     const id = (created.json as TrainingJson).id;
     expect(sim.control.training(id)!.downloadError).not.toBeNull();
     const done = await sim.control.complete(id);
@@ -120,7 +120,7 @@ describe('replicate simulator: trainings', () => {
   it('moves to processing on the first poll, completes after N polls when told to, cancels', async () => {
     await createModel();
     sim.control.setKnobs({ autoComplete: { afterPolls: 2 } });
-    const url = files.serve('/t/p1/training.zip', zipOf({ 'a.jpg': entry(1) }));
+    const url = files.serve('t/p1/training.zip', zipOf({ 'a.jpg': entry(1) }));
     const id = ((await createTraining(url)).json as TrainingJson).id;
     expect((await api('GET', `/trainings/${id}`)).json).toMatchObject({ status: 'processing' });
     expect((await api('GET', `/trainings/${id}`)).json).toMatchObject({ status: 'succeeded' });
@@ -139,11 +139,11 @@ describe('replicate simulator: trainings', () => {
     try {
       await createModel();
       sim.control.setKnobs({ autoComplete: { afterMs: 5 } });
-      const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+      const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
       const id = ((await createTraining(url, { webhook: receiver.url })).json as TrainingJson).id;
       await vi.waitFor(() => expect(sim.control.training(id)!.training.status).toBe('succeeded'), { timeout: 5_000 });
       await sim.control.settled();
-      expect(receiver.received).toHaveLength(1);
+      expect(receiver.deliveries).toHaveLength(1);
     } finally {
       await receiver.close();
     }
@@ -152,14 +152,14 @@ describe('replicate simulator: trainings', () => {
   it('fails trainings when the knob says so', async () => {
     await createModel();
     sim.control.setKnobs({ failTrainings: true, autoComplete: { afterPolls: 1 } });
-    const id = ((await createTraining(files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) })))).json as TrainingJson).id;
+    const id = ((await createTraining(files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) })))).json as TrainingJson).id;
     expect((await api('GET', `/trainings/${id}`)).json).toMatchObject({ status: 'failed', error: 'simulated training failure', output: null });
   });
 
   it('lists trainings most recent first, paginated with absolute next links', async () => {
     await createModel();
     sim.control.setKnobs({ pageSize: 2 });
-    const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+    const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) ids.push(((await createTraining(url)).json as TrainingJson).id);
     const seen: string[] = [];
@@ -176,7 +176,7 @@ describe('replicate simulator: trainings', () => {
   it('lists every training with its destination, and its webhook when it was given one', async () => {
     await createModel();
     await createModel('acme', 'selfie-lora-b');
-    const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+    const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
     const withHook = ((await createTraining(url, { webhook: 'https://hooks.example/one' })).json as TrainingJson).id;
     const without = ((await createTraining(url, {}, 'acme/selfie-lora-b')).json as TrainingJson).id;
     const listed = (await api('GET', '/trainings')).json as { results: TrainingJson[] };
@@ -189,7 +189,7 @@ describe('replicate simulator: trainings', () => {
   it('a listing being read is not shifted by trainings created meanwhile: nothing repeated, nothing skipped', async () => {
     await createModel();
     sim.control.setKnobs({ pageSize: 2 });
-    const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+    const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) ids.push(((await createTraining(url)).json as TrainingJson).id);
     const first = (await api('GET', '/trainings')).json as { next: string | null; results: TrainingJson[] };
@@ -230,21 +230,21 @@ describe('replicate simulator: webhooks', () => {
     const receiver = await startWebhookReceiver([500, 503]);
     try {
       await createModel();
-      const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+      const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
       const id = ((await createTraining(url, { webhook: receiver.url, webhook_events_filter: ['completed'] })).json as TrainingJson).id;
       await sim.control.complete(id);
-      expect(receiver.received).toHaveLength(3);
-      const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']));
+      expect(receiver.deliveries).toHaveLength(3);
+      const ids = new Set(receiver.deliveries.map((r) => r.headers['webhook-id']));
       expect(ids.size).toBe(1);
-      for (const delivery of receiver.received) {
+      for (const delivery of receiver.deliveries) {
         const payload = new Webhook(secret).verify(delivery.body, delivery.headers) as TrainingJson;
         expect(payload).toMatchObject({ id, status: 'succeeded' });
       }
       expect(sim.control.training(id)!.webhookDeliveries.map((d) => d.status)).toEqual([500, 503, 200]);
 
       await sim.control.redeliver(id);
-      expect(receiver.received).toHaveLength(4);
-      expect(receiver.received[3]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
+      expect(receiver.deliveries).toHaveLength(4);
+      expect(receiver.deliveries[3]!.headers['webhook-id']).toBe(receiver.deliveries[0]!.headers['webhook-id']);
     } finally {
       await receiver.close();
     }
@@ -254,10 +254,10 @@ describe('replicate simulator: webhooks', () => {
     const receiver = await startWebhookReceiver();
     try {
       await createModel();
-      const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+      const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
       const id = ((await createTraining(url, { webhook: receiver.url })).json as TrainingJson).id;
       await sim.control.fail(id);
-      const [delivery] = receiver.received;
+      const [delivery] = receiver.deliveries;
       const other = new Webhook(`whsec_${randomBytes(24).toString('base64')}`);
       expect(() => other.verify(delivery!.body, delivery!.headers)).toThrow();
     } finally {
@@ -269,7 +269,7 @@ describe('replicate simulator: webhooks', () => {
     const receiver = await startWebhookReceiver();
     try {
       await createModel();
-      const url = files.serve('/t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
+      const url = files.serve('t/p/training.zip', zipOf({ 'a.jpg': entry(1) }));
       sim.control.setKnobs({ loseWebhooks: true });
       const lost = ((await createTraining(url, { webhook: receiver.url })).json as TrainingJson).id;
       await sim.control.complete(lost);
@@ -278,7 +278,7 @@ describe('replicate simulator: webhooks', () => {
       const filtered = ((await createTraining(url, { webhook: receiver.url, webhook_events_filter: ['start'] })).json as TrainingJson).id;
       await sim.control.complete(filtered);
       await sim.control.settled();
-      expect(receiver.received).toEqual([]);
+      expect(receiver.deliveries).toEqual([]);
     } finally {
       await receiver.close();
     }

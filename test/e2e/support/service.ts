@@ -3,10 +3,10 @@ import { freePort, startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import type { CoreDeps } from '@selfie-lora/core';
 import { buildHttpApp, startWorker, type ScheduledJob, type Worker } from '@selfie-lora/http';
 import { startReplicateSimulator, type RunningSimulator } from '@selfie-lora/replicate-simulator';
+import { createScratchDatabase, type ScratchDatabase } from '@selfie-lora/testkit/postgres';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 export const JWT_SECRET = 'e2e-jwt-secret-long-enough-for-hs256-0123456789';
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
@@ -59,8 +59,8 @@ export async function startE2eService(options: E2eServiceOptions = {}): Promise<
     for (const close of closers.reverse()) await close().catch((cause: unknown) => console.error('e2e cleanup:', cause));
   };
   try {
-    const database: ScratchDatabase = await createScratchDatabase();
-    closers.push(() => database.drop());
+    const database: ScratchDatabase = await createScratchDatabase('e2e');
+    closers.push(() => database.forceDrop());
     const s3Directory = await mkdtemp(join(tmpdir(), 'e2e-s3-'));
     closers.push(() => rm(s3Directory, { recursive: true, force: true }));
     const s3: LocalS3 = await startLocalS3({ directory: s3Directory });

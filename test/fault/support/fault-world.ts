@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { auditIntegrity, OwnerId, UploadId, uploadKey } from '@selfie-lora/core';
-import { photo } from '../../support/images.js';
+import { photo } from '@selfie-lora/testkit/photos';
 import { Client, trainerIdOf, type TrainingJson } from '../../e2e/support/client.js';
 import { waitFor } from '../../e2e/support/poll.js';
 import { MIN_PHOTOS, type E2eService } from '../../e2e/support/service.js';

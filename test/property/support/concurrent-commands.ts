@@ -14,7 +14,7 @@ import {
   type UploadId,
 } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
-import { streamOf } from '../../support/images.js';
+import { streamOf } from '@selfie-lora/testkit/photos';
 import type { ImagePool } from './pool.js';
 import type { Rows } from './postgres-rows.js';
 import { ownerIdOf } from './world.js';

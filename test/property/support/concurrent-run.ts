@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
 import { SharpImageInspector } from '@selfie-lora/adapters';
 import { registerUpload, type CoreDeps } from '@selfie-lora/core';
-import { streamOf } from '../../support/images.js';
+import { streamOf } from '@selfie-lora/testkit/photos';
 import { coreUseCases, runBatch, type BatchContext, type Call, type Command, type UseCases } from './concurrent-commands.js';
 import { checkAnswers, checkRepositories, checkRows, checkStorage, type History } from './concurrent-checks.js';
 import { MemoizedPhotoNormaliser } from './memoized-photo-normaliser.js';

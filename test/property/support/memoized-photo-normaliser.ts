@@ -1,7 +1,7 @@
 import { ResultAsync, type Result } from 'neverthrow';
 import { SharpPhotoNormaliser } from '@selfie-lora/adapters';
 import type { InspectError, NormalisedPhoto, PhotoNormaliser } from '@selfie-lora/core';
-import { sha256Of } from './pool.js';
+import { sha256Of } from '@selfie-lora/testkit/photos';
 
 /**
  * The real normaliser, remembered per distinct byte string. Its output is a pure function of the

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { ErrorCode } from '@selfie-lora/core';
-import { photo } from '../../support/images.js';
+import { photo, sha256Of } from '@selfie-lora/testkit/photos';
 
 /** A real photo of the pool, made once per test file. */
 export interface PoolPhoto {
@@ -19,10 +18,6 @@ export interface BadFile {
 export interface ImagePool {
   readonly photos: readonly PoolPhoto[];
   readonly bad: readonly BadFile[];
-}
-
-export function sha256Of(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Enough distinct photos that owners rarely share bytes by chance, plus a few of other formats. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPostgresDatabase, type PostgresDatabase } from '@selfie-lora/adapters/postgres';
-import { onServer, SERVER_URL } from '../../support/test-server.js';
+import { onTestServer, TEST_SERVER_URL } from '@selfie-lora/testkit/postgres';
 
 /**
  * A schema of its own on the test server, migrated through the real adapter, for one test file.
@@ -20,15 +20,15 @@ export interface PropertySchema {
 
 export async function createPropertySchema(prefix: string): Promise<PropertySchema> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const opened = await createPostgresDatabase({ url: SERVER_URL, schema: name, poolSize: 12 });
+  const opened = await createPostgresDatabase({ url: TEST_SERVER_URL, schema: name, poolSize: 12 });
   if (opened.isErr()) throw new Error(`could not open schema ${name}: ${opened.error.code} ${opened.error.detail ?? ''}`);
   const db = opened.value;
-  const sql = new pg.Client({ connectionString: SERVER_URL, options: `-c search_path=${name}` });
+  const sql = new pg.Client({ connectionString: TEST_SERVER_URL, options: `-c search_path=${name}` });
   try {
     await sql.connect();
   } catch (error) {
     await db.close();
-    await onServer(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    await onTestServer((server) => server.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`));
     throw error;
   }
   return {
@@ -49,7 +49,7 @@ export async function createPropertySchema(prefix: string): Promise<PropertySche
         await db.close();
         await sql.end();
       } finally {
-        await onServer(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+        await onTestServer((server) => server.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`));
       }
     },
   };

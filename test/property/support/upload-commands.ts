@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { deleteUpload, isActive, registerUpload, uploadKey, type FailedOrCanceledPipeline } from '@selfie-lora/core';
-import { streamOf } from '../../support/images.js';
+import { streamOf } from '@selfie-lora/testkit/photos';
 import { WorldCommand } from './world-command.js';
 import { describeIndex, expectErr, expectOk, ownerIdOf, pick, type Model, type World } from './world.js';
 

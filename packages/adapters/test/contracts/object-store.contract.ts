@@ -16,7 +16,7 @@ import {
 } from '@selfie-lora/core';
 import { restoreTrainingSet } from '@selfie-lora/core/persistence';
 import { SharpImageInspector } from '../../src/images/sharp-image-inspector.js';
-import { collect, photo, sha256Of, streamOf, texturedPhoto } from '../s3/support/images.js';
+import { collect, noiseBytes, photo, sha256Of, streamOf, texturedPhoto } from '@selfie-lora/testkit/photos';
 
 export interface ObjectStoreSubject {
   readonly store: ObjectStore;
@@ -40,17 +40,6 @@ export interface ObjectStoreSubject {
 const MiB = 1024 * 1024;
 const owner = OwnerId.parse('contract-owner')._unsafeUnwrap();
 const inspector = new SharpImageInspector();
-
-/** Deterministic bytes that are not one repeated value (so truncation or reordering changes the hash). */
-function pattern(size: number, seed = 1): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let state = seed;
-  for (let i = 0; i < size; i += 1) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    bytes[i] = state >>> 24;
-  }
-  return bytes;
-}
 
 /** Facts with `head` as a plain Uint8Array: a Buffer is one too, and either satisfies the port. */
 function plain(facts: ObjectFacts): ObjectFacts {
@@ -135,7 +124,7 @@ export function objectStoreContract(
     });
 
     it('keeps a small object whole in head, and an empty object as zero bytes', async () => {
-      const small = pattern(100);
+      const small = noiseBytes(100);
       const smallKey = freshKey('small');
       (await store.put(smallKey, streamOf(small), { maxBytes: 100 }))._unsafeUnwrap();
       expect(plain((await store.inspect(smallKey))._unsafeUnwrap())).toEqual({ exists: true, byteSize: 100, sha256: sha256Of(small), head: small });
@@ -152,7 +141,7 @@ export function objectStoreContract(
     });
 
     it('round-trips an object larger than one multipart part', async () => {
-      const bytes = pattern(6 * MiB + 123, 7);
+      const bytes = noiseBytes(6 * MiB + 123, 7);
       const key = freshKey('large');
       const put = (await store.put(key, streamOf(bytes, 256 * 1024), { maxBytes: 20 * MiB }))._unsafeUnwrap();
       expect(put.byteSize).toBe(bytes.byteLength);
@@ -162,7 +151,7 @@ export function objectStoreContract(
     });
 
     it('accepts exactly maxBytes and refuses one byte more, storing nothing', async () => {
-      const bytes = pattern(5000);
+      const bytes = noiseBytes(5000);
       const exact = freshKey('exact');
       expect((await store.put(exact, streamOf(bytes, 1024), { maxBytes: 5000 }))._unsafeUnwrap().byteSize).toBe(5000);
 
@@ -175,23 +164,23 @@ export function objectStoreContract(
 
     it('refuses a body past maxBytes even after several parts have gone out, storing nothing', async () => {
       const key = freshKey('over-multipart');
-      const refused = await store.put(key, streamOf(pattern(12 * MiB, 3), 512 * 1024), { maxBytes: 11 * MiB });
+      const refused = await store.put(key, streamOf(noiseBytes(12 * MiB, 3), 512 * 1024), { maxBytes: 11 * MiB });
       expect(refused._unsafeUnwrapErr().code).toBe('storage.too_large');
       expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
     });
 
     it('leaves the previous object untouched when a replacement is refused', async () => {
       const key = freshKey('keep');
-      const original = pattern(300, 5);
+      const original = noiseBytes(300, 5);
       (await store.put(key, streamOf(original), { maxBytes: 1000 }))._unsafeUnwrap();
-      expect((await store.put(key, streamOf(pattern(2000, 6)), { maxBytes: 1000 }))._unsafeUnwrapErr().code).toBe('storage.too_large');
+      expect((await store.put(key, streamOf(noiseBytes(2000, 6)), { maxBytes: 1000 }))._unsafeUnwrapErr().code).toBe('storage.too_large');
       const facts = (await store.inspect(key))._unsafeUnwrap();
       expect(facts.exists && facts.sha256).toBe(sha256Of(original));
     });
 
     it('stores nothing when the body breaks off, and says storage is unavailable (transient)', async () => {
       const key = freshKey('broken');
-      const error = (await store.put(key, breaksOff(pattern(5000)), { maxBytes: MiB }))._unsafeUnwrapErr();
+      const error = (await store.put(key, breaksOff(noiseBytes(5000)), { maxBytes: MiB }))._unsafeUnwrapErr();
       expect(error.code).toBe('storage.unavailable');
       expect(error.transient).toBe(true);
       expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
@@ -203,7 +192,7 @@ export function objectStoreContract(
       expect((await store.read(key))._unsafeUnwrap()).toBeNull();
       expect((await store.delete(key)).isOk()).toBe(true);
 
-      (await store.put(key, streamOf(pattern(10)), { maxBytes: 10 }))._unsafeUnwrap();
+      (await store.put(key, streamOf(noiseBytes(10)), { maxBytes: 10 }))._unsafeUnwrap();
       expect((await store.delete(key)).isOk()).toBe(true);
       expect((await store.delete(key)).isOk()).toBe(true);
       expect((await store.inspect(key))._unsafeUnwrap()).toEqual({ exists: false });
@@ -211,10 +200,10 @@ export function objectStoreContract(
 
     it('keeps keys apart', async () => {
       const [a, b] = [freshKey('a'), freshKey('b')];
-      (await store.put(a, streamOf(pattern(64, 1)), { maxBytes: 64 }))._unsafeUnwrap();
-      (await store.put(b, streamOf(pattern(64, 2)), { maxBytes: 64 }))._unsafeUnwrap();
+      (await store.put(a, streamOf(noiseBytes(64, 1)), { maxBytes: 64 }))._unsafeUnwrap();
+      (await store.put(b, streamOf(noiseBytes(64, 2)), { maxBytes: 64 }))._unsafeUnwrap();
       const factsA = (await store.inspect(a))._unsafeUnwrap();
-      expect(factsA.exists && factsA.sha256).toBe(sha256Of(pattern(64, 1)));
+      expect(factsA.exists && factsA.sha256).toBe(sha256Of(noiseBytes(64, 1)));
       (await store.delete(b))._unsafeUnwrap();
       expect((await store.inspect(a))._unsafeUnwrap().exists).toBe(true);
     });
@@ -260,7 +249,7 @@ export function objectStoreContract(
     });
 
     it.runIf(options.checksSignatures)('refuses a PUT of any other length than the signed one, storing nothing', async () => {
-      const bytes = pattern(5000, 4);
+      const bytes = noiseBytes(5000, 4);
       const key = freshKey('wrong-length');
       const url = (await store.signedPutUrl(key, 900, { contentLength: 4999 }))._unsafeUnwrap();
       expect(await subject.upload(url, bytes)).toBe(false);
@@ -285,7 +274,7 @@ export function objectStoreContract(
       const keysOf = (listed: readonly ListedObject[]) => listed.map((object) => object.key);
 
       async function putSized(key: string, size: number): Promise<void> {
-        (await store.put(key, streamOf(pattern(size, size)), { maxBytes: size }))._unsafeUnwrap();
+        (await store.put(key, streamOf(noiseBytes(size, size)), { maxBytes: size }))._unsafeUnwrap();
       }
 
       it('lists every object whose key starts with the prefix as a plain string, in key order, with sizes', async () => {
@@ -427,7 +416,7 @@ export function objectStoreContract(
 
       it('a photo replaced by a non-image of the same bytes count fails as verify.hash_mismatch, never verified', async () => {
         const { upload } = await storedPhoto(35);
-        (await store.put(uploadKey(owner, upload.id), streamOf(pattern(upload.byteSize, 9)), { maxBytes: MiB }))._unsafeUnwrap();
+        (await store.put(uploadKey(owner, upload.id), streamOf(noiseBytes(upload.byteSize, 9)), { maxBytes: MiB }))._unsafeUnwrap();
         expect(await verifyStored(upload)).toBe('verify.hash_mismatch');
       });
     });

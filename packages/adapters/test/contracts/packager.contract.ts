@@ -19,7 +19,7 @@ import {
   type TrainingSetItem,
 } from '@selfie-lora/core';
 import { restoreTrainingSet } from '@selfie-lora/core/persistence';
-import { collect, photo, sha256Of, streamOf, texturedPhoto } from '../s3/support/images.js';
+import { collect, photo, sha256Of, streamOf, texturedPhoto } from '@selfie-lora/testkit/photos';
 
 export interface PackagerSubject {
   /** The store the packager reads photos from and writes packages to. */

@@ -1,4 +1,4 @@
-import { eraseOwnerRows } from '../postgres/support/out-of-band.js';
+import { eraseOwnerRows } from '../postgres/support/erase-owner-rows.js';
 import { createTestDatabase } from '../postgres/support/test-database.js';
 import { describeRepositoryContract } from './repositories.contract.js';
 

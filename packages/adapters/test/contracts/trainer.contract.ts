@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import {
   parseVersion,
   sameDestination,
@@ -12,7 +11,8 @@ import {
   type TrainerReport,
   type TrainerTraining,
 } from '@selfie-lora/core';
-import { photo, trainingZip } from '../replicate/support/photos.js';
+import { smallPhoto, trainingZip } from '../replicate/support/photos.js';
+import { sha256Of } from '@selfie-lora/testkit/photos';
 
 export interface TrainerSubject {
   readonly trainer: Trainer & TrainerInventory;
@@ -33,9 +33,8 @@ export interface TrainerSubject {
   close(): Promise<void>;
 }
 
-const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 /** The hash part of a version trained on exactly these photos: a function of their SHA-256s only. */
-const imagesHash = (photos: readonly Uint8Array[]) => sha256(photos.map((p) => sha256(p)).sort().join('\n'));
+const imagesHash = (photos: readonly Uint8Array[]) => sha256Of(photos.map((p) => sha256Of(p)).sort().join('\n'));
 
 const destination: Destination = { owner: 'selfie-lora', name: 'selfie-lora-0123456789abcdef0123456789abcdef' };
 const otherDestination: Destination = { owner: 'selfie-lora', name: 'selfie-lora-fedcba9876543210fedcba9876543210' };
@@ -61,7 +60,7 @@ export function trainerContract(name: string, start: () => Promise<TrainerSubjec
     async function submission(seeds: readonly number[]): Promise<Submission & { photos: Uint8Array[] }> {
       counter += 1;
       const pipelineId = trusted<PipelineId>(`pipeline-${counter}-${seeds.join('-')}`);
-      const photos = await Promise.all(seeds.map((seed) => photo(seed)));
+      const photos = await Promise.all(seeds.map((seed) => smallPhoto(seed)));
       const inputUrl = await subject.stagePackage(pipelineId, trainingZip(photos));
       return { pipelineId, destination, inputUrl, triggerWord: 'TOK', photos };
     }

@@ -1,8 +1,8 @@
 import Replicate from 'replicate';
 import { destinationRef } from '@selfie-lora/core';
 import { API_TOKEN, startHarness } from '../replicate/support/harness.js';
-import { photo, trainingZip } from '../replicate/support/photos.js';
-import { startWebhookReceiver } from '../replicate/support/webhook-receiver.js';
+import { smallPhoto, trainingZip } from '../replicate/support/photos.js';
+import { startWebhookReceiver } from '@selfie-lora/testkit/servers';
 import { trainerContract } from './trainer.contract.js';
 
 trainerContract('Replicate adapter over the simulator', async () => {
@@ -27,7 +27,7 @@ trainerContract('Replicate adapter over the simulator', async () => {
       planted += 1;
       const model = await outsider.models.get(destination.owner, destination.name).catch(() => null);
       if (!model) await outsider.models.create(destination.owner, destination.name, { visibility: 'private', hardware: 'cpu' });
-      const input = h.files.serve(`elsewhere/${planted}/images.zip`, trainingZip([await photo(900 + planted)]));
+      const input = h.files.serve(`elsewhere/${planted}/images.zip`, trainingZip([await smallPhoto(900 + planted)]));
       const training = await outsider.trainings.create('ostris', 'flux-dev-lora-trainer', 'v1', {
         destination: destinationRef(destination) as `${string}/${string}`,
         input: { input_images: input },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ImageWorkQueue } from '../../src/images/image-work-queue.js';
 import { SharpPhotoNormaliser } from '../../src/images/sharp-photo-normaliser.js';
-import { photo } from '../s3/support/images.js';
+import { photo } from '@selfie-lora/testkit/photos';
 
 /** A queue that counts the jobs it was given, to show what never reached a decode. */
 class CountingQueue extends ImageWorkQueue {

@@ -4,21 +4,12 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasHeifTransform } from '../../src/images/heif-boxes.js';
 import { orient, SharpPhotoNormaliser } from '../../src/images/sharp-photo-normaliser.js';
-import { photo } from '../s3/support/images.js';
+import { imageDifference, photo } from '@selfie-lora/testkit/photos';
 
 const normaliser = new SharpPhotoNormaliser();
 afterAll(() => normaliser.close());
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/photos/${name}`, import.meta.url));
-
-/** Mean absolute difference of two images as 32x32 greyscale thumbnails (0 = same picture). */
-async function difference(a: Uint8Array, b: Uint8Array): Promise<number> {
-  const thumb = (bytes: Uint8Array) => sharp(bytes).resize(32, 32, { fit: 'fill' }).greyscale().raw().toBuffer();
-  const [x, y] = await Promise.all([thumb(a), thumb(b)]);
-  let total = 0;
-  for (let i = 0; i < x.length; i += 1) total += Math.abs(x[i]! - y[i]!);
-  return total / x.length;
-}
 
 /** Nothing of the original's metadata: no EXIF (GPS, device, time), XMP, IPTC or ICC profile. */
 async function expectNoMetadata(bytes: Uint8Array): Promise<void> {
@@ -35,8 +26,8 @@ describe('SharpPhotoNormaliser: photos as phones take them (issue 11)', () => {
     const stored = (await normaliser.normalise(sent))._unsafeUnwrap();
     expect(stored.facts).toEqual({ contentType: 'image/jpeg', width: 288, height: 384 });
     const upright = await fixture('upright.jpg');
-    expect(await difference(stored.bytes, upright)).toBeLessThan(8);
-    expect(await difference(stored.bytes, await sharp(upright).rotate(180).toBuffer())).toBeGreaterThan(20);
+    expect(await imageDifference(stored.bytes, upright)).toBeLessThan(8);
+    expect(await imageDifference(stored.bytes, await sharp(upright).rotate(180).toBuffer())).toBeGreaterThan(20);
     await expectNoMetadata(stored.bytes);
   });
 
@@ -50,7 +41,7 @@ describe('SharpPhotoNormaliser: photos as phones take them (issue 11)', () => {
     expect(hasHeifTransform(sent)).toBe(rotationBox);
     const stored = (await normaliser.normalise(sent))._unsafeUnwrap();
     expect(stored.facts).toEqual({ contentType: 'image/jpeg', width: 288, height: 384 });
-    expect(await difference(stored.bytes, await fixture('upright.jpg'))).toBeLessThan(10);
+    expect(await imageDifference(stored.bytes, await fixture('upright.jpg'))).toBeLessThan(10);
     await expectNoMetadata(stored.bytes);
   });
 

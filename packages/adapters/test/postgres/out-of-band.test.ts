@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import type { PersistenceError, PipelineId, Repositories } from '@selfie-lora/core';
 import type { ResultAsync } from 'neverthrow';
+import { outOfBand } from '@selfie-lora/testkit/postgres';
 import type { PostgresDatabase } from '../../src/postgres/index.js';
 import { anOwner, anUpload, at } from '../contracts/repositories.fixtures.js';
-import { outOfBand } from './support/out-of-band.js';
 import { Seed } from './support/seed.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 

@@ -14,8 +14,8 @@ import {
 import { createMemoryCore, type MemoryCore } from '../../src/index.js';
 import { verifyReplicateWebhook } from '../../src/replicate/index.js';
 import { startHarness, type Harness } from './support/harness.js';
-import { photo, sha256, streamOf } from './support/photos.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { photo, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
+import { startWebhookReceiver } from '@selfie-lora/testkit/servers';
 
 // The core over the real trainer adapter and the simulator: the pipeline's package is served over
 // HTTP from the in-memory store, so the simulator really downloads the photos the core packaged.
@@ -52,7 +52,7 @@ afterEach(async () => {
 async function pipelineInTraining(): Promise<{ id: PipelineId; shas: string[]; trainingId: string }> {
   const shas: string[] = [];
   for (const seed of [21, 22, 23]) {
-    const bytes = await photo(seed, 256);
+    const bytes = await photo(seed);
     const registered = (await registerUpload(deps, { ownerId: alice, body: streamOf(bytes) }))._unsafeUnwrap();
     shas.push(registered.upload.sha256);
   }
@@ -75,7 +75,7 @@ describe('the core over ReplicateTrainer and the simulator', () => {
     await h.sim.control.complete(trainingId);
     const done = (await runPipeline(deps, id))._unsafeUnwrap();
     expect(done.status).toBe('succeeded');
-    expect('modelVersion' in done && done.modelVersion).toBe(`${record.training.destination}:${sha256([...shas].sort().join('\n'))}`);
+    expect('modelVersion' in done && done.modelVersion).toBe(`${record.training.destination}:${sha256Of([...shas].sort().join('\n'))}`);
   });
 
   it('the signed completed webhook, verified, completes the pipeline (the fast path)', async () => {
@@ -110,7 +110,7 @@ describe('the core over ReplicateTrainer and the simulator', () => {
 
   it('a crash after the trainer accepted the training is reconciled: the training is adopted, not duplicated', async () => {
     for (const seed of [31, 32, 33]) {
-      (await registerUpload(deps, { ownerId: alice, body: streamOf(await photo(seed, 256)) }))._unsafeUnwrap();
+      (await registerUpload(deps, { ownerId: alice, body: streamOf(await photo(seed)) }))._unsafeUnwrap();
     }
     const { pipeline } = (await startTraining(deps, { ownerId: alice }))._unsafeUnwrap();
     let current = pipeline;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { trusted, type PipelineId } from '@selfie-lora/core';
 import { API_TOKEN, destinationA, startHarness, TRAINER_REF, type Harness } from './support/harness.js';
-import { sha256 } from './support/photos.js';
+import { sha256Of } from '@selfie-lora/testkit/photos';
 
 let h: Harness;
 
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 const expectedVersion = (photos: readonly Uint8Array[], destination = 'selfie-lora/selfie-lora-aaaa') =>
-  `${destination}:${sha256(photos.map((p) => sha256(p)).sort().join('\n'))}`;
+  `${destination}:${sha256Of(photos.map((p) => sha256Of(p)).sort().join('\n'))}`;
 
 describe('ReplicateTrainer against the simulator', () => {
   it('submits: creates the private destination once, then trainings with our input, trigger word and webhook', async () => {
@@ -47,7 +47,7 @@ describe('ReplicateTrainer against the simulator', () => {
     const { trainerTrainingId } = (await trainer.submit(submission))._unsafeUnwrap();
     expect(h.files.downloads).toEqual(['/trainings/ownerref0/pipe-1/training.zip']);
     const received = h.sim.control.training(trainerTrainingId)!.imageHashes;
-    expect([...received].sort()).toEqual(submission.photos.map((p) => sha256(p)).sort());
+    expect([...received].sort()).toEqual(submission.photos.map((p) => sha256Of(p)).sort());
 
     await h.sim.control.complete(trainerTrainingId);
     const done = (await trainer.get(trainerTrainingId))._unsafeUnwrap();

@@ -3,8 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyReplicateWebhook, type ReplicateWebhookInput } from '../../src/replicate/index.js';
 import { destinationA, startHarness, type Harness } from './support/harness.js';
-import { sha256 } from './support/photos.js';
-import { startWebhookReceiver, type Delivery } from './support/webhook-receiver.js';
+import { sha256Of } from '@selfie-lora/testkit/photos';
+import { startWebhookReceiver, type Delivery } from '@selfie-lora/testkit/servers';
 
 // The simulator signs with a fixed clock, so "now" in these tests is chosen, never read.
 const sentAt = new Date('2031-05-04T10:00:00.000Z');
@@ -45,7 +45,7 @@ describe('verifyReplicateWebhook', () => {
       trainerTrainingId: trainingId,
       destination: destinationA,
       status: 'succeeded',
-      outputVersion: `selfie-lora/selfie-lora-aaaa:${sha256(photos.map((p) => sha256(p)).sort().join('\n'))}`,
+      outputVersion: `selfie-lora/selfie-lora-aaaa:${sha256Of(photos.map((p) => sha256Of(p)).sort().join('\n'))}`,
       error: null,
       // The pipeline its input (the package key) names, for adopting a training no pipeline recorded.
       pipelineId: 'pipe-1',

@@ -14,7 +14,7 @@ import {
 import { restoreTrainingSet } from '@selfie-lora/core/persistence';
 import { SharpImageInspector } from '../../src/images/sharp-image-inspector.js';
 import { S3ObjectStore, type S3Bucket, type S3ChecksumMode } from '../../src/s3/index.js';
-import { sha256Of, streamOf, texturedPhoto } from './support/images.js';
+import { sha256Of, streamOf, texturedPhoto } from '@selfie-lora/testkit/photos';
 import { startS3Fixture, type S3Fixture } from './support/local-s3.js';
 
 // docs/stack-notes.md: with checksum mode WHEN_SUPPORTED the SDK sends a streamed body aws-chunked, and

@@ -5,22 +5,12 @@ import { S3MultipartWriter } from '../../src/s3/s3-multipart-writer.js';
 import { streamUpload } from '../../src/s3/s3-upload.js';
 import type { S3Bucket, S3ChecksumMode } from '../../src/s3/index.js';
 import { internalError, logCommands } from './support/command-log.js';
-import { sha256Of } from './support/images.js';
+import { noiseBytes, sha256Of } from '@selfie-lora/testkit/photos';
 import { startS3Fixture, type S3Fixture } from './support/local-s3.js';
 import { MultipartLedger } from './support/multipart-ledger.js';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
-
-function pattern(size: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let state = seed;
-  for (let i = 0; i < size; i += 1) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    bytes[i] = state >>> 24;
-  }
-  return bytes;
-}
 
 /** `bytes` in chunks of `chunkSize`; `closed` turns true if the reader stops early (the generator's finally runs). */
 function chunked(bytes: Uint8Array, chunkSize: number, options: { failAfter?: number } = {}): AsyncIterable<Uint8Array> & { closed: boolean } {
@@ -90,7 +80,7 @@ describe('streamUpload through the part writer, on s3rver', { timeout: 60_000 },
     const s3 = connect();
     // Slow parts: the body could fill many buffers meanwhile, so only the pool holds it back.
     const log = logCommands(s3, (command) => (command.name === 'UploadPartCommand' ? sleep(100) : undefined));
-    const bytes = pattern(4 * PART + 123_457, 1);
+    const bytes = noiseBytes(4 * PART + 123_457, 1);
     const result = await streamUpload(s3, 'writer/parts.bin', chunked(bytes, 100_003), { queueSize: 2 });
     log.stop();
     expect(result._unsafeUnwrap().byteSize).toBe(bytes.byteLength);
@@ -120,7 +110,7 @@ describe('streamUpload through the part writer, on s3rver', { timeout: 60_000 },
     const s3 = connect();
     for (const size of [0, 1, PART - 1, PART, PART + 1, 2 * PART]) {
       const log = logCommands(s3);
-      const bytes = pattern(size, size + 7);
+      const bytes = noiseBytes(size, size + 7);
       const key = `writer/boundary-${size}.bin`;
       expect((await streamUpload(s3, key, chunked(bytes, 64 * 1024), {}))._unsafeUnwrap().byteSize).toBe(size);
       log.stop();
@@ -141,7 +131,7 @@ describe('streamUpload through the part writer, on s3rver', { timeout: 60_000 },
     const log = logCommands(s3, (command) => {
       if (command.name === 'UploadPartCommand' && command.input['PartNumber'] === 2) throw refused;
     });
-    const body = chunked(pattern(6 * PART, 3), 256 * 1024);
+    const body = chunked(noiseBytes(6 * PART, 3), 256 * 1024);
     const failure = (await streamUpload(s3, 'writer/refused.bin', body, { queueSize: 2 }))._unsafeUnwrapErr();
     log.stop();
     expect(failure).toEqual({ kind: 'store', cause: refused });
@@ -163,7 +153,7 @@ describe('streamUpload through the part writer, on s3rver', { timeout: 60_000 },
   it('aborts the upload when the body breaks off after parts went out', async () => {
     const s3 = connect();
     const log = logCommands(s3);
-    const failure = (await streamUpload(s3, 'writer/broken.bin', chunked(pattern(4 * PART, 4), MiB, { failAfter: 2 * PART + MiB }), {}))._unsafeUnwrapErr();
+    const failure = (await streamUpload(s3, 'writer/broken.bin', chunked(noiseBytes(4 * PART, 4), MiB, { failAfter: 2 * PART + MiB }), {}))._unsafeUnwrapErr();
     log.stop();
     expect(failure.kind).toBe('body');
     expect(failure.kind === 'body' && String(failure.cause)).toMatch(/broke off/);
@@ -176,7 +166,7 @@ describe('streamUpload through the part writer, on s3rver', { timeout: 60_000 },
   it('refuses a body over maxBytes after parts went out: too_large, aborted, no object, the body is closed', async () => {
     const s3 = connect();
     const log = logCommands(s3);
-    const body = chunked(pattern(3 * PART, 5), MiB);
+    const body = chunked(noiseBytes(3 * PART, 5), MiB);
     const failure = (await streamUpload(s3, 'writer/large.bin', body, { maxBytes: 2 * PART + 10 }))._unsafeUnwrapErr();
     log.stop();
     expect(failure).toEqual({ kind: 'too_large' });
@@ -189,7 +179,7 @@ describe('streamUpload through the part writer, on s3rver', { timeout: 60_000 },
   it.each<S3ChecksumMode>(['when_required', 'when_supported'])('stores a multipart body exactly in checksum mode %s (parts are never sent aws-chunked)', async (mode) => {
     const s3 = connect(mode);
     const log = logCommands(s3);
-    const bytes = pattern(PART + 4321, 6);
+    const bytes = noiseBytes(PART + 4321, 6);
     const key = `writer/mode-${mode}.bin`;
     (await streamUpload(s3, key, chunked(bytes, 64 * 1024), { contentType: 'application/zip' }))._unsafeUnwrap();
     log.stop();
@@ -209,7 +199,7 @@ describe('S3MultipartWriter against a model of S3 multipart bookkeeping', () => 
 
   it('completes with the bytes written although every part buffer is refilled many times', async () => {
     const ledger = new MultipartLedger({ partMs: 3 });
-    const bytes = pattern(20 * SMALL + 17, 7);
+    const bytes = noiseBytes(20 * SMALL + 17, 7);
     const writer = new S3MultipartWriter(ledger.s3, 'k', { partSize: SMALL, buffers: 2 });
     await write(writer, bytes, 333);
     await writer.end();
@@ -221,7 +211,7 @@ describe('S3MultipartWriter against a model of S3 multipart bookkeeping', () => 
     const ledger = new MultipartLedger({ failParts: [refusedPart], partMs: 3 });
     const writer = new S3MultipartWriter(ledger.s3, 'k', { partSize: SMALL, buffers: 3 });
     const written = (async () => {
-      await write(writer, pattern(12 * SMALL, 8), 250);
+      await write(writer, noiseBytes(12 * SMALL, 8), 250);
       await writer.end();
     })();
     await expect(written).rejects.toMatchObject({ name: 'InternalError' });
@@ -237,14 +227,14 @@ describe('S3MultipartWriter against a model of S3 multipart bookkeeping', () => 
 
   it('aborts when CompleteMultipartUpload fails', async () => {
     const ledger = new MultipartLedger({ failComplete: true });
-    const failure = await streamUpload(ledger.s3, 'k', chunked(pattern(3 * SMALL, 9), 100), { partSize: SMALL });
+    const failure = await streamUpload(ledger.s3, 'k', chunked(noiseBytes(3 * SMALL, 9), 100), { partSize: SMALL });
     expect(failure._unsafeUnwrapErr().kind).toBe('store');
     expect([ledger.open.size, ledger.aborted.length, ledger.objects.size]).toEqual([0, 1, 0]);
   });
 
   it('gives up on a body that stops midway without leaving an upload open', async () => {
     const ledger = new MultipartLedger({ partMs: 5 });
-    const failure = await streamUpload(ledger.s3, 'k', chunked(pattern(10 * SMALL, 10), 100, { failAfter: 5 * SMALL + 50 }), { partSize: SMALL });
+    const failure = await streamUpload(ledger.s3, 'k', chunked(noiseBytes(10 * SMALL, 10), 100, { failAfter: 5 * SMALL + 50 }), { partSize: SMALL });
     expect(failure._unsafeUnwrapErr().kind).toBe('body');
     await sleep(30);
     expect([ledger.open.size, ledger.aborted.length, ledger.objects.size, ledger.lateParts.length]).toEqual([0, 1, 0, 0]);

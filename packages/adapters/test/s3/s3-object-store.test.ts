@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore, connectS3 } from '../../src/s3/index.js';
-import { collect, sha256Of, streamOf, texturedPhoto } from './support/images.js';
+import { collect, sha256Of, streamOf, texturedPhoto } from '@selfie-lora/testkit/photos';
 import { startS3Fixture, type S3Fixture } from './support/local-s3.js';
 
 // Generous timeouts: these talk to a real server, and `npm test` runs many suites at once.

@@ -3,20 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PackageSource } from '@selfie-lora/core';
 import { S3Packager } from '../../src/s3/index.js';
 import { logCommands } from './support/command-log.js';
-import { collect, sha256Of, streamOf } from './support/images.js';
+import { collect, noiseBytes, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
 import { startS3Fixture, type S3Fixture } from './support/local-s3.js';
 
 const MiB = 1024 * 1024;
-
-function pattern(size: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let state = seed;
-  for (let i = 0; i < size; i += 1) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    bytes[i] = state >>> 24;
-  }
-  return bytes;
-}
 
 // Generous timeouts: these talk to a real server, and `npm test` runs many suites at once.
 describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
@@ -39,7 +29,7 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
   }
 
   it('packs a set larger than one multipart part and reads it back entry for entry', async () => {
-    const contents = [pattern(3 * MiB, 1), pattern(2 * MiB + 17, 2), pattern(3 * MiB + 5, 3)];
+    const contents = [noiseBytes(3 * MiB, 1), noiseBytes(2 * MiB + 17, 2), noiseBytes(3 * MiB + 5, 3)];
     const sources = await sourcesOf('big', contents);
     const written = (await fixture.packager.build('packages/big.zip', sources))._unsafeUnwrap();
     expect(written.byteSize).toBeGreaterThan(8 * MiB);
@@ -48,7 +38,7 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
   });
 
   it('reads a central directory that spans several read-ahead windows, in a few ranged requests', async () => {
-    const contents = Array.from({ length: 5 }, (_, i) => pattern(50 + i, 100 + i));
+    const contents = Array.from({ length: 5 }, (_, i) => noiseBytes(50 + i, 100 + i));
     const stored = await sourcesOf('many', contents);
     // 150 entries with long names from 5 objects: a central directory of about 74 KB.
     const sources = Array.from({ length: 150 }, (_, i) => ({ name: `${String(i).padStart(4, '0')}-${'x'.repeat(440)}.jpg`, key: stored[i % 5]!.key }));
@@ -76,14 +66,14 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
   });
 
   it('writes the same bytes for the same photos (a rebuilt package has the same SHA-256)', async () => {
-    const sources = await sourcesOf('same', [pattern(1000, 9), pattern(2000, 10)]);
+    const sources = await sourcesOf('same', [noiseBytes(1000, 9), noiseBytes(2000, 10)]);
     const first = (await fixture.packager.build('packages/same-1.zip', sources))._unsafeUnwrap();
     const second = (await fixture.packager.build('packages/same-2.zip', sources))._unsafeUnwrap();
     expect(second.sha256).toBe(first.sha256);
   });
 
   it('aborts the multipart upload when a source is missing after parts went out: no package is left', async () => {
-    const sources = await sourcesOf('gap', [pattern(4 * MiB, 4), pattern(4 * MiB, 5)]);
+    const sources = await sourcesOf('gap', [noiseBytes(4 * MiB, 4), noiseBytes(4 * MiB, 5)]);
     const withGap = [...sources, { name: 'ghost.bin', key: 'gap/ghost' }];
     const s3 = fixture.connect('when_required');
     const log = logCommands(s3);
@@ -98,7 +88,7 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
   });
 
   it('streams the archive through a fixed set of part buffers: exact-length parts, no more buffers than queueSize', async () => {
-    const contents = [pattern(4 * MiB, 11), pattern(4 * MiB + 3, 12), pattern(4 * MiB + 5, 13), pattern(3 * MiB, 14)];
+    const contents = [noiseBytes(4 * MiB, 11), noiseBytes(4 * MiB + 3, 12), noiseBytes(4 * MiB + 5, 13), noiseBytes(3 * MiB, 14)];
     const sources = await sourcesOf('bounded', contents);
     const s3 = fixture.connect('when_required');
     const log = logCommands(s3);
@@ -114,7 +104,7 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
   });
 
   it('refuses a package altered in place: the entry no longer matches its CRC-32', async () => {
-    const sources = await sourcesOf('altered', [pattern(5000, 6)]);
+    const sources = await sourcesOf('altered', [noiseBytes(5000, 6)]);
     (await fixture.packager.build('packages/altered.zip', sources))._unsafeUnwrap();
     const zip = Buffer.from(await collect((await fixture.store.read('packages/altered.zip'))._unsafeUnwrap()!));
     zip[100] = zip[100]! ^ 0xff;
@@ -125,7 +115,7 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
   });
 
   it('refuses a ZIP with a compressed entry (it cannot be one we wrote)', async () => {
-    const zip = zipSync({ 'a.jpg': [pattern(3000, 7), { level: 0 }], 'b.jpg': [new Uint8Array(3000), { level: 9 }] });
+    const zip = zipSync({ 'a.jpg': [noiseBytes(3000, 7), { level: 0 }], 'b.jpg': [new Uint8Array(3000), { level: 9 }] });
     (await fixture.store.put('packages/deflated.zip', streamOf(zip), { maxBytes: MiB }))._unsafeUnwrap();
     const error = (await fixture.packager.readBack('packages/deflated.zip'))._unsafeUnwrapErr();
     expect(error.code).toBe('package.unreadable');
@@ -136,7 +126,7 @@ describe('S3Packager on s3rver', { timeout: 30_000 }, () => {
 describe('S3Packager when the server is gone', { timeout: 30_000 }, () => {
   it('reports a transient storage.unavailable, not a missing or unreadable package', async () => {
     const fixture = await startS3Fixture({ maxAttempts: 1 });
-    (await fixture.store.put('src/a', streamOf(pattern(100, 1)), { maxBytes: MiB }))._unsafeUnwrap();
+    (await fixture.store.put('src/a', streamOf(noiseBytes(100, 1)), { maxBytes: MiB }))._unsafeUnwrap();
     (await fixture.packager.build('packages/p.zip', [{ name: 'a.bin', key: 'src/a' }]))._unsafeUnwrap();
     await fixture.server.close();
     try {

@@ -5,7 +5,7 @@ import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
 import { readCentralDirectory } from '../../src/s3/zip-central-directory.js';
 import { ZipEntryHasher } from '../../src/s3/zip-entry-hasher.js';
-import { sha256Of } from './support/images.js';
+import { sha256Of } from '@selfie-lora/testkit/photos';
 
 /** yauzl random access over bytes in memory (S3RangeReader does the same over ranged GETs). */
 class BufferReader extends yauzl.RandomAccessReader {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@selfie-lora/local-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchDatabase, type ScratchDatabase } from '@selfie-lora/testkit/postgres';
 import { configure } from '../../src/start/configure.js';
 import { startService } from '../../src/start/start-service.js';
-import { createScratchDatabase, type ScratchDatabase } from './support/test-postgres.js';
 
 // A half-configured production start (say: a real database, the rest unset) must not make up
 // an admin token and print it into the logs: only a fully embedded start, or DEV_CREDENTIALS=true.
@@ -14,7 +14,7 @@ describe('development credentials are generated only when every service is embed
   let dataDirectory: string;
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
+    database = await createScratchDatabase('start_test');
     dataDirectory = await mkdtemp(join(tmpdir(), 'dev-credentials-'));
   });
   afterAll(async () => {

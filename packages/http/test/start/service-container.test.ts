@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createServiceContainer, parseEnv, type Env } from '@selfie-lora/adapters/composition';
 import { freePort, startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import { startReplicateSimulator, type RunningSimulator } from '@selfie-lora/replicate-simulator';
@@ -7,19 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OwnerId, registerUpload } from '@selfie-lora/core';
+import { sha256Of } from '@selfie-lora/testkit/photos';
+import { createScratchDatabase, type ScratchDatabase } from '@selfie-lora/testkit/postgres';
 import { buildHttpApp } from '../../src/index.js';
 import { jpeg } from '../support/images.js';
 import { photoForm } from '../support/multipart.js';
 import { ADMIN_TOKEN, bearer, JWT_SECRET, tokenFor } from '../support/tokens.js';
-import { createScratchDatabase, type ScratchDatabase } from './support/test-postgres.js';
 
 const WEBHOOK_SECRET = 'whsec_c2VydmljZS1jb250YWluZXItdGVzdC1zZWNyZXQ';
 
 async function* streamOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield await Promise.resolve(bytes);
 }
-
-const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('the composition root on real services (Postgres, s3rver, the Replicate simulator)', () => {
   let database: ScratchDatabase;
@@ -28,7 +26,7 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
   let s3Directory: string;
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
+    database = await createScratchDatabase('start_test');
     s3Directory = await mkdtemp(join(tmpdir(), 'container-s3-'));
     s3 = await startLocalS3({ directory: s3Directory });
     simulator = await startReplicateSimulator({ webhookSecret: WEBHOOK_SECRET, account: 'acme' });
@@ -148,7 +146,7 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
       expect([tooSmall.statusCode, tooSmall.json<{ code: string }>().code]).toEqual([422, 'upload.too_small']);
       const stored = await post(fits);
       expect(stored.statusCode, stored.body).toBe(201);
-      expect(stored.json<{ upload: { width: number; sourceSha256: string } }>().upload).toMatchObject({ width: 320, sourceSha256: sha256Hex(fits) });
+      expect(stored.json<{ upload: { width: number; sourceSha256: string } }>().upload).toMatchObject({ width: 320, sourceSha256: sha256Of(fits) });
     } finally {
       await app.close();
       await service.close();
@@ -156,7 +154,7 @@ describe('the composition root on real services (Postgres, s3rver, the Replicate
   });
 
   it('a dropped database after close proves nothing was left connected', async () => {
-    const scratch = await createScratchDatabase();
+    const scratch = await createScratchDatabase('start_test');
     const service = (await createServiceContainer(environment({ DATABASE_URL: scratch.url })))._unsafeUnwrap();
     await service.close();
     await expect(scratch.drop()).resolves.toBeUndefined();

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '@selfie-lora/adapters/composition';
 import { freePort, startEmbeddedServices } from '@selfie-lora/local-stack';
+import { createScratchDatabase, type ScratchDatabase } from '@selfie-lora/testkit/postgres';
 import { configure } from '../../src/start/configure.js';
 import { openSharedServices } from '../../src/start/open-shared-services.js';
 import { startService } from '../../src/start/start-service.js';
-import { createScratchDatabase, type ScratchDatabase } from './support/test-postgres.js';
+import { REAL_SERVICES } from './support/real-services.js';
 
 describe("main's configuration step", () => {
   it('names a bad variable', () => {
@@ -72,7 +73,7 @@ describe('startService: the shell, a worker and embedded stand-ins in one proces
   const said: string[] = [];
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
+    database = await createScratchDatabase('start_test');
     dataDirectory = await mkdtemp(join(tmpdir(), 'start-service-'));
   });
   afterAll(async () => {
@@ -108,18 +109,7 @@ describe('startService: the shell, a worker and embedded stand-ins in one proces
   }, 30_000);
 
   it('refuses real services without AUTH_JWT_SECRET, naming it, before opening anything', async () => {
-    const env = configure({
-      DATABASE_URL: database.url,
-      S3_BUCKET: 'photos',
-      S3_ACCESS_KEY_ID: 'a',
-      S3_SECRET_ACCESS_KEY: 'b',
-      REPLICATE_API_TOKEN: 'r8_x',
-      REPLICATE_TRAINER: 'ostris/flux-dev-lora-trainer:abc123',
-      REPLICATE_DESTINATION_OWNER: 'acme',
-      REPLICATE_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
-      PUBLIC_BASE_URL: 'https://selfies.example.com',
-      ADMIN_TOKEN: 'a-long-enough-admin-token-here',
-    })._unsafeUnwrap();
+    const env = configure({ ...REAL_SERVICES, DATABASE_URL: database.url, ADMIN_TOKEN: 'a-long-enough-admin-token-here' })._unsafeUnwrap();
     const failed = await startService(env, { dataDirectory, say: () => undefined });
     expect(failed._unsafeUnwrapErr().setting).toBe('AUTH_JWT_SECRET');
     // A closed session can stay listed for a moment after its socket ends.

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@selfie-lora/local-stack';
+import { createScratchDatabase, type ScratchDatabase } from '@selfie-lora/testkit/postgres';
 import { configure } from '../../src/start/configure.js';
 import { startService, type RunningService } from '../../src/start/start-service.js';
-import { createScratchDatabase, type ScratchDatabase } from './support/test-postgres.js';
 
 /** `npm start`'s web app follows THE credentials decision: demo sign-in only with development credentials. */
 describe('the web app as npm start serves it', () => {
@@ -13,7 +13,7 @@ describe('the web app as npm start serves it', () => {
   let dataDirectory: string;
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
+    database = await createScratchDatabase('start_test');
     dataDirectory = await mkdtemp(join(tmpdir(), 'web-app-start-'));
   });
   afterAll(async () => {

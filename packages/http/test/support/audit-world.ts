@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { OwnerId, type AuditPolicy } from '@selfie-lora/core';
+import type { ModelJson } from './answer-shapes.js';
 import { finishTraining, runToWaiting } from './drive.js';
 import { harness, json, startTraining, uploadPhotos, type Harness } from './harness.js';
 import { ADMIN_TOKEN, bearer } from './tokens.js';
@@ -17,15 +18,6 @@ export const adminAuth = bearer(ADMIN_TOKEN);
 
 export function owner(id: string): OwnerId {
   return OwnerId.parse(id)._unsafeUnwrap();
-}
-
-export interface ModelJson {
-  id: string;
-  trainingId: string;
-  destination: string;
-  version: string;
-  status: string;
-  trainingSet: { uploadId: string; sha256: string }[];
 }
 
 export interface AdminModelJson extends ModelJson {

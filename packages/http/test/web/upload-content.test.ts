@@ -1,14 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { UploadJson } from '../support/answer-shapes.js';
 import { jpeg } from '../support/images.js';
 import { expectProblem, harness, json, postPhoto, type Harness } from '../support/harness.js';
-
-interface UploadJson {
-  id: string;
-  contentType: string;
-  byteSize: number;
-  sha256: string;
-}
 
 async function stored(h: Harness, seed: number): Promise<UploadJson> {
   const response = await postPhoto(h, h.alice, await jpeg(seed));

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { errAsync } from 'neverthrow';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectS3,
@@ -16,13 +15,13 @@ import {
 } from '@selfie-lora/adapters';
 import { startLocalS3, type LocalS3 } from '@selfie-lora/local-stack';
 import { deleteUpload, OwnerId, registerUpload, transientError, uploadKey, type CoreDeps, type ObjectStore } from '@selfie-lora/core';
+import { onTestServer, TEST_SERVER_URL } from '@selfie-lora/testkit/postgres';
 import { backgroundJobs, startWorker } from '../../src/worker/index.js';
 import { jpeg } from '../support/images.js';
 
 // 15.6: deleting a photo commits the row and the erasure owed together; when S3 fails the delete,
 // the bytes are still erased later, by the worker, over a real Postgres and a real s3rver.
 
-const SERVER_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `erasure_retry_${randomBytes(6).toString('hex')}`;
 let db: PostgresDatabase;
 let s3: LocalS3;
@@ -30,7 +29,7 @@ let directory: string;
 let store: S3ObjectStore;
 
 beforeAll(async () => {
-  db = (await createPostgresDatabase({ url: SERVER_URL, schema }))._unsafeUnwrap();
+  db = (await createPostgresDatabase({ url: TEST_SERVER_URL, schema }))._unsafeUnwrap();
   directory = await mkdtemp(join(tmpdir(), 'selfie-erasure-'));
   s3 = await startLocalS3({ directory });
   store = new S3ObjectStore(
@@ -43,10 +42,7 @@ afterAll(async () => {
   await db?.close();
   await s3?.close();
   if (directory) await rm(directory, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+  await onTestServer((server) => server.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
 }, 30_000);
 
 /** The real S3 store, but its next `failures` deletes fail as an S3 outage would. */

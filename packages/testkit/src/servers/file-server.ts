@@ -1,16 +1,20 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
-/**
- * A loopback HTTP file server standing in for signed S3 GET URLs: the trainer really downloads
- * the package from it. Paths resolve through `lookup`, so a store's bytes can be served as-is.
- */
-export async function startFileServer(lookup: (path: string) => Uint8Array | undefined = () => undefined): Promise<{
-  /** Serves `bytes` at `/<key>` and answers a signed-looking URL for it. */
+export interface FileServer {
+  /** Serves `bytes` at `/<key>` (or leaves the key to `lookup`) and answers a signed-looking URL for it. */
   serve(key: string, bytes?: Uint8Array): string;
+  /** The path of every request, in order, served or not. */
   readonly downloads: string[];
   close(): Promise<void>;
-}> {
+}
+
+/**
+ * A loopback HTTP file server standing in for signed S3 GET URLs: a trainer really downloads the
+ * package from it. Paths resolve through `lookup` when not served explicitly, so a store's bytes
+ * can be served as they are.
+ */
+export async function startFileServer(lookup: (key: string) => Uint8Array | undefined = () => undefined): Promise<FileServer> {
   const files = new Map<string, Uint8Array>();
   const downloads: string[] = [];
   const server = createServer((request, response) => {
@@ -23,18 +27,13 @@ export async function startFileServer(lookup: (path: string) => Uint8Array | und
     }
     response.writeHead(200, { 'content-type': 'application/zip', 'content-length': bytes.byteLength }).end(bytes);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
   return {
     serve(key, bytes) {
       if (bytes) files.set(`/${key}`, bytes);
       return `http://127.0.0.1:${port}/${key}?X-Amz-Expires=3600&X-Amz-Signature=test`;
     },
     downloads,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
