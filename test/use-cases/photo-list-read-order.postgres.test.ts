@@ -3,7 +3,7 @@ import { okAsync, ResultAsync } from 'neverthrow';
 import { createMemoryCore, FakeFaceInspector, oneFace } from '@selfie-lora/adapters/memory';
 import { acceptUpload, checkDueUploads, listOwnerPhotos, type CoreDeps, type Repositories, type UnitOfWork } from '@selfie-lora/core';
 import { createPropertySchema, type PropertySchema } from '../property/support/postgres-schema.js';
-import { photo, streamOf } from '../support/images.js';
+import { photo, streamOf } from '@selfie-lora/testkit/photos';
 import { alice } from '../support/memory-core-fixtures.js';
 import { withRepositories } from '../support/rewritten-repositories.js';
 
