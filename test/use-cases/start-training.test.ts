@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { okAsync } from 'neverthrow';
-import { deleteUpload, destinationFor, isActive, startTraining, type OwnerId } from '@selfie-lora/core';
+import { cancelTraining, deleteUpload, destinationFor, isActive, startTraining, type OwnerId } from '@selfie-lora/core';
 import { defaultCoreConfig, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   alice,
@@ -184,5 +184,50 @@ describe('startTraining: Idempotency-Key', () => {
     }));
     expect(errorCode(await startTraining({ ...core.deps, uow: racing }, { ownerId: alice, idempotencyKey: 'two' }))).toBe('training.already_active');
     expectUnchanged(core, before);
+  });
+});
+
+describe('startTraining: what a refusal says, the daily quota, a key whose training ended', () => {
+  it('quotes at most the first 40 characters of a refused trigger word', async () => {
+    const core = memoryCore();
+    await uploadPhotos(core, alice, [1, 2, 3]);
+    const long = `${'a'.repeat(40)} and more`;
+    const refused = (await startTraining(core.deps, { ownerId: alice, triggerWord: long }))._unsafeUnwrapErr();
+    expect(refused).toMatchObject({ code: 'training.invalid_trigger_word', detail: `"${'a'.repeat(40)}"` });
+  });
+
+  it('a second start names the pipeline already active and where it stands', async () => {
+    const core = memoryCore();
+    await uploadPhotos(core, alice, [1, 2, 3]);
+    const first = (await startTraining(core.deps, { ownerId: alice }))._unsafeUnwrap().pipeline;
+    const refused = (await startTraining(core.deps, { ownerId: alice }))._unsafeUnwrapErr();
+    expect(refused).toMatchObject({ code: 'training.already_active', detail: `pipeline ${first.id} is queued` });
+  });
+
+  it('counts the trainings of the last 24 hours against the daily quota, canceled ones too, and says when to retry', async () => {
+    const core = memoryCore({ quotas: { trainingsPerDay: 1, maxStoredPhotos: 100, maxStoredBytes: 1e9, maxOpenSlots: 10 } });
+    await uploadPhotos(core, alice, [1, 2, 3]);
+    const first = (await startTraining(core.deps, { ownerId: alice }))._unsafeUnwrap().pipeline;
+    (await cancelTraining(core.deps, { ownerId: alice, pipelineId: first.id }))._unsafeUnwrap();
+    core.clock.advance(60 * 60_000);
+    const before = storedState(core);
+    const refused = (await startTraining(core.deps, { ownerId: alice }))._unsafeUnwrapErr();
+    expect(refused).toMatchObject({ code: 'quota.trainings_per_day', retryAfterSeconds: 23 * 3600 });
+    expectUnchanged(core, before);
+    core.clock.advance(23 * 3600_000 + 1);
+    expect((await startTraining(core.deps, { ownerId: alice }))._unsafeUnwrap().created).toBe(true);
+    // Another owner's trainings are not counted against alice, nor hers against them.
+    await uploadPhotos(core, bob, [4, 5, 6]);
+    expect((await startTraining(core.deps, { ownerId: bob }))._unsafeUnwrap().created).toBe(true);
+  });
+
+  it('a repeated key answers its training even once it ended, and starts nothing new', async () => {
+    const core = memoryCore();
+    await uploadPhotos(core, alice, [1, 2, 3]);
+    const first = (await startTraining(core.deps, { ownerId: alice, idempotencyKey: 'req-1' }))._unsafeUnwrap().pipeline;
+    const canceled = (await cancelTraining(core.deps, { ownerId: alice, pipelineId: first.id }))._unsafeUnwrap();
+    const again = (await startTraining(core.deps, { ownerId: alice, idempotencyKey: 'req-1' }))._unsafeUnwrap();
+    expect(again).toEqual({ pipeline: canceled, created: false });
+    expect(core.db.snapshot().pipelines).toHaveLength(1);
   });
 });
