@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { errorMessages, packageKey, runPipeline, uploadKey, type ErrorCode, type PipelineId } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import { photo } from '@selfie-lora/testkit/photos';
@@ -160,5 +160,41 @@ describe('verify_package: the stored ZIP is read back before submission', () => 
     expect(evidence?.step === 'verify_package' && evidence.entries.map((e) => e.sha256).sort()).toEqual(
       uploads.map((u) => u.sha256).sort(),
     );
+  });
+});
+
+describe('submit: the package is checked once more right before it is handed over (I3)', () => {
+  async function submitting(core: MemoryCore) {
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    const at = await advanceTo(core, pipeline.id, 'submitting');
+    if (at.status !== 'submitting') throw new Error('not submitting');
+    return { id: pipeline.id, key: packageKey(alice, pipeline.id), verified: at.package };
+  }
+  const loggedFailure = (core: MemoryCore) => core.log.events.find((e) => e.kind === 'pipeline.step_failed')?.detail;
+
+  it('fails with package.hash_mismatch when the ZIP changed after it was verified, saying both hashes in the log', async () => {
+    const core = memoryCore();
+    const { id, key, verified } = await submitting(core);
+    core.store.setBytes(key, flipped(core.store.getBytes(key)!));
+    await expectFailedWith(core, id, 'package.hash_mismatch', 'submit');
+    expect(loggedFailure(core)).toMatchObject({ code: 'package.hash_mismatch', detail: expect.stringContaining(`!= verified ${verified.sha256}`) as unknown });
+  });
+
+  it('fails with package.missing when the ZIP is gone, naming the key in the log', async () => {
+    const core = memoryCore();
+    const { id, key } = await submitting(core);
+    (await core.store.delete(key))._unsafeUnwrap();
+    await expectFailedWith(core, id, 'package.missing', 'submit');
+    expect(loggedFailure(core)).toMatchObject({ code: 'package.missing', detail: `no object at ${key}` });
+  });
+
+  it('fails when storage reports another size for it, even with the same hash', async () => {
+    const core = memoryCore();
+    const { id, key } = await submitting(core);
+    const inspect = core.store.inspect.bind(core.store);
+    vi.spyOn(core.store, 'inspect').mockImplementation((asked) =>
+      inspect(asked).map((facts) => (asked === key && facts.exists ? { ...facts, byteSize: facts.byteSize + 1 } : facts)),
+    );
+    await expectFailedWith(core, id, 'package.hash_mismatch', 'submit');
   });
 });
