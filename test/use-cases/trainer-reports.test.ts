@@ -24,6 +24,7 @@ import {
   storedState,
   trainingFor,
 } from '../support/memory-core-fixtures.js';
+import { trainerLike } from '../support/trainer-like.js';
 
 const shared: DestinationStrategy = { kind: 'shared', account: 'selfie-lora', model: 'everyone' };
 
@@ -266,5 +267,70 @@ describe('polling: a mismatched answer about our own recorded training ends the 
     const ended = (await runPipeline(core.deps, pipelineId))._unsafeUnwrap();
     expect(failureCode(ended)).toBe('trainer.rejected');
     expect(core.db.snapshot().models).toEqual([]);
+  });
+});
+
+describe('a webhook is a hint, a poll our own question: what each changes and what is logged', () => {
+  const ignored = (core: MemoryCore) => core.log.events.filter((e) => e.kind === 'trainer_report.ignored').map((e) => e.detail);
+
+  it("a webhook whose trainer answer fails its checks changes nothing and answers the refusal; a poll getting that answer ends the pipeline", async () => {
+    const core = memoryCore();
+    const { pipelineId, training: t } = await training(core, alice, [1, 2, 3]);
+    const report = core.trainer.finish(t.id, 'succeeded');
+    const elsewhere = { owner: 'selfie-lora', name: 'not-alices' };
+    const deps = { ...core.deps, trainer: trainerLike(core.trainer, { get: (id) => core.trainer.get(id).map((a) => ({ ...a, destination: elsewhere })) }) };
+    const before = storedState(core);
+    expect(errorCode(await applyTrainerReport(deps, report))).toBe('trainer.destination_mismatch');
+    expectUnchanged(core, before);
+    const polled = (await advancePipeline(deps, pipelineId))._unsafeUnwrap().pipeline;
+    expect(polled.status).toBe('failed');
+    expect(failureCode(polled)).toBe('trainer.destination_mismatch');
+  });
+
+  it("a webhook body that disagrees with the trainer is logged, and the trainer's own answer is what counts", async () => {
+    const core = memoryCore();
+    const { pipelineId, training: t } = await training(core, alice, [1, 2, 3]);
+    const before = storedState(core);
+    const claim = succeeded(t);
+    const outcome = (await applyTrainerReport(core.deps, claim))._unsafeUnwrap();
+    expect(outcome.kind).toBe('unchanged');
+    expectUnchanged(core, before);
+    expect(ignored(core)).toEqual([
+      { source: 'webhook', trainerTrainingId: t.id, status: 'succeeded', code: 'trainer.invalid_response', detail: `trainer says ${t.status} null` },
+    ]);
+    // A body that says what the trainer says is not logged.
+    const agreeing = (await applyTrainerReport(core.deps, core.trainer.finish(t.id, 'succeeded')))._unsafeUnwrap();
+    expect(agreeing.kind).toBe('applied');
+    expect(ignored(core)).toHaveLength(1);
+    expect(storedPipeline(core, pipelineId).status).toBe('succeeded');
+  });
+
+  it('a report about a pipeline that moved on is logged with where it stands; a redelivered success is not', async () => {
+    const core = memoryCore();
+    const a = await training(core, alice, [1, 2, 3]);
+    (await applyTrainerReport(core.deps, core.trainer.finish(a.training.id, 'succeeded')))._unsafeUnwrap();
+    (await applyTrainerReport(core.deps, core.trainer.finish(a.training.id, 'succeeded')))._unsafeUnwrap();
+    expect(ignored(core)).toEqual([]);
+    const b = await training(core, bob, [4, 5, 6]);
+    (await cancelTraining(core.deps, { ownerId: bob, pipelineId: b.pipelineId }))._unsafeUnwrap();
+    const late = succeeded(b.training);
+    expect((await applyTrainerReport(core.deps, late))._unsafeUnwrap().kind).toBe('ignored');
+    expect(ignored(core)).toEqual([
+      { source: 'webhook', trainerTrainingId: b.training.id, status: 'succeeded', code: 'training.already_finished', detail: 'pipeline is canceled' },
+    ]);
+  });
+
+  it('a progress webhook leaves a pending retry of the poll alone; the poll answered clears it', async () => {
+    const core = memoryCore();
+    const { pipelineId, training: t } = await training(core, alice, [1, 2, 3]);
+    core.trainer.faults.failNext('get');
+    const retrying = (await advancePipeline(core.deps, pipelineId))._unsafeUnwrap().pipeline;
+    expect(retrying.retry.attempt).toBe(1);
+    const progress = succeeded(t, { status: 'starting', outputVersion: null });
+    expect((await applyTrainerReport(core.deps, progress))._unsafeUnwrap().kind).toBe('unchanged');
+    expect(storedPipeline(core, pipelineId).retry).toEqual(retrying.retry);
+    core.clock.advance(retrying.retry.notBefore!.getTime() - core.clock.now().getTime());
+    (await advancePipeline(core.deps, pipelineId))._unsafeUnwrap();
+    expect(storedPipeline(core, pipelineId)).toMatchObject({ status: 'training', retry: { attempt: 0, notBefore: null } });
   });
 });
