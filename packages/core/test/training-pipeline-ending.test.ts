@@ -225,3 +225,24 @@ describe('owesCancelAtTrainer: an ended pipeline whose training may still run at
     expect(owesCancelAtTrainer(trainingSucceeded(p, succeededReport(p), modelId('m'), endedAt)._unsafeUnwrap().pipeline)).toBe(false);
   });
 });
+
+describe('currentStep: the step a failure is recorded against', () => {
+  it.each([
+    ['queued', 'verify_uploads'],
+    ['verifying_uploads', 'verify_uploads'],
+    ['packaging', 'package'],
+    ['verifying_package', 'verify_package'],
+    ['submitting', 'submit'],
+    ['training', 'train'],
+  ] as const)('a pipeline ended while %s failed in %s', (status, step) => {
+    expect(currentStep(status)).toBe(step);
+    expect(failPipeline(at(status), domainError('training.retries_exhausted'), endedAt).failure.step).toBe(step);
+  });
+});
+
+describe('owesCancelAtTrainer on a recorded training id alone', () => {
+  it('owes the stop for a recorded training id even without a submit step on record', () => {
+    const ended = cancelPipeline(at('verifying_package'), 'training.canceled_by_owner', endedAt);
+    expect(owesCancelAtTrainer({ ...ended, trainerTrainingId: 'trn-recorded' })).toBe(true);
+  });
+});
