@@ -138,3 +138,13 @@ describe('mainFace and refusingCheck', () => {
     expect(photoCheck('face_found', 'failed').message).toBe('No face was found in this photo. Please choose a photo that shows your face.');
   });
 });
+
+describe('the same-person threshold', () => {
+  it('two faces exactly at the similarity threshold are the same person', () => {
+    const a = { uploadId: uploadId('a'), embedding: [1, 0] };
+    const b = { uploadId: uploadId('b'), embedding: [3, 4] };
+    const atThreshold = { ...policy, samePersonSimilarity: cosineSimilarity(a.embedding, b.embedding) };
+    expect(outsiders(atThreshold, [a, b])).toEqual([]);
+    expect(outsiders({ ...atThreshold, samePersonSimilarity: atThreshold.samePersonSimilarity + 1e-9 }, [a, b])).toEqual([uploadId('b')]);
+  });
+});

@@ -147,7 +147,7 @@ describe('newUpload / markDeleted', () => {
 
   it('defaults: the bytes as sent are the bytes stored, no checks, no face embedding', () => {
     const plain = newUpload({ id: uploadId('upload-2'), ownerId: alice, sha256: shaOf('plain'), byteSize: 10, facts: facts(300, 300), now: t0 });
-    expect(plain).toMatchObject({ sha256: shaOf('plain'), sourceSha256: shaOf('plain'), checks: [], faceEmbedding: null });
+    expect(plain).toMatchObject({ status: 'stored', sha256: shaOf('plain'), sourceSha256: shaOf('plain'), checks: [], faceEmbedding: null });
     const checked = newUpload({
       id: uploadId('upload-3'),
       ownerId: alice,
