@@ -49,7 +49,7 @@ function snapshotWith(pipeline: TrainingPipeline, extra: Partial<AuditSnapshot> 
     ...extra,
   };
 }
-const training0 = (fields: Partial<AuditedTraining>): AuditedTraining => ({
+const listedTraining = (fields: Partial<AuditedTraining>): AuditedTraining => ({
   trainerTrainingId: 'trn-x',
   destination: null,
   webhook: null,
@@ -89,11 +89,11 @@ describe('audit edges', () => {
   });
 
   it('without a webhook URL no training is judged, not even one that names no webhook', () => {
-    expect(trainingFindings([training0({})], new Set(), now, { ...policy, webhookUrl: null }, () => null)).toEqual([]);
+    expect(trainingFindings([listedTraining({})], new Set(), now, { ...policy, webhookUrl: null }, () => null)).toEqual([]);
   });
 
   it('a training a pipeline recorded is accounted for, whatever pipeline its input names', () => {
-    expect(accountedTrainings([training], [training0({ trainerTrainingId: 'trn-alice', pipelineId: pipelineId('p-ghost') })])).toEqual(['trn-alice']);
+    expect(accountedTrainings([training], [listedTraining({ trainerTrainingId: 'trn-alice', pipelineId: pipelineId('p-ghost') })])).toEqual(['trn-alice']);
   });
 });
 
