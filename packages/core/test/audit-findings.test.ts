@@ -11,7 +11,7 @@ import {
 } from '../src/domain/audit-findings.js';
 import { destinationFor, destinationRef, type DestinationStrategy } from '../src/domain/destination.js';
 import type { Model } from '../src/domain/model.js';
-import { packageKey } from '../src/domain/training-package.js';
+import { checkWrittenPackage, packageKey } from '../src/domain/training-package.js';
 import {
   failPipeline,
   cleanUpDone,
@@ -20,7 +20,8 @@ import {
   type TrainingPipeline,
 } from '../src/domain/training-pipeline.js';
 import { domainError } from '../src/domain/errors.js';
-import { stagingKey, uploadKey, type Upload } from '../src/domain/upload.js';
+import { stagingKey, UPLOAD_SLOT_TTL_SECONDS, uploadKey, type Upload } from '../src/domain/upload.js';
+import { ownerRef } from '../src/domain/owner-ref.js';
 import { alice, bob, modelId, ownerId, pipelineId, shaOf, uploadId } from './support/ids.js';
 import { ACCOUNT, aPipeline, succeededReport } from './support/pipeline-builder.js';
 import { minutesAfterStart } from './support/time.js';
@@ -189,6 +190,47 @@ describe('findViolations', () => {
     });
   });
 
+  describe('model provenance, each difference named', () => {
+    const provenance = (snapshot: AuditSnapshot) => findViolations(snapshot, policy).filter((v) => v.kind === 'model.provenance_mismatch');
+
+    it('names every way the model differs from what its pipeline produced, and only those', () => {
+      const world = cleanWorld();
+      const version = `${destinationRef(world.model.destination)}:other`;
+      const elsewhere = destinationFor(perOwner, bob);
+      const changes = {
+        version: { version },
+        model: { id: modelId('m-other') },
+        destination: { destination: elsewhere },
+        photos: { trainingSet: world.model.trainingSet.slice(1) },
+      };
+      const details = {
+        version: `version ${version}, pipeline produced ${world.succeeded.modelVersion}`,
+        model: 'pipeline produced model m-alice',
+        destination: `destination ${destinationRef(elsewhere)}, pipeline used ${destinationRef(world.succeeded.destination)}`,
+        photos: "training set differs from the pipeline's",
+      };
+      for (const key of Object.keys(changes) as (keyof typeof changes)[]) {
+        expect(provenance(withModel(world, changes[key]))).toMatchObject([{ detail: details[key] }]);
+      }
+      const all = { ...changes.version, ...changes.model, ...changes.destination, ...changes.photos };
+      expect(provenance(withModel(world, all))).toEqual([
+        {
+          kind: 'model.provenance_mismatch',
+          ownerId: alice,
+          modelId: 'm-other',
+          pipelineId: 'p-alice',
+          detail: [details.version, details.model, details.destination, details.photos].join('; '),
+        },
+      ]);
+    });
+
+    it("judges no provenance against another owner's pipeline: that is pipeline_not_succeeded alone", () => {
+      const world = cleanWorld();
+      const models = findViolations({ ...world.snapshot, pipelines: [{ ...world.succeeded, ownerId: bob }] }, policy).filter((v) => v.kind.startsWith('model.'));
+      expect(models).toEqual([{ kind: 'model.pipeline_not_succeeded', ownerId: alice, modelId: 'm-alice', pipelineId: 'p-alice', pipelineStatus: 'other_owner' }]);
+    });
+  });
+
   describe('pipeline violations', () => {
     it('pipeline.manifest_mismatch: a verified manifest missing one photo, naming the model to quarantine', () => {
       const world = cleanWorld();
@@ -196,6 +238,26 @@ describe('findViolations', () => {
       const found = only(findViolations({ ...world.snapshot, pipelines: [tampered] }, policy), 'pipeline.manifest_mismatch');
       expect(found).toMatchObject([{ pipelineId: 'p-alice', modelId: 'm-alice', detail: expect.stringContaining('package.entry_count_mismatch') as string }]);
       expect(implicatedModel(found[0]!)).toBe('m-alice');
+    });
+
+    it('pipeline.manifest_mismatch: the detail is the package check\'s code and detail', () => {
+      const world = cleanWorld();
+      const tampered = { ...world.succeeded, package: { ...world.succeeded.package, entries: world.succeeded.package.entries.slice(1) } };
+      const refusal = checkWrittenPackage(tampered.trainingSet, tampered.id, tampered.package)._unsafeUnwrapErr();
+      const [found] = only(findViolations({ ...world.snapshot, pipelines: [tampered] }, policy), 'pipeline.manifest_mismatch');
+      expect(found).toMatchObject({ detail: `${refusal.code}: ${refusal.detail!}` });
+    });
+
+    it('pipeline.manifest_mismatch: judged once the package was recorded verified (submitting, training), not while it is being checked', () => {
+      const builder = aPipeline().ownedBy(bob).withId('p-bob');
+      const recent = new Date(now.getTime() - 2 * HOUR);
+      const tamper = <P extends TrainingPipeline & { package: { entries: readonly unknown[] } }>(p: P): P => ({ ...p, updatedAt: recent, package: { ...p.package, entries: p.package.entries.slice(1) } });
+      const judged = (pipeline: TrainingPipeline & { package: { key: string } }) =>
+        findViolations(withBobs(cleanWorld(), pipeline, builder.uploads(), { objects: [{ key: pipeline.package.key, byteSize: 1, lastModified: longAgo }], trainings: [listedTraining({ trainerTrainingId: 'trn-bob', pipelineId: pipeline.id })] }), policy)
+          .map((v) => v.kind);
+      expect(judged(tamper(builder.submitting()))).toEqual(['pipeline.manifest_mismatch']);
+      expect(judged(tamper(builder.training('trn-bob')))).toEqual(['pipeline.manifest_mismatch']);
+      expect(judged(tamper(builder.verifyingPackage()))).toEqual([]);
     });
 
     it('pipeline.manifest_mismatch: an entry whose hash is not the photo\'s', () => {
@@ -257,9 +319,49 @@ describe('findViolations', () => {
       expect(only(findViolations({ ...world.snapshot, uploads }, policy), 'object.orphan')).toMatchObject([{ reason: 'upload_deleted', ownerId: bob }]);
     });
 
-    it('does not judge objects inside the grace period (a write in flight)', () => {
+    it('does not judge objects inside the grace period (a write in flight), up to its last millisecond', () => {
       const world = cleanWorld();
       expect(orphan(world, uploadKey(bob, uploadId('in-flight')), new Date(now.getTime() - policy.graceMs + 1))).toEqual([]);
+      expect(orphan(world, uploadKey(bob, uploadId('in-flight')), new Date(now.getTime() - policy.graceMs))).toEqual([]);
+      expect(only(orphan(world, uploadKey(bob, uploadId('in-flight')), new Date(now.getTime() - policy.graceMs - 1)), 'object.orphan')).toHaveLength(1);
+    });
+
+    it('a staging slot is abandoned only once its TTL is over', () => {
+      const world = cleanWorld();
+      const noGrace = { ...policy, graceMs: 0 };
+      const slot = (age: number) =>
+        findViolations({ ...world.snapshot, objects: [...world.snapshot.objects, { key: stagingKey(bob, uploadId('slot')), byteSize: 9, lastModified: new Date(now.getTime() - age) }] }, noGrace);
+      expect(slot(UPLOAD_SLOT_TTL_SECONDS * 1000)).toEqual([]);
+      expect(only(slot(UPLOAD_SLOT_TTL_SECONDS * 1000 + 1), 'object.orphan')).toMatchObject([{ ownerId: bob, reason: 'abandoned_staging' }]);
+    });
+
+    it('a key with more parts than its area has is no upload, package or slot: unknown_key', () => {
+      const world = cleanWorld();
+      const [aliceUpload] = world.snapshot.uploads;
+      for (const key of [
+        `${uploadKey(alice, aliceUpload!.id)}/extra`,
+        `${stagingKey(bob, uploadId('slot'))}/extra`,
+        `${packageKey(alice, world.succeeded.id)}/extra`,
+        `trainings/${ownerRef(alice)}/${world.succeeded.id}/other.zip`,
+      ]) {
+        expect(only(orphan(world, key), 'object.orphan')).toMatchObject([{ key, reason: 'unknown_key' }]);
+      }
+    });
+
+    it("the package of a pipeline still working, or still owing clean-up, is accounted for; another owner's pipeline id is not", () => {
+      const builder = aPipeline().ownedBy(bob).withId('p-bob');
+      const training = builder.training('trn-bob');
+      const accounted = (pipeline: TrainingPipeline, ...keys: string[]) =>
+        findViolations(withBobs(cleanWorld(), { ...pipeline, updatedAt: new Date(now.getTime() - 2 * HOUR) }, builder.uploads(), {
+          objects: keys.map((key) => ({ key, byteSize: 1, lastModified: longAgo })),
+          trainings: [listedTraining({ trainerTrainingId: 'trn-bob', pipelineId: pipeline.id })],
+        }), policy);
+      expect(accounted(training, training.package.key)).toEqual([]);
+      const ended = failPipeline(training, domainError('trainer.training_failed'), minutesAfterStart(8));
+      expect(accounted(ended, training.package.key)).toEqual([]);
+      expect(only(accounted(cleanUpDone(ended, minutesAfterStart(9)), training.package.key), 'object.orphan')).toMatchObject([{ ownerId: bob, reason: 'package_released' }]);
+      // Bob's pipeline id under Alice's reference: no pipeline of Alice's.
+      expect(only(accounted(training, training.package.key, packageKey(alice, training.id)), 'object.orphan')).toMatchObject([{ ownerId: alice, reason: 'no_pipeline' }]);
     });
 
     it('row.object_missing for a stored upload and for a package still needed', () => {
@@ -279,6 +381,30 @@ describe('findViolations', () => {
         trainings: [...world.snapshot.trainings, { trainerTrainingId: 'trn-bob', destination: training.destination, webhook: policy.webhookUrl, status: 'processing', outputVersion: null, createdAt: longAgo, pipelineId: training.id }],
       };
       expect(only(findViolations(withTraining, policy), 'row.object_missing')).toMatchObject([{ row: { type: 'package', pipelineId: 'p-bob' } }]);
+    });
+
+    it('row.object_missing is not judged for a row inside the grace, nor for a deleted upload', () => {
+      const world = cleanWorld();
+      const key = uploadKey(bob, uploadId('bob-2'));
+      const objects = world.snapshot.objects.filter((o) => o.key !== key);
+      const created = (createdAt: Date) => world.snapshot.uploads.map((u) => (u.id === 'bob-2' ? { ...u, createdAt } : u));
+      expect(findViolations({ ...world.snapshot, objects, uploads: created(new Date(now.getTime() - policy.graceMs)) }, policy)).toEqual([]);
+      expect(only(findViolations({ ...world.snapshot, objects, uploads: created(new Date(now.getTime() - policy.graceMs - 1)) }, policy), 'row.object_missing')).toHaveLength(1);
+      const deleted = world.snapshot.uploads.map((u) => (u.id === 'bob-2' ? { ...u, status: 'deleted' as const, deletedAt: longAgo } : u));
+      expect(findViolations({ ...world.snapshot, objects, uploads: deleted }, policy)).toEqual([]);
+    });
+
+    it('a package must stay stored from its writing until the training is done, and not before it is written', () => {
+      const builder = aPipeline().ownedBy(bob).withId('p-bob');
+      const settledAt = new Date(now.getTime() - policy.graceMs - 1);
+      const missing = (pipeline: TrainingPipeline) => findViolations(withBobs(cleanWorld(), pipeline, builder.uploads()), policy).filter((v) => v.kind === 'row.object_missing');
+      for (const pipeline of [builder.verifyingPackage(), builder.submitting()]) {
+        expect(missing({ ...pipeline, updatedAt: settledAt })).toEqual([
+          { kind: 'row.object_missing', ownerId: bob, key: pipeline.package.key, row: { type: 'package', pipelineId: 'p-bob' } },
+        ]);
+        expect(missing({ ...pipeline, updatedAt: new Date(now.getTime() - policy.graceMs) })).toEqual([]);
+      }
+      expect(missing({ ...builder.packaging(), updatedAt: settledAt })).toEqual([]);
     });
 
     it('row.object_size_differs when the stored object is not the recorded size', () => {

@@ -54,4 +54,13 @@ describe('nextDueAt: the one lifecycle rule the worker and the SQL selections fo
     const ended = failPipeline(builder.active('verifying_uploads'), domainError('upload.not_found'), now);
     expect(nextDueAt(ended, now, POLL)).toBeNull();
   });
+
+  it('a retry time already reached no longer says when: the step is due as if none were set', () => {
+    const training = builder.active('training');
+    expect(nextDueAt({ ...training, retry: { attempt: 1, notBefore: now } }, now, POLL)).toEqual(afterPoll);
+    const packaging = builder.active('packaging');
+    expect(nextDueAt({ ...packaging, retry: { attempt: 1, notBefore: minutesAfterStart(19) } }, now, POLL)).toEqual(now);
+    const ended = failPipeline(training, domainError('trainer.training_failed'), now);
+    expect(nextDueAt({ ...ended, retry: { attempt: 3, notBefore: now } }, now, POLL)).toEqual(afterPoll);
+  });
 });

@@ -8,6 +8,7 @@ import {
   currentStep,
   failPipeline,
   needsCleanup,
+  owesCancelAtTrainer,
   cleanUpDone,
   PIPELINE_STATUSES,
   retryLater,
@@ -204,5 +205,44 @@ describe('cleanupRetryLater', () => {
     const ended = cancelPipeline(at('training'), 'training.canceled_by_owner', endedAt);
     const slow: RetryPolicy = { maxAttempts: 5, baseDelayMs: 2 * CLEANUP_MAX_DELAY_MS, maxDelayMs: 3 * CLEANUP_MAX_DELAY_MS };
     expect(cleanupRetryLater(ended, slow, endedAt).retry.notBefore).toEqual(new Date(endedAt.getTime() + 2 * CLEANUP_MAX_DELAY_MS));
+  });
+});
+
+describe('owesCancelAtTrainer: an ended pipeline whose training may still run at the trainer', () => {
+  it('owes it once it got as far as submitting, with or without a recorded training id', () => {
+    expect(owesCancelAtTrainer(cancelPipeline(at('training'), 'training.canceled_by_owner', endedAt))).toBe(true);
+    const submitting = cancelPipeline(at('submitting'), 'training.canceled_by_owner', endedAt);
+    expect(submitting.trainerTrainingId).toBeNull();
+    expect(owesCancelAtTrainer(submitting)).toBe(true);
+  });
+
+  it('does not owe it before submitting, nor when the trainer ended the training itself, nor once succeeded', () => {
+    expect(owesCancelAtTrainer(cancelPipeline(at('verifying_package'), 'training.canceled_by_owner', endedAt))).toBe(false);
+    expect(owesCancelAtTrainer(failPipeline(at('training'), domainError('trainer.training_failed'), endedAt))).toBe(false);
+    expect(owesCancelAtTrainer(cancelPipeline(at('training'), 'trainer.training_canceled', endedAt))).toBe(false);
+    expect(owesCancelAtTrainer(failPipeline(at('training'), domainError('training.retries_exhausted'), endedAt))).toBe(true);
+    const p = builder.training();
+    expect(owesCancelAtTrainer(trainingSucceeded(p, succeededReport(p), modelId('m'), endedAt)._unsafeUnwrap().pipeline)).toBe(false);
+  });
+});
+
+describe('currentStep: the step a failure is recorded against', () => {
+  it.each([
+    ['queued', 'verify_uploads'],
+    ['verifying_uploads', 'verify_uploads'],
+    ['packaging', 'package'],
+    ['verifying_package', 'verify_package'],
+    ['submitting', 'submit'],
+    ['training', 'train'],
+  ] as const)('a pipeline ended while %s failed in %s', (status, step) => {
+    expect(currentStep(status)).toBe(step);
+    expect(failPipeline(at(status), domainError('training.retries_exhausted'), endedAt).failure.step).toBe(step);
+  });
+});
+
+describe('owesCancelAtTrainer on a recorded training id alone', () => {
+  it('owes the stop for a recorded training id even without a submit step on record', () => {
+    const ended = cancelPipeline(at('verifying_package'), 'training.canceled_by_owner', endedAt);
+    expect(owesCancelAtTrainer({ ...ended, trainerTrainingId: 'trn-recorded' })).toBe(true);
   });
 });

@@ -107,4 +107,16 @@ describe('trainingSucceeded (I5, I6)', () => {
     expect(refusal(succeededReport(bobTraining)).code).toBe('trainer.invalid_response');
     expect(refusal({ ...succeededReport(bobTraining), trainerTrainingId: 'trn-alice' }).code).toBe('trainer.destination_mismatch');
   });
+
+  it("says in each refusal's detail what the report said, for the logs", () => {
+    const bobs = destinationFor({ kind: 'per-owner', account: ACCOUNT }, bob);
+    expect(refusal(succeededReport(training, { trainerTrainingId: 'trn-other' })).detail).toBe('report for trn-other, recorded trn-alice');
+    expect(refusal(succeededReport(training, { destination: bobs })).detail).toBe(`report names ${destinationRef(bobs)}`);
+    expect(refusal(succeededReport(training, { outputVersion: null })).detail).toBe('succeeded report with version null');
+    expect(refusal(succeededReport(training, { outputVersion: 'latest' })).detail).toBe('succeeded report with version latest');
+    const elsewhere = `${destinationRef(bobs)}:${HASH}`;
+    expect(refusal(succeededReport(training, { outputVersion: elsewhere })).detail).toBe(
+      `version ${elsewhere} is not at ${destinationRef(training.destination)}`,
+    );
+  });
 });

@@ -223,4 +223,10 @@ describe('submitted', () => {
       'trainer.invalid_response',
     );
   });
+
+  it('says in the detail which destination the answer named, or that the id was empty', () => {
+    const report = { ...acceptedReport(submitting, 'trn-1'), destination: { owner: 'acme', name: 'someone-else' } };
+    expect(submitted(submitting, report, STEP_TIMES.submitted)._unsafeUnwrapErr().detail).toBe('accepted for acme/someone-else');
+    expect(submitted(submitting, acceptedReport(submitting, ''), STEP_TIMES.submitted)._unsafeUnwrapErr().detail).toBe('empty training id');
+  });
 });

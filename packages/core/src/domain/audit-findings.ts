@@ -3,7 +3,7 @@ import type { AuditViolation } from './audit-violation.js';
 import type { ModelId, OwnerId, PipelineId, UploadId } from './ids.js';
 import type { Model } from './model.js';
 import { ownerRef } from './owner-ref.js';
-import { checkWrittenPackage, packageKey } from './training-package.js';
+import { checkWrittenPackage } from './training-package.js';
 import { isActive, needsCleanup, owesCancelAtTrainer, type TerminalPipeline, type TrainingPipeline } from './training-pipeline.js';
 import { UPLOAD_SLOT_TTL_SECONDS, uploadKey, type Upload } from './upload.js';
 
@@ -302,12 +302,14 @@ function orphanReason(object: AuditedObject, now: Date, index: Index): OrphanRea
   const owner = index.ownerByRef.get(ref);
   if (area === 'uploads' && file === undefined) {
     const upload = index.uploadById.get(id);
-    if (!upload || owner === undefined || upload.ownerId !== owner) return 'no_upload_row';
+    // An owner reference nobody has (owner undefined) matches no upload's owner.
+    if (!upload || upload.ownerId !== owner) return 'no_upload_row';
     return upload.status === 'deleted' ? 'upload_deleted' : null;
   }
   if (area === 'trainings' && file === 'training.zip' && rest.length === 0) {
     const pipeline = index.pipelineById.get(id);
-    if (!pipeline || owner === undefined || object.key !== packageKey(owner, pipeline.id) || pipeline.ownerId !== owner) return 'no_pipeline';
+    // The key is then exactly `packageKey(owner, pipeline.id)`: its parts were read from it.
+    if (!pipeline || pipeline.ownerId !== owner) return 'no_pipeline';
     return isActive(pipeline) || needsCleanup(pipeline) ? null : 'package_released';
   }
   if (area === 'staging' && file === undefined) {
