@@ -49,21 +49,24 @@ MUTANTS = {
 FINDINGS = f'{CORE}/domain/audit-findings.ts'
 AUDIT_TESTS = ['packages/core/test/audit-findings.test.ts', 'test/use-cases/audit-integrity.test.ts']
 for kind, anchor in [
-    ('version.unrecorded', "found.push({\n      kind: 'version.unrecorded',"),
-    ('training.unknown', "found.push({\n        kind: 'training.unknown',"),
+    ('version.unrecorded', "return [{\n      kind: 'version.unrecorded',"),
+    ('training.unknown', "return [{\n      kind: 'training.unknown',"),
     ('model.pipeline_not_succeeded', "found.push({ kind: 'model.pipeline_not_succeeded'"),
     ('model.empty_training_set', "found.push({ kind: 'model.empty_training_set'"),
     ('model.foreign_upload', "found.push({ kind: 'model.foreign_upload'"),
     ('model.provenance_mismatch', "found.push({ kind: 'model.provenance_mismatch'"),
     ('pipeline.manifest_mismatch', "found.push({ kind: 'pipeline.manifest_mismatch'"),
     ('pipeline.stuck', "found.push({ kind: 'pipeline.stuck'"),
-    ('object.orphan', "found.push({ kind: 'object.orphan'"),
+    ('object.orphan', "return [{ kind: 'object.orphan',"),
     ('row.object_missing/upload', "found.push({ kind: 'row.object_missing', ownerId: upload.ownerId"),
     ('row.object_missing/package', "found.push({ kind: 'row.object_missing', ownerId: pipeline.ownerId"),
     ('row.object_size_differs', "found.push({ kind: 'row.object_size_differs'"),
-    ('row.unreadable', "...snapshot.unreadable.map((row): AuditViolation => ({ kind: 'row.unreadable', ...row })),"),
+    ('row.unreadable', "...batch.unreadable.map((row): AuditViolation => ({ kind: 'row.unreadable', ...row })),"),
 ]:
-    weakened = '...[],' if kind == 'row.unreadable' else anchor.replace('found.push(', '([] as unknown[]).push(')
+    # A detector pushes its finding or returns it in a list: the mutant drops it either way.
+    weakened = ('...[],' if kind == 'row.unreadable'
+                else anchor.replace('return [{', 'return [];\n    void [{') if anchor.startswith('return [{')
+                else anchor.replace('found.push(', '([] as unknown[]).push('))
     MUTANTS[f'A:{kind}'] = (FINDINGS, anchor, weakened, f'the audit no longer reports {kind}', AUDIT_TESTS)
 
 EXTRA_IMPORT = {'I7': ("import { verifyPackage } from '../domain/training-package.js';",
