@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMemoryCore, versionFor } from '@selfie-lora/adapters/memory';
-import { OwnerId, registerUpload, runPipeline, startTraining, listModels } from '@selfie-lora/core';
+import { advancePipeline, OwnerId, PipelineId, registerUpload, runPipeline, startTraining, listModels } from '@selfie-lora/core';
 import { photo, streamOf } from '@selfie-lora/testkit/photos';
 
 const alice = OwnerId.parse('alice')._unsafeUnwrap();
@@ -25,5 +25,34 @@ describe('a training from upload to model (in memory)', () => {
     expect(models).toHaveLength(1);
     expect(models[0]!.version).toBe(versionFor(training.destination, training.receivedImages));
     expect(core.store.keys().filter((k) => k.startsWith('trainings/'))).toEqual([]);
+  });
+});
+
+describe('advancing a pipeline: one step a call, and no more than asked', () => {
+  async function started() {
+    const core = createMemoryCore({ config: { minPhotos: 3 } });
+    for (const seed of [1, 2, 3]) (await registerUpload(core.deps, { ownerId: alice, body: streamOf(await photo(seed)) }))._unsafeUnwrap();
+    return { core, id: (await startTraining(core.deps, { ownerId: alice }))._unsafeUnwrap().pipeline.id };
+  }
+
+  it('runPipeline takes at most the steps it is given', async () => {
+    const { core, id } = await started();
+    // queued -> verifying_uploads -> packaging: two steps.
+    expect((await runPipeline(core.deps, id, 2))._unsafeUnwrap().status).toBe('packaging');
+    expect((await runPipeline(core.deps, id, 1))._unsafeUnwrap().status).toBe('verifying_package');
+  });
+
+  it('runPipeline stops once the pipeline waits: the trainer is asked once, not again and again', async () => {
+    const { core, id } = await started();
+    expect((await runPipeline(core.deps, id))._unsafeUnwrap().status).toBe('training');
+    const gets = vi.spyOn(core.trainer, 'get');
+    expect((await runPipeline(core.deps, id))._unsafeUnwrap().status).toBe('training');
+    expect(gets).toHaveBeenCalledTimes(1);
+  });
+
+  it('an id no pipeline has is training.not_found, naming the id', async () => {
+    const { core } = await started();
+    const unknown = PipelineId.parse('no-such-pipeline')._unsafeUnwrap();
+    expect((await advancePipeline(core.deps, unknown))._unsafeUnwrapErr()).toMatchObject({ code: 'training.not_found', detail: 'pipeline no-such-pipeline' });
   });
 });
