@@ -142,6 +142,9 @@ function trainerIdTaken(tables: MemoryTables, pipeline: TrainingPipeline): boole
 // Byte order, as Postgres `COLLATE "C"` sorts the ids (which are ASCII).
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Pipelines newest first, ties by id, as the Postgres adapter orders them. */
+const newestFirst = (a: TrainingPipeline, b: TrainingPipeline) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id);
+
 function repositoriesOver(tables: MemoryTables): Repositories {
   const owners: Owners = {
     listKnown: () =>
@@ -235,7 +238,7 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       okAsync(
         [...tables.pipelines.values()]
           .filter((p) => p.ownerId === ownerId)
-          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id)),
+          .sort(newestFirst),
       ),
     listUnfinished: () =>
       okAsync(
@@ -247,7 +250,7 @@ function repositoriesOver(tables: MemoryTables): Repositories {
       okAsync(
         [...tables.pipelines.values()]
           .filter((p) => p.status === 'training')
-          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id))
+          .sort(newestFirst)
           .slice(0, limit)
           .map((p) => ({ pipelineId: p.id, trainerTrainingId: p.trainerTrainingId, pipelineCreatedAt: p.createdAt })),
       ),

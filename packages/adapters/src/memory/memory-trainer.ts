@@ -1,6 +1,7 @@
 import { unzipSync } from 'fflate';
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import {
+  isRunningAtTrainer,
   destinationRef,
   domainError,
   parseVersion,
@@ -168,7 +169,7 @@ export class MemoryTrainer implements Trainer, TrainerInventory, TrainerErasure 
     if (planted) return okAsync(plantedReport(planted));
     const training = this.trainings.get(trainerTrainingId);
     if (!training) return errAsync(domainError('trainer.rejected', `unknown training ${trainerTrainingId}`));
-    if (this.options.autoComplete === true && (training.status === 'starting' || training.status === 'processing')) {
+    if (this.options.autoComplete === true && isRunningAtTrainer(training.status)) {
       this.finish(training.id, 'succeeded');
     }
     return okAsync(this.report(training));
@@ -177,7 +178,7 @@ export class MemoryTrainer implements Trainer, TrainerInventory, TrainerErasure 
   cancel(trainerTrainingId: string): ResultAsync<void, TrainerError> {
     if (this.faults.take('cancel')) return errAsync(transientError('trainer.unavailable', 'injected cancel fault'));
     const training = this.trainings.get(trainerTrainingId) ?? this.planted.get(trainerTrainingId);
-    if (training && (training.status === 'starting' || training.status === 'processing')) training.status = 'canceled';
+    if (training && isRunningAtTrainer(training.status)) training.status = 'canceled';
     return okAsync(undefined);
   }
 

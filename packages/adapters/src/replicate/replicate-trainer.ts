@@ -309,37 +309,39 @@ export class ReplicateTrainer implements Trainer, TrainerInventory, TrainerErasu
    * poll sweep, so a bound reached ends the listing instead of failing it.
    */
   listRecentTrainings(since: Date): ResultAsync<readonly TrainerTraining[], TrainerError> {
-    const what = 'recent trainings';
-    const read = (json: unknown, page: number, acc: readonly TrainerTraining[]): ResultAsync<readonly TrainerTraining[], TrainerError> =>
-      parseWith(listedTrainingPageSchema, json, `${what}, page ${page}`)
-        .andThen((parsed) => Result.combine(parsed.results.map(toTrainerTraining)).map((items) => ({ items, next: parsed.next ?? null })))
-        .asyncAndThen(({ items, next }): ResultAsync<readonly TrainerTraining[], TrainerError> => {
-          const all = acc.concat(items);
-          const last = items.at(-1)?.createdAt ?? null;
-          const pastSince = last !== null && last < since;
-          if (next === null || pastSince || page >= this.maxListPages) return okAsync(all);
-          return this.nextPage(next, what).andThen((json) => read(json, page + 1, all));
-        });
-    return this.call('list trainings', () => this.client.trainings.list()).andThen((first) => read(first, 1, []));
+    const pastSince = (page: readonly TrainerTraining[]) => {
+      const last = page.at(-1)?.createdAt ?? null;
+      return last !== null && last < since;
+    };
+    return this.call('list trainings', () => this.client.trainings.list()).andThen((first) =>
+      this.readAll('recent trainings', first, listedTrainingPageSchema, toTrainerTraining, { enough: pastSince, maxPages: this.maxListPages }),
+    );
   }
 
   /**
    * Every item of a listing, from its first page along the `next` links. A page that fails its
    * schema, an item that fails its check, or more than `maxAuditPages` pages: an error, never a
-   * shorter list.
+   * shorter list. With `early` (a hint, not an inventory), it ends after the page `enough`
+   * accepts, or at `early.maxPages`, with what was read.
    */
   private readAll<Item, T>(
     what: string,
     first: unknown,
     schema: z.ZodType<Page<Item>>,
     toItem: (item: Item) => Result<T, InvalidResponse>,
+    early?: { readonly enough: (page: readonly T[]) => boolean; readonly maxPages: number },
   ): ResultAsync<readonly T[], TrainerError> {
     const read = (json: unknown, page: number, acc: readonly T[]): ResultAsync<readonly T[], TrainerError> =>
       parseWith(schema, json, `${what}, page ${page}`)
-        .andThen((parsed) => Result.combine(parsed.results.map(toItem)).map((items) => ({ all: acc.concat(items), next: parsed.next ?? null })))
-        .asyncAndThen(({ all, next }): ResultAsync<readonly T[], TrainerError> => {
+        .andThen((parsed) => Result.combine(parsed.results.map(toItem)).map((items) => ({ items, next: parsed.next ?? null })))
+        .asyncAndThen(({ items, next }): ResultAsync<readonly T[], TrainerError> => {
+          const all = acc.concat(items);
           if (next === null) return okAsync(all);
-          if (page >= this.maxAuditPages) return errAsync(invalid(`${what}: more than ${this.maxAuditPages} pages`));
+          if (early !== undefined) {
+            if (early.enough(items) || page >= early.maxPages) return okAsync(all);
+          } else if (page >= this.maxAuditPages) {
+            return errAsync(invalid(`${what}: more than ${this.maxAuditPages} pages`));
+          }
           return this.nextPage(next, what).andThen((json) => read(json, page + 1, all));
         });
     return read(first, 1, []);
