@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { okAsync } from 'neverthrow';
 import { acceptTrainerWebhook, type UnitOfWork } from '@selfie-lora/core';
 import {
   alice,
@@ -7,6 +8,8 @@ import {
   pipelineAtTrainer,
   trainingFor,
 } from '../support/memory-core-fixtures.js';
+import { trainerLike } from '../support/trainer-like.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 async function finishedTraining() {
   const core = memoryCore();
@@ -23,6 +26,33 @@ describe('accepting a verified trainer webhook', () => {
     expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_1', report }))._unsafeUnwrap()).toBe('duplicate');
     expect(core.db.snapshot()).toEqual(after);
     expect(after.models).toHaveLength(1);
+  });
+
+  it('a redelivery costs no question to the trainer', async () => {
+    const core = memoryCore();
+    const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
+    const t = trainingFor(core, pipeline.id);
+    // A progress webhook: the pipeline still waits, so only the recorded id tells a redelivery.
+    const progress = { trainerTrainingId: t.id, destination: t.destination, status: 'processing' as const, outputVersion: null, error: null };
+    let asked = 0;
+    const deps = { ...core.deps, trainer: trainerLike(core.trainer, { get: (id) => ((asked += 1), core.trainer.get(id)) }) };
+    expect((await acceptTrainerWebhook(deps, { deliveryId: 'msg_5', report: progress }))._unsafeUnwrap()).toBe('unchanged');
+    expect(asked).toBe(1);
+    expect((await acceptTrainerWebhook(deps, { deliveryId: 'msg_5', report: progress }))._unsafeUnwrap()).toBe('duplicate');
+    expect(asked).toBe(1);
+  });
+
+  it('a delivery that another one recorded while it was applied answers duplicate', async () => {
+    const { core, report } = await finishedTraining();
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_4', report }))._unsafeUnwrap()).toBe('applied');
+    // The second delivery's check ran before the first recorded the id.
+    const checkedEarly = withRepositories(core.deps.uow, (repos) => ({
+      ...repos,
+      webhookDeliveries: { ...repos.webhookDeliveries, seen: () => okAsync(false) },
+    }));
+    const after = core.db.snapshot();
+    expect((await acceptTrainerWebhook({ ...core.deps, uow: checkedEarly }, { deliveryId: 'msg_4', report }))._unsafeUnwrap()).toBe('duplicate');
+    expect(core.db.snapshot()).toEqual(after);
   });
 
   it('does not record a delivery whose apply failed, so the trainer retry applies it', async () => {

@@ -43,7 +43,10 @@ describe('cancelTraining', () => {
     const core = memoryCore();
     const { pipeline } = await pipelineAtTrainer(core, bob, [1, 2, 3]);
     const before = storedState(core);
-    expect(errorCode(await cancelTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))).toBe('training.not_found');
+    expect((await cancelTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrapErr()).toMatchObject({
+      code: 'training.not_found',
+      detail: `pipeline ${pipeline.id}`,
+    });
     expectUnchanged(core, before);
     expect(trainingFor(core, pipeline.id).status).toBe('starting');
   });
@@ -52,7 +55,10 @@ describe('cancelTraining', () => {
     const core = memoryCore();
     const failed = await failedPipeline(core);
     const before = storedState(core);
-    expect(errorCode(await cancelTraining(core.deps, { ownerId: alice, pipelineId: failed.id }))).toBe('training.already_finished');
+    expect((await cancelTraining(core.deps, { ownerId: alice, pipelineId: failed.id }))._unsafeUnwrapErr()).toMatchObject({
+      code: 'training.already_finished',
+      detail: 'pipeline is failed',
+    });
     expectUnchanged(core, before);
   });
 
@@ -85,8 +91,27 @@ describe('cancelTraining', () => {
     const { pipeline } = await pipelineAtTrainer(core, alice, [1, 2, 3]);
     core.trainer.faults.failNext('cancel');
     (await cancelTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrap();
-    expect(storedPipeline(core, pipeline.id).status).toBe('canceled');
+    const stored = storedPipeline(core, pipeline.id);
+    expect(stored.status).toBe('canceled');
     expect(core.log.kinds()).toContain('trainer.cancel_failed');
+    // The package is gone; the stop at the trainer is owed, retried after a backoff, and the operator is told which.
+    expect(packageKeys(core)).toEqual([]);
+    const cleanup = core.log.events.filter((e) => e.kind.startsWith('pipeline.cleanup'));
+    expect(cleanup).toEqual([
+      {
+        kind: 'pipeline.cleanup_retry',
+        detail: {
+          pipelineId: pipeline.id,
+          status: 'canceled',
+          code: 'trainer.unavailable',
+          detail: 'injected cancel fault',
+          attempt: 1,
+          notBefore: stored.retry.notBefore,
+        },
+      },
+      { kind: 'pipeline.cleanup_deferred', detail: { pipelineId: pipeline.id, code: 'trainer.unavailable' } },
+    ]);
+    expect(stored.retry.notBefore).not.toBeNull();
   });
 
   // The trainer accepts the racing submission and the stale write is refused: that training
@@ -173,7 +198,10 @@ describe('restartTraining', () => {
         await advanceTo(core, pipeline.id, status);
       }
       const before = storedState(core);
-      expect(errorCode(await restartTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))).toBe('training.not_restartable');
+      expect((await restartTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrapErr()).toMatchObject({
+        code: 'training.not_restartable',
+        detail: `pipeline is ${status}`,
+      });
       expectUnchanged(core, before);
     },
   );
@@ -183,7 +211,10 @@ describe('restartTraining', () => {
     const failed = await failedPipeline(core);
     await startedPipeline(core, bob, [7, 8, 9]);
     const before = storedState(core);
-    expect(errorCode(await restartTraining(core.deps, { ownerId: bob, pipelineId: failed.id }))).toBe('training.not_found');
+    expect((await restartTraining(core.deps, { ownerId: bob, pipelineId: failed.id }))._unsafeUnwrapErr()).toMatchObject({
+      code: 'training.not_found',
+      detail: `pipeline ${failed.id}`,
+    });
     expectUnchanged(core, before);
   });
 

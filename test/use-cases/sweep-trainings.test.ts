@@ -120,9 +120,31 @@ describe('sweepTrainings: one listing instead of one question per training', () 
     core.trainer.finish(ben.training.id, 'succeeded');
     core.trainer.faults.failNext('get');
     const sweep = (await sweepTrainings(core.deps, { limit: 100 }))._unsafeUnwrap();
-    expect(sweep.advanced + sweep.deferred).toBe(2);
+    expect(sweep).toEqual({ waiting: 2, listed: 2, advanced: 1, deferred: 1 });
     const statuses = [storedPipeline(core, ada.pipelineId).status, storedPipeline(core, ben.pipelineId).status].sort();
     // One answered and succeeded; the other's transport trouble is a retry of its step, still training.
+    expect(statuses).toEqual(['succeeded', 'training']);
+  });
+
+  it('a pipeline whose advance fails (the database refuses) is deferred, and the round goes on', async () => {
+    const core = memoryCore();
+    const ada = await waiting(core, 'ada', 10);
+    const ben = await waiting(core, 'ben', 20);
+    core.trainer.finish(ada.training.id, 'succeeded');
+    core.trainer.finish(ben.training.id, 'succeeded');
+    // The database fails once, right after the listing: the first pipeline's read.
+    const deps = {
+      ...core.deps,
+      trainer: trainerLike(core.trainer, {
+        listRecentTrainings: (since) => {
+          core.db.faults.failNext('transaction');
+          return core.trainer.listRecentTrainings(since);
+        },
+      }),
+    };
+    const sweep = (await sweepTrainings(deps, { limit: 100 }))._unsafeUnwrap();
+    expect(sweep).toEqual({ waiting: 2, listed: 2, advanced: 1, deferred: 1 });
+    const statuses = [storedPipeline(core, ada.pipelineId).status, storedPipeline(core, ben.pipelineId).status].sort();
     expect(statuses).toEqual(['succeeded', 'training']);
   });
 });

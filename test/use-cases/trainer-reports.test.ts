@@ -52,7 +52,7 @@ async function expectRefused(core: MemoryCore, report: TrainerReport, code: stri
   expect(errorCode(await applyTrainerReport(core.deps, report))).toBe(code);
   expectUnchanged(core, before);
   expect(core.log.events.slice(logged)).toEqual([
-    { kind: 'trainer_report.ignored', detail: expect.objectContaining({ trainerTrainingId: report.trainerTrainingId, code }) as unknown },
+    { kind: 'trainer_report.ignored', detail: expect.objectContaining({ source: 'webhook', trainerTrainingId: report.trainerTrainingId, code }) as unknown },
   ]);
 }
 
@@ -285,6 +285,10 @@ describe('a webhook is a hint, a poll our own question: what each changes and wh
     const polled = (await advancePipeline(deps, pipelineId))._unsafeUnwrap().pipeline;
     expect(polled.status).toBe('failed');
     expect(failureCode(polled)).toBe('trainer.destination_mismatch');
+    expect(ignored(core).map((d) => [d.source, d.code])).toEqual([
+      ['webhook', 'trainer.destination_mismatch'],
+      ['poll', 'trainer.destination_mismatch'],
+    ]);
   });
 
   it("a webhook body that disagrees with the trainer is logged, and the trainer's own answer is what counts", async () => {
@@ -332,5 +336,48 @@ describe('a webhook is a hint, a poll our own question: what each changes and wh
     core.clock.advance(retrying.retry.notBefore!.getTime() - core.clock.now().getTime());
     (await advancePipeline(core.deps, pipelineId))._unsafeUnwrap();
     expect(storedPipeline(core, pipelineId)).toMatchObject({ status: 'training', retry: { attempt: 0, notBefore: null } });
+  });
+
+  it("a webhook naming another version than the trainer's is logged; the model is the trainer's version", async () => {
+    const core = memoryCore();
+    const { pipelineId, training: t } = await training(core, alice, [1, 2, 3]);
+    const answer = core.trainer.finish(t.id, 'succeeded');
+    const claim = { ...answer, outputVersion: `${t.destination.owner}/${t.destination.name}:${'f'.repeat(64)}` };
+    expect((await applyTrainerReport(core.deps, claim))._unsafeUnwrap().kind).toBe('applied');
+    expect(ignored(core)).toEqual([
+      { source: 'webhook', trainerTrainingId: t.id, status: 'succeeded', code: 'trainer.invalid_response', detail: `trainer says succeeded ${answer.outputVersion}` },
+    ]);
+    expect(storedPipeline(core, pipelineId)).toMatchObject({ status: 'succeeded', modelVersion: answer.outputVersion });
+  });
+
+  it('after a success, a webhook saying the training failed or was canceled is logged, even one naming the same version', async () => {
+    const core = memoryCore();
+    const { pipelineId, training: t } = await training(core, alice, [1, 2, 3]);
+    const success = core.trainer.finish(t.id, 'succeeded');
+    (await applyTrainerReport(core.deps, success))._unsafeUnwrap();
+    const before = storedState(core);
+    for (const late of [
+      { ...success, status: 'failed' as const, outputVersion: null },
+      { ...success, status: 'canceled' as const },
+    ]) {
+      expect((await applyTrainerReport(core.deps, late))._unsafeUnwrap().kind).toBe('ignored');
+    }
+    expectUnchanged(core, before);
+    expect(ignored(core).map((d) => [d.status, d.code, d.detail])).toEqual([
+      ['failed', 'training.already_finished', 'pipeline is succeeded'],
+      ['canceled', 'training.already_finished', 'pipeline is succeeded'],
+    ]);
+    expect(storedPipeline(core, pipelineId).status).toBe('succeeded');
+  });
+
+  it('a poll finding the training processing leaves the pipeline waiting, with nothing logged', async () => {
+    const core = memoryCore();
+    const { pipelineId, training: t } = await training(core, alice, [1, 2, 3]);
+    t.status = 'processing';
+    const before = storedState(core);
+    const advance = (await advancePipeline(core.deps, pipelineId))._unsafeUnwrap();
+    expect(advance).toMatchObject({ progressed: false, pipeline: { status: 'training' } });
+    expectUnchanged(core, before);
+    expect(ignored(core)).toEqual([]);
   });
 });

@@ -52,9 +52,13 @@ export function sweepTrainings(deps: CoreDeps, options: { readonly limit: number
     });
 }
 
-/** True once the pipeline took the step. A failure is not this round's to handle: the pipeline's own poll meets it again and reports it. */
+/**
+ * True once the trainer's answer moved the pipeline on; a transport failure recorded as a retry
+ * leaves it waiting, so it is deferred. A failure is not this round's to handle: the pipeline's
+ * own poll meets it again and reports it.
+ */
 function advanceEnded(deps: CoreDeps, awaited: AwaitedTraining): ResultAsync<boolean, never> {
   return advancePipeline(deps, awaited.pipelineId)
-    .map((advance) => advance.progressed)
+    .map((advance) => advance.progressed && advance.pipeline.status !== 'training')
     .orElse(() => okAsync(false));
 }
