@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   advancePipeline,
   cancelTraining,
@@ -84,6 +84,18 @@ describe('cancelTraining', () => {
     expect(packageKeys(core)).toEqual([]);
     const stored = storedPipeline(core, pipeline.id);
     expect('packageDeletedAt' in stored && stored.packageDeletedAt).toEqual(core.clock.now());
+  });
+
+  it('canceled while submitting with nothing accepted: the trainer is asked for the submission, and nothing is canceled there', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    const finds = vi.spyOn(core.trainer, 'findSubmission');
+    const cancels = vi.spyOn(core.trainer, 'cancel');
+    (await cancelTraining(core.deps, { ownerId: alice, pipelineId: pipeline.id }))._unsafeUnwrap();
+    expect(finds).toHaveBeenCalledWith(pipeline.id);
+    expect(cancels).not.toHaveBeenCalled();
+    expect(storedPipeline(core, pipeline.id)).toMatchObject({ status: 'canceled', packageDeletedAt: core.clock.now() });
   });
 
   it('still cancels when the trainer cannot be reached, and says so in the log', async () => {
