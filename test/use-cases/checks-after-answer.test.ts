@@ -25,7 +25,8 @@ import {
   type PendingUpload,
 } from '@selfie-lora/core';
 import { photo, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
-import { alice, bob, errorCode } from '../support/memory-core-fixtures.js';
+import { alice, bob, errorCode, memoryCore } from '../support/memory-core-fixtures.js';
+import { putLandsAfterRead } from '../support/racing-store.js';
 
 // Issue 11 point 4: with `checkPhotosAfterAnswer`, an upload is answered once its bytes are
 // staged and recorded `checking`; the worker's `checkDueUploads` normalises and checks it, then
@@ -198,10 +199,15 @@ describe('photos judged after the answer (issue 11 point 4)', () => {
     const pending = pendingOf((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap());
     expect(pending).toMatchObject({ id: slot.uploadId, sourceSha256: sha256Of(bytes) });
     expect(errorCode(await acceptStagedUpload(core.deps, { ownerId: bob, uploadId: slot.uploadId }))).toBe('upload.not_found');
-    expect((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap()).toMatchObject({ duplicate: true });
+    expect((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap()).toMatchObject({
+      kind: 'pending',
+      duplicate: true,
+      pending: { id: slot.uploadId },
+    });
     await checkDueUploads(core.deps, { limit: 8 });
     expect((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap()).toMatchObject({
       kind: 'stored',
+      duplicate: true,
       upload: { id: slot.uploadId },
     });
   });
@@ -226,6 +232,109 @@ describe('photos judged after the answer (issue 11 point 4)', () => {
     expect((await sweepExpired(core.deps))._unsafeUnwrap().refusedUploadsPruned).toBe(0);
     core.clock.advance(2000);
     expect((await sweepExpired(core.deps))._unsafeUnwrap().refusedUploadsPruned).toBe(1);
+    expect(await pendingRows(core)).toEqual([]);
+  });
+});
+
+describe('receiving a photo to check after the answer: races and failures', () => {
+  async function openSlots(core: MemoryCore): Promise<readonly Date[]> {
+    return (await core.deps.uow.transaction((repos) => repos.uploadSlots.listOpenExpiries(alice, core.clock.now())))._unsafeUnwrap();
+  }
+
+  async function stagedSlot(core: MemoryCore, bytes: Uint8Array) {
+    const slot = (await createUploadSlot(core.deps, { ownerId: alice, byteSize: bytes.byteLength }))._unsafeUnwrap();
+    core.store.putSigned(slot.url, bytes)._unsafeUnwrap();
+    return slot;
+  }
+
+  it('two sends of the same bytes racing answer one photo checking and keep one staged copy', async () => {
+    const { core } = setUp();
+    const bytes = await bytesOf();
+    const answers = await Promise.all([send(core, bytes), send(core, bytes)]);
+    const [first, second] = answers.map(pendingOf);
+    expect(second!.id).toBe(first!.id);
+    expect(answers.map((answer) => answer.duplicate).sort()).toEqual([false, true]);
+    expect((await pendingRows(core)).map((row) => row.id)).toEqual([first!.id]);
+    expect(core.store.keys()).toEqual([stagingKey(alice, first!.id)]);
+  });
+
+  it('a storage failure staging the bytes answers a retryable storage.unavailable and records nothing', async () => {
+    const { core } = setUp();
+    core.store.faults.failNext('put');
+    expect((await acceptUpload(core.deps, { ownerId: alice, body: streamOf(await bytesOf()) }))._unsafeUnwrapErr()).toMatchObject({
+      code: 'storage.unavailable',
+      transient: true,
+    });
+    expect(await pendingRows(core)).toEqual([]);
+    expect(core.store.keys()).toEqual([]);
+  });
+
+  it('the direct way: an id that is not one answers upload.not_found', async () => {
+    const { core } = setUp();
+    expect((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: '../uploads/x' }))._unsafeUnwrapErr()).toMatchObject({
+      code: 'upload.not_found',
+      detail: 'malformed upload id',
+    });
+  });
+
+  it('the direct way: completing while the PUT is in flight answers upload.not_found, deletes nothing and keeps the slot, so the PUT can be completed', async () => {
+    const { core } = setUp();
+    const bytes = await bytesOf();
+    const slot = (await createUploadSlot(core.deps, { ownerId: alice, byteSize: bytes.byteLength }))._unsafeUnwrap();
+    const early = await acceptStagedUpload({ ...core.deps, objects: putLandsAfterRead(core, slot.url, bytes) }, { ownerId: alice, uploadId: slot.uploadId });
+    expect(early._unsafeUnwrapErr()).toMatchObject({ code: 'upload.not_found', detail: `nothing at ${stagingKey(alice, slot.uploadId)}` });
+    expect(await openSlots(core)).toHaveLength(1);
+    expect(core.store.keys()).toEqual([stagingKey(alice, slot.uploadId)]);
+    expect(pendingOf((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap()).id).toBe(slot.uploadId);
+  });
+
+  it('the direct way: a refused object is discarded and its slot freed', async () => {
+    const { core } = setUp();
+    const slot = (await createUploadSlot(core.deps, { ownerId: alice, byteSize: 1234 }))._unsafeUnwrap();
+    core.store.setBytes(stagingKey(alice, slot.uploadId), new Uint8Array(0));
+    expect(errorCode(await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))).toBe('upload.corrupt');
+    expect(core.store.keys()).toEqual([]);
+    expect(await openSlots(core)).toEqual([]);
+    expect(await pendingRows(core)).toEqual([]);
+  });
+
+  it('the direct way: a storage failure reading keeps the staged bytes and the slot for a retry', async () => {
+    const { core } = setUp();
+    const slot = await stagedSlot(core, await bytesOf());
+    core.store.faults.failNext('read');
+    expect(errorCode(await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))).toBe('storage.unavailable');
+    expect(core.store.keys()).toEqual([stagingKey(alice, slot.uploadId)]);
+    expect(await openSlots(core)).toHaveLength(1);
+    expect(pendingOf((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap()).id).toBe(slot.uploadId);
+    expect(await openSlots(core)).toEqual([]);
+  });
+
+  it('the direct way: bytes the owner already sent answer that photo, and the staged copy and slot go', async () => {
+    const { core } = setUp();
+    const bytes = await bytesOf();
+    const first = pendingOf(await send(core, bytes));
+    const slot = await stagedSlot(core, bytes);
+    expect((await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap()).toEqual({
+      kind: 'pending',
+      duplicate: true,
+      pending: first,
+    });
+    expect(core.store.keys()).toEqual([stagingKey(alice, first.id)]);
+    expect(await openSlots(core)).toEqual([]);
+  });
+});
+
+describe('photos judged before the answer (the default)', () => {
+  it('both ways in store the photo at once', async () => {
+    const core = memoryCore();
+    const sent = (await acceptUpload(core.deps, { ownerId: alice, body: streamOf(await bytesOf()) }))._unsafeUnwrap();
+    expect(sent).toMatchObject({ kind: 'stored', duplicate: false, upload: { status: 'stored' } });
+    const bytes = await bytesOf();
+    const slot = (await createUploadSlot(core.deps, { ownerId: alice, byteSize: bytes.byteLength }))._unsafeUnwrap();
+    core.store.putSigned(slot.url, bytes)._unsafeUnwrap();
+    const completed = (await acceptStagedUpload(core.deps, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap();
+    expect(completed).toMatchObject({ kind: 'stored', duplicate: false, upload: { id: slot.uploadId, status: 'stored' } });
+    expect(await storedRows(core)).toHaveLength(2);
     expect(await pendingRows(core)).toEqual([]);
   });
 });
