@@ -1,11 +1,14 @@
+import { errAsync, ResultAsync } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
 import { createMemoryCore, FakeFaceInspector, oneFace, type MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   acceptStagedUpload,
   acceptUpload,
   checkDueUploads,
+  CHECK_HOLD_MS,
   checkUpload,
   createUploadSlot,
+  domainError,
   eraseOwner,
   exportOwnerData,
   listOwnerPhotos,
@@ -19,14 +22,16 @@ import {
   uploadKey,
   type AcceptedUpload,
   type CoreConfig,
+  type FaceInspector,
   type FaceReport,
   type NormalisedPhoto,
   type OwnerId,
   type PendingUpload,
 } from '@selfie-lora/core';
-import { photo, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
+import { photo, sha256Of, streamOf, withJpegComment } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode, memoryCore } from '../support/memory-core-fixtures.js';
 import { putLandsAfterRead } from '../support/racing-store.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 // Issue 11 point 4: with `checkPhotosAfterAnswer`, an upload is answered once its bytes are
 // staged and recorded `checking`; the worker's `checkDueUploads` normalises and checks it, then
@@ -336,5 +341,68 @@ describe('photos judged before the answer (the default)', () => {
     expect(completed).toMatchObject({ kind: 'stored', duplicate: false, upload: { id: slot.uploadId, status: 'stored' } });
     expect(await storedRows(core)).toHaveLength(2);
     expect(await pendingRows(core)).toEqual([]);
+  });
+});
+
+describe("checking received photos: verdicts and the worker's turn", () => {
+  it('the same picture in other bytes as a stored photo is refused as a duplicate, and none of its bytes are kept', async () => {
+    const { core } = setUp();
+    const bytes = await bytesOf();
+    const first = pendingOf(await send(core, bytes));
+    expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toEqual({ stored: 1, refused: 0, deferred: 0, gone: 0 });
+    // Stored under its own id, it leaves no pending row behind (the owner's export would show it).
+    expect((await exportOwnerData(core.deps, { ownerId: alice }))._unsafeUnwrap().pendingUploads).toEqual([]);
+
+    const variant = pendingOf(await send(core, withJpegComment(bytes, 'taken on holiday')));
+    expect(variant.id).not.toBe(first.id);
+    expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toEqual({ stored: 0, refused: 1, deferred: 0, gone: 0 });
+    expect((await pendingRows(core)).map((row) => [row.id, row.status, row.refusal?.code])).toEqual([[variant.id, 'refused', 'upload.duplicate']]);
+    expect((await storedRows(core)).map((upload) => upload.id)).toEqual([first.id]);
+    expect(core.store.keys()).toEqual([uploadKey(alice, first.id)]);
+  });
+
+  it('a photo whose staged bytes are gone is refused as not found', async () => {
+    const { core } = setUp();
+    const pending = pendingOf(await send(core, await bytesOf()));
+    (await core.deps.objects.delete(stagingKey(alice, pending.id)))._unsafeUnwrap();
+    expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toMatchObject({ refused: 1 });
+    expect((await pendingRows(core))[0]).toMatchObject({ id: pending.id, status: 'refused', refusal: { code: 'upload.not_found' } });
+  });
+
+  it('a check whose row changed meanwhile is reported gone and logged, and its hold keeps other workers off it until it passes', async () => {
+    const { core, faces } = setUp();
+    const pending = pendingOf(await send(core, await bytesOf()));
+    faces.unavailable = true;
+    const changed = domainError('persistence.conflict', 'changed meanwhile');
+    const racing = withRepositories(core.deps.uow, (repos) => ({ ...repos, pendingUploads: { ...repos.pendingUploads, update: () => errAsync(changed) } }));
+    expect((await checkDueUploads({ ...core.deps, uow: racing }, { limit: 8 }))._unsafeUnwrap()).toEqual({ stored: 0, refused: 0, deferred: 0, gone: 1 });
+    expect(core.log.events.filter((event) => event.kind.startsWith('upload.'))).toEqual([
+      { kind: 'upload.check_unsettled', detail: { uploadId: pending.id, code: 'persistence.conflict', cause: 'upload.checks_unavailable' } },
+    ]);
+
+    faces.unavailable = false;
+    core.clock.advance(CHECK_HOLD_MS - 1);
+    expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toMatchObject({ stored: 0 });
+    core.clock.advance(1);
+    expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toMatchObject({ stored: 1 });
+  });
+
+  it('checks atOnce photos at the same time', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow: FaceInspector = {
+      inspect: (p) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        return ResultAsync.fromSafePromise(new Promise((resolve) => setTimeout(resolve, 200))).map(() => {
+          inFlight -= 1;
+          return oneFace(p, 0);
+        });
+      },
+    };
+    const core = createMemoryCore({ config: { minPhotos: 2, checkPhotosAfterAnswer: true }, faces: slow });
+    for (let i = 0; i < 3; i += 1) pendingOf(await send(core, await bytesOf()));
+    expect((await checkDueUploads(core.deps, { limit: 8, atOnce: 3 }))._unsafeUnwrap()).toMatchObject({ stored: 3 });
+    expect(most).toBeGreaterThan(1);
   });
 });

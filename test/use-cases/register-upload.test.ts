@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { defaultQuotaPolicy, defaultUploadPolicy, ownerRef, registerUpload, transientError, uploadKey, type OwnerId } from '@selfie-lora/core';
 import { createMemoryCore, FakeFaceInspector, type MemoryCore } from '@selfie-lora/adapters/memory';
-import { photo, type PhotoFormat, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
+import { photo, type PhotoFormat, sha256Of, streamOf, withJpegComment } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode, expectUnchanged, memoryCore, storedState } from '../support/memory-core-fixtures.js';
 import { withRepositories } from '../support/rewritten-repositories.js';
 
@@ -207,13 +207,6 @@ describe('registerUpload: storage trouble', () => {
 });
 
 describe('registerUpload: the same photo in other bytes', () => {
-  /** The JPEG with a comment segment after its start marker: other bytes, the same picture. */
-  function withComment(jpeg: Uint8Array, text: string): Uint8Array {
-    const comment = new TextEncoder().encode(text);
-    const segment = [0xff, 0xfe, (comment.byteLength + 2) >> 8, (comment.byteLength + 2) & 0xff, ...comment];
-    return Uint8Array.from([...jpeg.subarray(0, 2), ...segment, ...jpeg.subarray(2)]);
-  }
-
   it('answers the photo already stored, without judging the same bytes again', async () => {
     const faces = new FakeFaceInspector();
     const core = createMemoryCore({ faces });
@@ -229,7 +222,7 @@ describe('registerUpload: the same photo in other bytes', () => {
     const bytes = await photo(25);
     const first = (await register(core, bytes))._unsafeUnwrap();
     const before = storedState(core);
-    const variant = withComment(bytes, 'taken on holiday');
+    const variant = withJpegComment(bytes, 'taken on holiday');
     expect(sha256Of(variant)).not.toBe(sha256Of(bytes));
     expect((await register(core, variant))._unsafeUnwrap()).toEqual({ upload: first.upload, duplicate: true });
     expectUnchanged(core, before);
