@@ -177,7 +177,10 @@ describe('photos judged after the answer (issue 11 point 4)', () => {
   it('a refused photo never stops a training; the owner may dismiss it, but not one still checking', async () => {
     const { core } = setUp();
     const checking = pendingOf(await send(core, await bytesOf(310)));
-    expect(errorCode(await removeUpload(core.deps, { ownerId: alice, uploadId: checking.id }))).toBe('upload.checking');
+    expect((await removeUpload(core.deps, { ownerId: alice, uploadId: checking.id }))._unsafeUnwrapErr()).toMatchObject({
+      code: 'upload.checking',
+      detail: `upload ${checking.id} is checking`,
+    });
     for (let i = 0; i < 2; i += 1) pendingOf(await send(core, await bytesOf()));
     await checkDueUploads(core.deps, { limit: 8 });
     expect((await startTraining(core.deps, { ownerId: alice })).isOk()).toBe(true);
