@@ -26,8 +26,8 @@ import { withRepositories } from '../support/rewritten-repositories.js';
 const nothing = { webhookDeliveriesPruned: 0, uploadSlotsPruned: 0, refusedUploadsPruned: 0, stagingObjectsRemoved: 0 };
 const staged = (name: string) => stagingKey(alice, name as UploadId);
 
-function recordDelivery(core: MemoryCore, id: string): Promise<unknown> {
-  return core.deps.uow.transaction((repos) => repos.webhookDeliveries.recordOnce(id, core.clock.now())).then((r) => r._unsafeUnwrap());
+async function recordDelivery(core: MemoryCore, id: string): Promise<void> {
+  expect((await core.deps.uow.transaction((repos) => repos.webhookDeliveries.recordOnce(id, core.clock.now())))._unsafeUnwrap()).toBe(true);
 }
 
 /** One photo of alice refused by its check (text is no photo); its reason is kept, its bytes are not. */
