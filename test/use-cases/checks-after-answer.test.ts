@@ -393,11 +393,15 @@ describe("checking received photos: verdicts and the worker's turn", () => {
   it('checks atOnce photos at the same time', async () => {
     let inFlight = 0;
     let most = 0;
+    const waiting: (() => void)[] = [];
     const slow: FaceInspector = {
       inspect: (p) => {
         inFlight += 1;
         most = Math.max(most, inFlight);
-        return ResultAsync.fromSafePromise(new Promise((resolve) => setTimeout(resolve, 200))).map(() => {
+        // Held until another check overlaps this one (or 2 s pass, when checks run one by one).
+        const held = most > 1 ? Promise.resolve() : new Promise<void>((resolve) => { waiting.push(resolve); setTimeout(resolve, 2000); });
+        for (const release of most > 1 ? waiting.splice(0) : []) release();
+        return ResultAsync.fromSafePromise(held).map(() => {
           inFlight -= 1;
           return oneFace(p, 0);
         });
