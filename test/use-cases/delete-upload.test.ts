@@ -7,11 +7,13 @@ import {
   listModels,
   listUploads,
   registerUpload,
+  removeUpload,
   restartTraining,
   runPipeline,
+  transientError,
   uploadKey,
 } from '@selfie-lora/core';
-import { okAsync } from 'neverthrow';
+import { errAsync, okAsync } from 'neverthrow';
 import { photo, streamOf } from '@selfie-lora/testkit/photos';
 import {
   advanceTo,
@@ -63,8 +65,38 @@ describe('deleteUpload', () => {
     const upload = await uploadPhoto(core, alice, 6);
     const before = storedState(core);
     const missing = { ownerId: alice, uploadId: `${upload.id}x` as typeof upload.id };
-    expect(errorCode(await deleteUpload(core.deps, missing))).toBe('upload.not_found');
+    expect((await deleteUpload(core.deps, missing))._unsafeUnwrapErr()).toMatchObject({ code: 'upload.not_found', detail: `upload ${missing.uploadId}` });
     expectUnchanged(core, before);
+  });
+
+  it('deleting a deleted photo again answers it as it is and rewrites no row', async () => {
+    const core = memoryCore();
+    const upload = await uploadPhoto(core, alice, 7);
+    const first = (await deleteUpload(core.deps, { ownerId: alice, uploadId: upload.id }))._unsafeUnwrap();
+    const before = storedState(core);
+    core.clock.advance(60_000);
+    const again = (await deleteUpload(core.deps, { ownerId: alice, uploadId: upload.id }))._unsafeUnwrap();
+    expect(again.upload).toEqual(first.upload);
+    expectUnchanged(core, before);
+  });
+
+  it('when recording that the bytes are gone fails, the delete still answers, with the erasure owed', async () => {
+    const core = memoryCore();
+    const upload = await uploadPhoto(core, alice, 9);
+    const down = transientError('persistence.unavailable', 'injected by the test');
+    const failing = withRepositories(core.deps.uow, (repos) => ({ ...repos, erasures: { ...repos.erasures, settle: () => errAsync(down) } }));
+    const deleted = (await deleteUpload({ ...core.deps, uow: failing }, { ownerId: alice, uploadId: upload.id }))._unsafeUnwrap();
+    expect(deleted.upload.status).toBe('deleted');
+    expect(deleted.erasure.state).toBe('pending');
+    expect(core.db.erasureRows()).toEqual([expect.objectContaining({ state: 'pending' })]);
+  });
+
+  it('removeUpload deletes a stored photo as deleteUpload does', async () => {
+    const core = memoryCore();
+    const upload = await uploadPhoto(core, alice, 10);
+    const removed = (await removeUpload(core.deps, { ownerId: alice, uploadId: upload.id }))._unsafeUnwrap();
+    expect(removed).toMatchObject({ kind: 'deleted', canceled: null, upload: { id: upload.id, status: 'deleted' }, erasure: { state: 'done' } });
+    expect(core.store.keys()).toEqual([]);
   });
 
   it('re-uploading the same bytes after a delete makes a new upload', async () => {

@@ -31,12 +31,14 @@ const checksOf = (upload: { checks: readonly { name: string; outcome: string }[]
 
 describe('photo checks at upload (issue 11)', () => {
   it.each([
-    [310, 'upload.no_face'],
-    [320, 'upload.several_faces'],
-  ])('a photo the checks fail (width %i) is refused with %s and nothing is stored', async (width, code) => {
+    [310, 'upload.no_face', '0 faces in 310x300'],
+    [320, 'upload.several_faces', '2 faces in 320x300'],
+  ])('a photo the checks fail (width %i) is refused with %s (%s for the operator) and nothing is stored', async (width, code, detail) => {
     const { core: c } = core();
     const before = storedState(c);
-    expect(errorCode(await upload(c, width))).toBe(code);
+    const refused = await upload(c, width);
+    expect(errorCode(refused)).toBe(code);
+    expect(refused._unsafeUnwrapErr().detail).toBe(detail);
     expectUnchanged(c, before);
   });
 
@@ -66,6 +68,13 @@ describe('photo checks at upload (issue 11)', () => {
     const refused = await upload(c, 300);
     expect(refused._unsafeUnwrapErr()).toMatchObject({ code: 'upload.checks_unavailable', transient: true });
     expectUnchanged(c, before);
+  });
+
+  it('a photo stored while checks were off is not compared: the next photo gets no same-person check', async () => {
+    const { core: c } = core();
+    (await upload({ ...c, deps: { ...c.deps, faces: null } }, 300))._unsafeUnwrap();
+    const next = (await upload(c, 300))._unsafeUnwrap().upload;
+    expect(checksOf(next)).toEqual({ face_found: 'passed', one_face: 'passed', face_size: 'passed', sharpness: 'passed' });
   });
 
   it('checks switched off: photos are stored with no checks and no embedding', async () => {

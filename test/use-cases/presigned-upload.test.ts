@@ -14,6 +14,7 @@ import {
 } from '@selfie-lora/core';
 import { photo, sha256Of } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode, expectUnchanged, memoryCore, storedState } from '../support/memory-core-fixtures.js';
+import { overtakenBeforeRead, putLandsAfterRead } from '../support/racing-store.js';
 
 
 /** A slot for a photo of `byteSize` bytes (the client declares the size up front). */
@@ -112,6 +113,17 @@ describe('createUploadSlot', () => {
     await slotFor(core, 1234);
   });
 
+  it('refuses a slot to an owner whose stored photos already fill the quota, signing nothing', async () => {
+    const core = memoryCore({ quotas: { ...defaultQuotaPolicy, maxStoredPhotos: 1 } });
+    const bytes = await photo(55);
+    const slot = await slotFor(core, bytes.byteLength);
+    putThrough(core, slot, bytes);
+    (await complete(core, slot.uploadId))._unsafeUnwrap();
+    const sign = vi.spyOn(core.store, 'signedPutUrl');
+    expect(errorCode(await createUploadSlot(core.deps, { ownerId: alice, byteSize: 1234 }))).toBe('quota.stored_photos');
+    expect(sign).not.toHaveBeenCalled();
+  });
+
   it('a storage fault while signing answers storage.unavailable', async () => {
     const core = memoryCore();
     core.store.faults.failNext('sign');
@@ -207,11 +219,12 @@ describe('completeUpload: refused', () => {
     const error = (await complete(core, slot.uploadId))._unsafeUnwrapErr();
     expect(error.code).toBe('upload.not_found');
     expect(error.message).toMatch(/upload the file/i);
+    expect(error.detail).toBe(`nothing at ${stagingKey(alice, slot.uploadId)}`);
     expect(storedState(core)).toEqual({ rows: { uploads: [], pendingUploads: [], pipelines: [], models: [] }, objects: {} });
   });
 
   it('answers upload.not_found for an id that is not one', async () => {
-    expect(errorCode(await complete(memoryCore(), '../uploads/x'))).toBe('upload.not_found');
+    expect((await complete(memoryCore(), '../uploads/x'))._unsafeUnwrapErr()).toMatchObject({ code: 'upload.not_found', detail: 'malformed upload id' });
   });
 
   const refusals: { name: string; code: string; bytes: () => Promise<Uint8Array>; maxBytes?: number }[] = [
@@ -267,6 +280,38 @@ describe('completeUpload: refused', () => {
     expect(errorCode(await complete(core, slot.uploadId))).toBe('storage.unavailable');
     expect(core.store.keys()).toEqual([stagingKey(alice, slot.uploadId)]);
     expect((await complete(core, slot.uploadId))._unsafeUnwrap().duplicate).toBe(false);
+  });
+});
+
+describe('completeUpload: requests that overlap', () => {
+  async function openSlots(core: MemoryCore): Promise<readonly Date[]> {
+    return (await core.deps.uow.transaction((repos) => repos.uploadSlots.listOpenExpiries(alice, core.clock.now())))._unsafeUnwrap();
+  }
+
+  it('completing while the PUT is in flight answers upload.not_found, deletes nothing and keeps the slot, so the PUT can be completed', async () => {
+    const core = memoryCore();
+    const bytes = await photo(63);
+    const slot = await slotFor(core, bytes.byteLength);
+    const early = await completeUpload({ ...core.deps, objects: putLandsAfterRead(core, slot.url, bytes) }, { ownerId: alice, uploadId: slot.uploadId });
+    expect(errorCode(early)).toBe('upload.not_found');
+    expect(core.store.keys()).toEqual([stagingKey(alice, slot.uploadId)]);
+    expect(await openSlots(core)).toHaveLength(1);
+    expect((await complete(core, slot.uploadId))._unsafeUnwrap()).toMatchObject({ duplicate: false, upload: { id: slot.uploadId } });
+    expect(await openSlots(core)).toEqual([]);
+  });
+
+  it('a complete overtaken by another of the same id answers the upload the other recorded', async () => {
+    const core = memoryCore();
+    const bytes = await photo(64);
+    const slot = await slotFor(core, bytes.byteLength);
+    putThrough(core, slot, bytes);
+    let first: Awaited<ReturnType<typeof complete>> | null = null;
+    const overtaken = overtakenBeforeRead(core, async () => {
+      first = await complete(core, slot.uploadId);
+    });
+    const second = (await completeUpload({ ...core.deps, objects: overtaken }, { ownerId: alice, uploadId: slot.uploadId }))._unsafeUnwrap();
+    expect(second).toEqual({ upload: first!._unsafeUnwrap().upload, duplicate: true });
+    expect(core.store.keys()).toEqual([uploadKey(alice, slot.uploadId)]);
   });
 });
 

@@ -1,19 +1,23 @@
+import { errAsync } from 'neverthrow';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { defaultUploadPolicy, ownerRef, registerUpload, uploadKey, type OwnerId } from '@selfie-lora/core';
-import type { MemoryCore } from '@selfie-lora/adapters/memory';
-import { photo, type PhotoFormat, sha256Of, streamOf } from '@selfie-lora/testkit/photos';
+import { defaultQuotaPolicy, defaultUploadPolicy, ownerRef, registerUpload, transientError, uploadKey, type OwnerId } from '@selfie-lora/core';
+import { createMemoryCore, FakeFaceInspector, type MemoryCore } from '@selfie-lora/adapters/memory';
+import { photo, type PhotoFormat, sha256Of, streamOf, withJpegComment } from '@selfie-lora/testkit/photos';
 import { alice, bob, errorCode, expectUnchanged, memoryCore, storedState } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 
 function register(core: MemoryCore, bytes: Uint8Array, ownerId: OwnerId = alice) {
   return registerUpload(core.deps, { ownerId, body: streamOf(bytes) });
 }
 
-/** A refusal must answer `code` and leave no object and no row behind. */
-async function expectRefused(core: MemoryCore, bytes: Uint8Array, code: string) {
+/** A refusal must answer `code` (and `detail`, for the operator, when given) and leave no object and no row behind. */
+async function expectRefused(core: MemoryCore, bytes: Uint8Array, code: string, detail?: string) {
   const before = storedState(core);
-  expect(errorCode(await register(core, bytes))).toBe(code);
+  const refused = await register(core, bytes);
+  expect(errorCode(refused)).toBe(code);
+  if (detail !== undefined) expect(refused._unsafeUnwrapErr().detail).toBe(detail);
   expectUnchanged(core, before);
 }
 
@@ -84,6 +88,16 @@ describe('registerUpload: accepted photos', () => {
   });
 });
 
+describe('registerUpload: how the body arrives', () => {
+  it('a photo sent in many small chunks is stored as the same photo as one sent whole', async () => {
+    const bytes = await photo(8, { format: 'png', width: 320, height: 280 });
+    expect(bytes.byteLength).toBeGreaterThan(4 * 256);
+    const whole = (await register(memoryCore(), bytes))._unsafeUnwrap().upload;
+    const chunked = (await registerUpload(memoryCore().deps, { ownerId: alice, body: streamOf(bytes, 256) }))._unsafeUnwrap().upload;
+    expect([chunked.sourceSha256, chunked.sha256, chunked.byteSize]).toEqual([sha256Of(bytes), whole.sha256, whole.byteSize]);
+  });
+});
+
 describe('registerUpload: refused bytes leave nothing behind', () => {
   it('refuses a text file whatever it is called', async () => {
     const core = memoryCore();
@@ -106,13 +120,13 @@ describe('registerUpload: refused bytes leave nothing behind', () => {
   });
 
   it('refuses an empty body', async () => {
-    await expectRefused(memoryCore(), new Uint8Array(0), 'upload.corrupt');
+    await expectRefused(memoryCore(), new Uint8Array(0), 'upload.corrupt', 'empty file');
   });
 
   it('refuses a photo one byte over the maximum size', async () => {
     const bytes = await photo(4);
     const core = memoryCore({ uploadPolicy: { ...defaultUploadPolicy, maxBytes: bytes.byteLength - 1 } });
-    await expectRefused(core, bytes, 'upload.too_large');
+    await expectRefused(core, bytes, 'upload.too_large', `more than ${bytes.byteLength - 1} bytes`);
   });
 
   it.each([
@@ -184,7 +198,67 @@ describe('registerUpload: storage trouble', () => {
       throw new Error('connection reset');
     }
     const before = storedState(core);
-    expect(errorCode(await registerUpload(core.deps, { ownerId: alice, body: broken() }))).toBe('storage.unavailable');
+    expect((await registerUpload(core.deps, { ownerId: alice, body: broken() }))._unsafeUnwrapErr()).toMatchObject({
+      code: 'storage.unavailable',
+      detail: 'read failed: Error: connection reset',
+    });
     expectUnchanged(core, before);
+  });
+});
+
+describe('registerUpload: the same photo in other bytes', () => {
+  it('answers the photo already stored, without judging the same bytes again', async () => {
+    const faces = new FakeFaceInspector();
+    const core = createMemoryCore({ faces });
+    const bytes = await photo(24);
+    const first = (await register(core, bytes))._unsafeUnwrap();
+    expect(faces.inspected).toBe(1);
+    expect((await register(core, bytes))._unsafeUnwrap()).toEqual({ upload: first.upload, duplicate: true });
+    expect(faces.inspected).toBe(1);
+  });
+
+  it('the same picture with other metadata is the photo already stored, and its copy is removed', async () => {
+    const core = memoryCore();
+    const bytes = await photo(25);
+    const first = (await register(core, bytes))._unsafeUnwrap();
+    const before = storedState(core);
+    const variant = withJpegComment(bytes, 'taken on holiday');
+    expect(sha256Of(variant)).not.toBe(sha256Of(bytes));
+    expect((await register(core, variant))._unsafeUnwrap()).toEqual({ upload: first.upload, duplicate: true });
+    expectUnchanged(core, before);
+  });
+});
+
+describe('registerUpload: recording the photo fails', () => {
+  const down = transientError('persistence.unavailable', 'injected by the test');
+
+  it('answers the failure and removes the bytes it stored', async () => {
+    const core = memoryCore();
+    const failing = withRepositories(core.deps.uow, (repos) => ({ ...repos, uploads: { ...repos.uploads, insert: () => errAsync(down) } }));
+    const before = storedState(core);
+    expect((await registerUpload({ ...core.deps, uow: failing }, { ownerId: alice, body: streamOf(await photo(33)) }))._unsafeUnwrapErr()).toEqual(down);
+    expectUnchanged(core, before);
+  });
+
+  it('keeps the bytes when it cannot tell whether a row holds them (the audit reports them)', async () => {
+    const core = memoryCore();
+    const failing = withRepositories(core.deps.uow, (repos) => ({
+      ...repos,
+      uploads: { ...repos.uploads, insert: () => errAsync(down), get: () => errAsync(down) },
+    }));
+    expect((await registerUpload({ ...core.deps, uow: failing }, { ownerId: alice, body: streamOf(await photo(34)) }))._unsafeUnwrapErr()).toEqual(down);
+    expect(core.db.snapshot().uploads).toEqual([]);
+    expect(core.store.keys()).toHaveLength(1);
+    expect(core.store.keys()[0]).toMatch(new RegExp(`^uploads/${ownerRef(alice)}/`));
+  });
+});
+
+describe('registerUpload: storage quota', () => {
+  it('refuses a photo beyond the stored-photos quota, storing nothing', async () => {
+    const core = memoryCore({ quotas: { ...defaultQuotaPolicy, maxStoredPhotos: 1 } });
+    (await register(core, await photo(35)))._unsafeUnwrap();
+    await expectRefused(core, await photo(36), 'quota.stored_photos');
+    // Another owner has a quota of their own.
+    expect((await register(core, await photo(36), bob)).isOk()).toBe(true);
   });
 });
