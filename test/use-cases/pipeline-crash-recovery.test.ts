@@ -109,4 +109,40 @@ describe('a training the trainer accepted is never orphaned nor doubled', () => 
     expect(failureCode(ended)).toBe('trainer.destination_mismatch');
     expect(core.db.snapshot().models).toEqual([]);
   });
+
+  it('the worker that loses the race for a training it adopted leaves that training running', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    const results = await Promise.all([advancePipeline(core.deps, pipeline.id), advancePipeline(core.deps, pipeline.id)]);
+    expect(results.map((r) => (r.isOk() ? 'ok' : errorCode(r)))).toEqual(['ok', 'persistence.conflict']);
+    expect(trainingFor(core, pipeline.id).status).toBe('starting');
+  });
+
+  it('a second training the trainer accepted that cannot be canceled is logged for the audit', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    core.trainer.faults.failNext('cancel');
+    const deps = slowSubmit(core);
+    await Promise.all([advancePipeline(deps, pipeline.id), advancePipeline(deps, pipeline.id)]);
+    const recorded = storedPipeline(core, pipeline.id);
+    const recordedId = 'trainerTrainingId' in recorded ? recorded.trainerTrainingId : null;
+    const [orphan] = [...core.trainer.trainings.values()].filter((t) => t.id !== recordedId);
+    expect(orphan?.status).toBe('starting');
+    expect(core.log.events.filter((e) => e.kind === 'pipeline.undo_failed')).toEqual([
+      { kind: 'pipeline.undo_failed', detail: { pipelineId: pipeline.id, effect: 'training', code: 'trainer.unavailable' } },
+    ]);
+  });
+
+  it('a worker whose submission failed and whose retry time lost the race answers the conflict and undoes nothing', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    core.trainer.faults.failNext('submit', 2);
+    const results = await Promise.all([advancePipeline(core.deps, pipeline.id), advancePipeline(core.deps, pipeline.id)]);
+    expect(results.map((r) => (r.isOk() ? r.value.pipeline.status : errorCode(r)))).toEqual(['submitting', 'persistence.conflict']);
+    expect(core.trainer.trainings.size).toBe(0);
+    expect(core.log.kinds()).not.toContain('pipeline.undo_failed');
+  });
 });
