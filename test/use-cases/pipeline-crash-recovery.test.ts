@@ -18,11 +18,11 @@ import { trainerLike } from '../support/trainer-like.js';
  * Deps whose trainer accepts the training and then the process "dies" before the database
  * write: the transaction right after the trainer's answer fails.
  */
-function crashAfterSubmit(core: MemoryCore): CoreDeps {
+function crashAfterSubmit(core: MemoryCore, failedTransactions = 1): CoreDeps {
   const trainer = trainerLike(core.trainer, {
     submit: (submission) =>
       core.trainer.submit(submission).map((report) => {
-        core.db.faults.failNext('transaction');
+        core.db.faults.failNext('transaction', failedTransactions);
         return report;
       }),
   });
@@ -144,5 +144,19 @@ describe('a training the trainer accepted is never orphaned nor doubled', () => 
     expect(results.map((r) => (r.isOk() ? r.value.pipeline.status : errorCode(r)))).toEqual(['submitting', 'persistence.conflict']);
     expect(core.trainer.trainings.size).toBe(0);
     expect(core.log.kinds()).not.toContain('pipeline.undo_failed');
+  });
+
+  it('a write lost to a database that is down (not to a race) undoes nothing and reports no failed undo: the training is adopted later', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+
+    expect(errorCode(await advancePipeline(crashAfterSubmit(core, 2), pipeline.id))).toBe('persistence.unavailable');
+    expect(core.log.kinds()).not.toContain('pipeline.undo_failed');
+    const accepted = trainingFor(core, pipeline.id);
+    expect(accepted.status).toBe('starting');
+    core.db.faults.clear(); // the database is back
+    const resumed = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect('trainerTrainingId' in resumed && resumed.trainerTrainingId).toBe(accepted.id);
   });
 });
