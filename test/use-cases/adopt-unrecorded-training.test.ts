@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { acceptTrainerWebhook, advancePipeline, cancelTraining, packageKey, runPipeline, type TrainerReport } from '@selfie-lora/core';
+import { errAsync } from 'neverthrow';
+import { acceptTrainerWebhook, advancePipeline, cancelTraining, domainError, packageKey, runPipeline, type TrainerReport } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters';
-import { advanceTo, alice, bob, memoryCore, startedPipeline, storedPipeline } from '../support/memory-core-fixtures.js';
+import { advanceTo, alice, bob, errorCode, memoryCore, startedPipeline, storedPipeline } from '../support/memory-core-fixtures.js';
+import { trainerLike } from '../support/trainer-like.js';
 
 /**
  * The crash the issue reproduces: the trainer accepted the training, the process died before the
@@ -16,6 +18,9 @@ async function acceptedButUnrecorded(core: MemoryCore, destination?: { owner: st
   )._unsafeUnwrap();
   return { pipelineId: pipeline.id, trainingId: report.trainerTrainingId };
 }
+
+/** What the webhook path logged as the reason of each report it ignored. */
+const ignoredDetails = (core: MemoryCore) => core.log.events.filter((e) => e.kind === 'trainer_report.ignored').map((e) => e.detail.detail);
 
 const running = (core: MemoryCore) =>
   [...core.trainer.trainings.values()].filter((t) => t.status === 'starting' || t.status === 'processing').map((t) => t.id);
@@ -32,7 +37,7 @@ describe('a report about a training the trainer started but no pipeline recorded
     expect('trainerTrainingId' in done && done.trainerTrainingId).toBe(trainingId);
     expect(core.db.snapshot().models.map((m) => m.version)).toEqual([report.outputVersion]);
     expect(core.trainer.trainings.size).toBe(1);
-    expect(core.log.events).toContainEqual(expect.objectContaining({ kind: 'trainer.training_adopted' }));
+    expect(core.log.events).toContainEqual({ kind: 'trainer.training_adopted', detail: { pipelineId, trainerTrainingId: trainingId, status: 'succeeded' } });
   });
 
   it('a progress webhook is adopted too; the worker then polls that training and submits no second one', async () => {
@@ -74,7 +79,45 @@ describe('a report about a training the trainer started but no pipeline recorded
     expect(running(core)).toEqual([]);
     expect(storedPipeline(core, pipelineId).status).toBe('canceled');
     expect(core.db.snapshot().models).toEqual([]);
-    expect(core.log.events).toContainEqual(expect.objectContaining({ kind: 'trainer.training_unadopted' }));
+    const unadopted = core.log.events.filter((e) => e.kind === 'trainer.training_unadopted');
+    expect(unadopted).toMatchObject([
+      { kind: 'trainer.training_unadopted', detail: { pipelineId, trainerTrainingId: trainingId, status: 'starting', code: 'training.already_finished' } },
+    ]);
+    expect(unadopted[0]!.detail.detail).toMatch(new RegExp(`is canceled .*not waiting for ${trainingId}$`));
+    // The refusal names the training and says why, in the pipeline's own words.
+    expect(ignoredDetails(core)).toEqual([`training ${trainingId} was not adopted: ${String(unadopted[0]!.detail.detail)}`]);
+  });
+
+  it('a training to stop that the trainer cannot be asked to cancel is answered as an error, so the webhook comes again', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    core.trainer.faults.failNext('find');
+    (await cancelTraining(core.deps, { ownerId: alice, pipelineId }))._unsafeUnwrap();
+    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+    core.trainer.faults.failNext('cancel');
+    expect(errorCode(await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_down', report }))).toBe('trainer.unavailable');
+    expect(running(core)).toEqual([trainingId]);
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_down', report }))._unsafeUnwrap()).toBe('ignored');
+    expect(running(core)).toEqual([]);
+  });
+
+  it('a training to stop that the trainer refuses to cancel is still refused and logged, not redelivered forever', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    core.trainer.faults.failNext('find');
+    (await cancelTraining(core.deps, { ownerId: alice, pipelineId }))._unsafeUnwrap();
+    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+    const trainer = trainerLike(core.trainer, { cancel: () => errAsync(domainError('trainer.rejected', 'cannot cancel')) });
+    expect((await acceptTrainerWebhook({ ...core.deps, trainer }, { deliveryId: 'msg_refused', report }))._unsafeUnwrap()).toBe('ignored');
+    expect(core.log.kinds()).toContain('trainer.training_unadopted');
+  });
+
+  it('a report about a training the trainer does not know is refused, naming it', async () => {
+    const core = memoryCore();
+    const { trainingId } = await acceptedButUnrecorded(core);
+    const report = { ...(await core.trainer.get(trainingId))._unsafeUnwrap(), trainerTrainingId: 'mem-training-404' };
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_unknown', report }))._unsafeUnwrap()).toBe('ignored');
+    expect(ignoredDetails(core)).toEqual(['no pipeline recorded mem-training-404, and the trainer does not know it']);
   });
 
   it('a training for another destination is not adopted (I4/I5): it is canceled, and the worker then fails the pipeline', async () => {

@@ -18,6 +18,7 @@ import {
   removeUpload,
   stagingKey,
   startTraining,
+  STAGING_EXPIRY_MS,
   sweepExpired,
   uploadKey,
   type AcceptedUpload,
@@ -241,6 +242,22 @@ describe('photos judged after the answer (issue 11 point 4)', () => {
     core.clock.advance(2000);
     expect((await sweepExpired(core.deps))._unsafeUnwrap().refusedUploadsPruned).toBe(1);
     expect(await pendingRows(core)).toEqual([]);
+  });
+
+  it('a refused photo whose staged bytes cannot be deleted is still refused; the failure is logged and the sweep removes the bytes', async () => {
+    const { core } = setUp();
+    const noFace = pendingOf(await send(core, await bytesOf(310)));
+    const key = stagingKey(alice, noFace.id);
+    core.store.faults.failNext('delete');
+    expect((await checkDueUploads(core.deps, { limit: 8 }))._unsafeUnwrap()).toMatchObject({ refused: 1 });
+    expect(await pendingRows(core)).toMatchObject([{ id: noFace.id, status: 'refused' }]);
+    expect(core.log.events.filter((e) => e.kind === 'storage.discard_failed')).toEqual([
+      { kind: 'storage.discard_failed', detail: { key, code: 'storage.unavailable', detail: 'injected delete fault' } },
+    ]);
+    expect(core.store.keys()).toContain(key);
+    core.clock.advance(STAGING_EXPIRY_MS + 1000);
+    expect((await sweepExpired(core.deps))._unsafeUnwrap().stagingObjectsRemoved).toBe(1);
+    expect(core.store.keys()).not.toContain(key);
   });
 });
 

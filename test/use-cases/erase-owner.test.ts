@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { errAsync } from 'neverthrow';
 import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
-import { advancePipeline, auditIntegrity, carryOutDueErasures, destinationFor, eraseOwner, listModels, listUploads, ownerRef, type AuditPolicy } from '@selfie-lora/core';
-import { advanceTo, alice, bob, ownersState, startedPipeline, trainingFor } from '../support/memory-core-fixtures.js';
+import {
+  advancePipeline,
+  auditIntegrity,
+  carryOutDueErasures,
+  destinationFor,
+  domainError,
+  eraseOwner,
+  listErasures,
+  listModels,
+  listUploads,
+  ownerObjectPrefixes,
+  ownerRef,
+  transientError,
+  type AuditPolicy,
+  type CoreConfig,
+} from '@selfie-lora/core';
+import { advanceTo, alice, bob, errorCode, failureCode, ownersState, startedPipeline, trainingFor } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 // Erasure of an owner (issue 12) over the in-memory adapters: nothing of theirs is left in storage
 // or at the trainer, their models are `erased`, the audit stays clean, another owner is untouched.
@@ -10,8 +27,8 @@ const WEBHOOK = 'https://service.example/v1/webhooks/replicate';
 const policy: AuditPolicy = { stuckAfterMs: 24 * 3_600_000, graceMs: 60_000, webhookUrl: WEBHOOK };
 
 /** Alice trained a model and has a second training running; Bob trained too. */
-async function world(): Promise<MemoryCore> {
-  const c = createMemoryCore({ config: { minPhotos: 3 }, webhookUrl: WEBHOOK });
+async function world(config: Partial<CoreConfig> = {}): Promise<MemoryCore> {
+  const c = createMemoryCore({ config: { minPhotos: 3, ...config }, webhookUrl: WEBHOOK });
   for (const [who, seeds] of [[alice, [1, 2, 3]], [bob, [7, 8, 9]]] as const) {
     const { pipeline } = await startedPipeline(c, who, [...seeds]);
     await advanceTo(c, pipeline.id, 'training');
@@ -92,5 +109,94 @@ describe('eraseOwner', () => {
     expect(trainerSide?.lastError).toMatch(/^trainer\.deletion_refused: .*someone else has run it/);
     c.clock.advance(24 * 3_600_000);
     expect((await carryOutDueErasures(c.deps, { limit: 50 }))._unsafeUnwrap()).toEqual({ done: 0, refused: 0, retried: 0 });
+  });
+
+  it('under the shared destination, erases only the versions the owner’s trainings produced, never the model or anyone else’s', async () => {
+    const c = await world({ destinationStrategy: { kind: 'shared', account: 'selfie-lora', model: 'everyone' } });
+    const shared = destinationFor(c.deps.config.destinationStrategy, alice);
+    const versionOf = (who: typeof alice) => c.db.snapshot().models.find((m) => m.ownerId === who)!.version;
+    const [alicesVersion, bobsVersion] = [versionOf(alice), versionOf(bob)];
+
+    const report = (await eraseOwner(c.deps, { ownerId: alice }))._unsafeUnwrap();
+    expect(report.canceled === null ? null : failureCode(report.canceled)).toBe('training.canceled_by_owner');
+    expect(report.erasures.map((e) => [e.target, e.state])).toEqual([
+      ...ownerObjectPrefixes(alice).map((prefix) => [{ kind: 'objects', prefix }, 'done']),
+      [{ kind: 'trainer_version', version: alicesVersion }, 'done'],
+    ]);
+    expect((await c.trainer.listVersions(shared))._unsafeUnwrap().map((v) => v.version)).toEqual([bobsVersion]);
+    const listed = (await listErasures(c.deps, alice))._unsafeUnwrap();
+    expect(listed).toHaveLength(report.erasures.length);
+    expect(listed).toEqual(expect.arrayContaining([...report.erasures]));
+    expect((await listErasures(c.deps, bob))._unsafeUnwrap()).toEqual([]);
+  });
+
+  it('erasing again changes no row already erased and reports nothing newly erased', async () => {
+    const c = await world();
+    (await eraseOwner(c.deps, { ownerId: alice }))._unsafeUnwrap();
+    const { pipelines, models } = ownersState(c, alice).rows;
+
+    const again = (await eraseOwner(c.deps, { ownerId: alice }))._unsafeUnwrap();
+    expect(again).toMatchObject({ canceled: null, uploadsDeleted: 0, modelsErased: 0 });
+    expect(again.erasures.map((e) => e.state)).toEqual(['done', 'done', 'done', 'done']);
+    expect(ownersState(c, alice).rows).toMatchObject({ pipelines, models });
+  });
+
+  it('a write that fails inside the erasure leaves everything as it was, and is not retried unless it lost a race', async () => {
+    const c = await world();
+    const before = ownersState(c, alice);
+    // Only the first ten writes fail: a blind retry would get through.
+    let reads = 0;
+    let writes = 0;
+    const uow = withRepositories(c.deps.uow, (repos) => ({
+      ...repos,
+      uploads: {
+        ...repos.uploads,
+        listByOwner: (...args) => ((reads += 1), repos.uploads.listByOwner(...args)),
+        update: (...args) => ((writes += 1), writes <= 10 ? errAsync(domainError('persistence.constraint', 'check violated')) : repos.uploads.update(...args)),
+      },
+    }));
+    expect(errorCode(await eraseOwner({ ...c.deps, uow }, { ownerId: alice }))).toBe('persistence.constraint');
+    expect(reads).toBe(1);
+    expect(ownersState(c, alice)).toEqual(before);
+    expect(c.db.erasureRows()).toEqual([]);
+  });
+
+  it('a transaction that keeps losing races is tried six times in all, then answers the conflict', async () => {
+    const c = await world();
+    const losing = (times: number) => {
+      let reads = 0;
+      const uow = withRepositories(c.deps.uow, (repos) => ({
+        ...repos,
+        uploads: {
+          ...repos.uploads,
+          listByOwner: (...args) => ((reads += 1), reads <= times ? errAsync(domainError('persistence.conflict', 'raced')) : repos.uploads.listByOwner(...args)),
+        },
+      }));
+      return { deps: { ...c.deps, uow }, reads: () => reads };
+    };
+    const hopeless = losing(10);
+    expect(errorCode(await eraseOwner(hopeless.deps, { ownerId: alice }))).toBe('persistence.conflict');
+    expect(hopeless.reads()).toBe(6);
+    expect(c.db.erasureRows()).toEqual([]);
+
+    const lucky = losing(5);
+    expect((await eraseOwner(lucky.deps, { ownerId: alice }))._unsafeUnwrap().uploadsDeleted).toBe(6);
+    expect(lucky.reads()).toBe(6);
+  });
+
+  it('an outcome the database cannot record leaves the erasure owed as recorded, and the erasure itself still answers', async () => {
+    const c = await world();
+    const uow = withRepositories(c.deps.uow, (repos) => ({
+      ...repos,
+      erasures: { ...repos.erasures, settle: () => errAsync(transientError('persistence.unavailable', 'connection lost')) },
+    }));
+    const report = (await eraseOwner({ ...c.deps, uow }, { ownerId: alice }))._unsafeUnwrap();
+    expect(report.erasures.map((e) => [e.state, e.attempt])).toEqual([
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+    ]);
+    expect(c.db.erasureRows().map((e) => e.state)).toEqual(['pending', 'pending', 'pending', 'pending']);
   });
 });

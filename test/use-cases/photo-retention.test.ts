@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { errAsync } from 'neverthrow';
 import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters';
 import {
   auditIntegrity,
   cancelTraining,
   carryOutDueErasures,
+  domainError,
   erasePhotosPastRetention,
   listModels,
   startTraining,
@@ -12,7 +14,8 @@ import {
   type OwnerId,
   type Upload,
 } from '@selfie-lora/core';
-import { advanceTo, alice, bob, ownersState, startedPipeline, trainingFor, uploadPhotos } from '../support/memory-core-fixtures.js';
+import { advanceTo, alice, bob, errorCode, ownersState, startedPipeline, trainingFor, uploadPhotos } from '../support/memory-core-fixtures.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 // Photo retention (issue 12): photos of a training are erased `days` after it succeeded, by the
 // same erasure as an owner's delete; the model stays usable and the audit clean.
@@ -90,5 +93,19 @@ describe('erasePhotosPastRetention', () => {
     c.clock.advance(3_600_000);
     expect((await carryOutDueErasures(c.deps, { limit: 10 }))._unsafeUnwrap()).toMatchObject({ done: 1 });
     for (const upload of photos) expect(c.store.keys()).not.toContain(uploadKey(alice, upload.id));
+  });
+
+  it('a photo whose delete the database refuses stops the round with that error; the photos after it wait for the next round', async () => {
+    const c = createMemoryCore({ config: { minPhotos: 3 }, webhookUrl: WEBHOOK });
+    await trained(c, alice, [1, 2, 3]);
+    c.clock.advance(DAYS * DAY);
+    const uow = withRepositories(c.deps.uow, (repos) => ({
+      ...repos,
+      uploads: { ...repos.uploads, update: () => errAsync(domainError('persistence.constraint', 'check violated')) },
+    }));
+    expect(errorCode(await erasePhotosPastRetention({ ...c.deps, uow }, { days: DAYS, limit: 100 }))).toBe('persistence.constraint');
+    expect(stored(c, alice)).toHaveLength(3);
+    expect(c.db.erasureRows()).toEqual([]);
+    expect(await round(c)).toEqual({ deleted: 3, erased: 3 });
   });
 });

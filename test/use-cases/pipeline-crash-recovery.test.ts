@@ -18,11 +18,11 @@ import { trainerLike } from '../support/trainer-like.js';
  * Deps whose trainer accepts the training and then the process "dies" before the database
  * write: the transaction right after the trainer's answer fails.
  */
-function crashAfterSubmit(core: MemoryCore): CoreDeps {
+function crashAfterSubmit(core: MemoryCore, failedTransactions = 1): CoreDeps {
   const trainer = trainerLike(core.trainer, {
     submit: (submission) =>
       core.trainer.submit(submission).map((report) => {
-        core.db.faults.failNext('transaction');
+        core.db.faults.failNext('transaction', failedTransactions);
         return report;
       }),
   });
@@ -108,5 +108,55 @@ describe('a training the trainer accepted is never orphaned nor doubled', () => 
     expect(ended.status).toBe('failed');
     expect(failureCode(ended)).toBe('trainer.destination_mismatch');
     expect(core.db.snapshot().models).toEqual([]);
+  });
+
+  it('the worker that loses the race for a training it adopted leaves that training running', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    const results = await Promise.all([advancePipeline(core.deps, pipeline.id), advancePipeline(core.deps, pipeline.id)]);
+    expect(results.map((r) => (r.isOk() ? 'ok' : errorCode(r)))).toEqual(['ok', 'persistence.conflict']);
+    expect(trainingFor(core, pipeline.id).status).toBe('starting');
+  });
+
+  it('a second training the trainer accepted that cannot be canceled is logged for the audit', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    core.trainer.faults.failNext('cancel');
+    const deps = slowSubmit(core);
+    await Promise.all([advancePipeline(deps, pipeline.id), advancePipeline(deps, pipeline.id)]);
+    const recorded = storedPipeline(core, pipeline.id);
+    const recordedId = 'trainerTrainingId' in recorded ? recorded.trainerTrainingId : null;
+    const [orphan] = [...core.trainer.trainings.values()].filter((t) => t.id !== recordedId);
+    expect(orphan?.status).toBe('starting');
+    expect(core.log.events.filter((e) => e.kind === 'pipeline.undo_failed')).toEqual([
+      { kind: 'pipeline.undo_failed', detail: { pipelineId: pipeline.id, effect: 'training', code: 'trainer.unavailable' } },
+    ]);
+  });
+
+  it('a worker whose submission failed and whose retry time lost the race answers the conflict and undoes nothing', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    core.trainer.faults.failNext('submit', 2);
+    const results = await Promise.all([advancePipeline(core.deps, pipeline.id), advancePipeline(core.deps, pipeline.id)]);
+    expect(results.map((r) => (r.isOk() ? r.value.pipeline.status : errorCode(r)))).toEqual(['submitting', 'persistence.conflict']);
+    expect(core.trainer.trainings.size).toBe(0);
+    expect(core.log.kinds()).not.toContain('pipeline.undo_failed');
+  });
+
+  it('a write lost to a database that is down (not to a race) undoes nothing and reports no failed undo: the training is adopted later', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+
+    expect(errorCode(await advancePipeline(crashAfterSubmit(core, 2), pipeline.id))).toBe('persistence.unavailable');
+    expect(core.log.kinds()).not.toContain('pipeline.undo_failed');
+    const accepted = trainingFor(core, pipeline.id);
+    expect(accepted.status).toBe('starting');
+    core.db.faults.clear(); // the database is back
+    const resumed = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect('trainerTrainingId' in resumed && resumed.trainerTrainingId).toBe(accepted.id);
   });
 });
