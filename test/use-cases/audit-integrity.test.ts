@@ -12,14 +12,10 @@ import {
   releaseModel,
   runPipeline,
   uploadKey,
-  type AuditPolicy,
-  type AuditViolation,
   type CoreDeps,
-  type Model,
-  type PipelineId,
   type UnitOfWork,
 } from '@selfie-lora/core';
-import { createMemoryCore, type MemoryCore } from '@selfie-lora/adapters/memory';
+import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
   alice,
@@ -31,35 +27,14 @@ import {
   storedPipeline,
   storedState,
   trainingFor,
-  uploadPhotos,
 } from '../support/memory-core-fixtures.js';
+import { auditReport, kinds, policy, trainedWorld, WEBHOOK } from '../support/audit-world.js';
 import { trainerLike } from '../support/trainer-like.js';
 
 // The audit use case over the in-memory adapters: every source is read, broken states planted out
 // of band (tamper, plantVersion, setBytes) are reported, and only --quarantine changes anything.
 
-const WEBHOOK = 'https://service.example/v1/webhooks/replicate';
-const policy: AuditPolicy = { stuckAfterMs: 24 * 3_600_000, graceMs: 60_000, webhookUrl: WEBHOOK };
-
-function core(): MemoryCore {
-  return createMemoryCore({ config: { minPhotos: 3 }, webhookUrl: WEBHOOK });
-}
-
-/** Alice trains to a model (package cleaned up); Bob only uploads. The clock moves past the grace period. */
-async function trainedWorld(): Promise<{ c: MemoryCore; model: Model; pipelineId: PipelineId }> {
-  const c = core();
-  const { pipeline } = await startedPipeline(c, alice, [1, 2, 3]);
-  await advanceTo(c, pipeline.id, 'training');
-  c.trainer.finish(trainingFor(c, pipeline.id).id, 'succeeded');
-  await advanceTo(c, pipeline.id, 'succeeded');
-  await uploadPhotos(c, bob, [4, 5]);
-  c.clock.advance(2 * 60_000);
-  const model = (await listModels(c.deps, alice))._unsafeUnwrap()[0]!;
-  return { c, model, pipelineId: pipeline.id };
-}
-
-const audit = async (c: MemoryCore, quarantine = false) => (await auditIntegrity(c.deps, { policy, quarantine }))._unsafeUnwrap();
-const kinds = (violations: readonly AuditViolation[]) => violations.map((v) => v.kind).sort();
+const audit = (c: MemoryCore, quarantine = false) => auditReport(c, { quarantine });
 
 describe('auditIntegrity over the in-memory adapters', () => {
   it('reports nothing for a service that only did what it should, and says what it scanned', async () => {
@@ -68,6 +43,8 @@ describe('auditIntegrity over the in-memory adapters', () => {
     expect(report.violations).toEqual([]);
     expect(report.scanned).toMatchObject({ owners: 2, uploads: 5, pipelines: 1, models: 1, objects: 5, trainings: 1, destinations: 2, versions: 1 });
     expect(report.quarantined).toEqual([]);
+    expect(report.quarantineFailed).toEqual([]);
+    expect(report.skipped).toEqual([]);
   });
 
   it('finds the incident: a version at the destination of an owner with no uploads, and the training behind it', async () => {
