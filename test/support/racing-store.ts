@@ -1,18 +1,13 @@
 import { ResultAsync } from 'neverthrow';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import type { ByteStream, ObjectStore, StoreError } from '@selfie-lora/core';
+import { portLike } from './port-like.js';
 
 type Read = (key: string) => ResultAsync<ByteStream | null, StoreError>;
 
 /** `core.store` with its `read` replaced (every other call goes to the store itself). */
 function withRead(core: MemoryCore, read: Read): ObjectStore {
-  return new Proxy(core.store, {
-    get(target, property, receiver) {
-      if (property === 'read') return read;
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return portLike<ObjectStore>(core.store, { read });
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   type OwnerId,
 } from '@selfie-lora/core';
 import { advanceTo, alice, memoryCore, pipelineAtTrainer, trainingFor } from '../support/memory-core-fixtures.js';
-import { portLike } from '../support/trainer-like.js';
+import { portLike } from '../support/port-like.js';
 
 // The worker's part of an erasure (issue 12): each due erasure tried once and its outcome recorded
 // and logged, a trainer model waited for while a training of the owner may still write to it.
