@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ResultAsync } from 'neverthrow';
-import { advancePipeline, packageKey, runPipeline, type CoreDeps } from '@selfie-lora/core';
+import { errAsync, ResultAsync } from 'neverthrow';
+import { advancePipeline, domainError, packageKey, runPipeline, type CoreDeps } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters/memory';
 import {
   advanceTo,
@@ -13,6 +13,7 @@ import {
   trainingFor,
 } from '../support/memory-core-fixtures.js';
 import { trainerLike } from '../support/trainer-like.js';
+import { withRepositories } from '../support/rewritten-repositories.js';
 
 /**
  * Deps whose trainer accepts the training and then the process "dies" before the database
@@ -158,5 +159,31 @@ describe('a training the trainer accepted is never orphaned nor doubled', () => 
     core.db.faults.clear(); // the database is back
     const resumed = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
     expect('trainerTrainingId' in resumed && resumed.trainerTrainingId).toBe(accepted.id);
+  });
+
+  it('a training accepted while another write left the pipeline submitting is not canceled: the next submit adopts it', async () => {
+    const core = memoryCore();
+    const { pipeline } = await startedPipeline(core, alice, [1, 2, 3]);
+    await advanceTo(core, pipeline.id, 'submitting');
+    // The write recording the training loses to another that left the pipeline submitting, with no training recorded.
+    let lost = false;
+    const racing = withRepositories(core.deps.uow, (repos) => ({
+      ...repos,
+      pipelines: {
+        ...repos.pipelines,
+        update: (next) => {
+          if (lost || next.status !== 'training') return repos.pipelines.update(next);
+          lost = true;
+          return errAsync(domainError('persistence.conflict', 'staged: another write came first'));
+        },
+      },
+    }));
+    expect(errorCode(await advancePipeline({ ...core.deps, uow: racing }, pipeline.id))).toBe('persistence.conflict');
+    const accepted = trainingFor(core, pipeline.id);
+    expect(accepted.status).toBe('starting');
+    expect(storedPipeline(core, pipeline.id).status).toBe('submitting');
+    const resumed = (await advancePipeline(core.deps, pipeline.id))._unsafeUnwrap().pipeline;
+    expect(resumed).toMatchObject({ status: 'training', trainerTrainingId: accepted.id });
+    expect(core.trainer.trainings.size).toBe(1);
   });
 });
