@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { errAsync } from 'neverthrow';
 import { acceptTrainerWebhook, advancePipeline, cancelTraining, domainError, packageKey, runPipeline, type TrainerReport } from '@selfie-lora/core';
 import type { MemoryCore } from '@selfie-lora/adapters';
-import { advanceTo, alice, bob, errorCode, memoryCore, startedPipeline, storedPipeline } from '../support/memory-core-fixtures.js';
+import { advanceTo, alice, bob, errorCode, failureCode, memoryCore, startedPipeline, storedPipeline } from '../support/memory-core-fixtures.js';
 import { trainerLike } from '../support/trainer-like.js';
 
 /**
@@ -38,6 +38,23 @@ describe('a report about a training the trainer started but no pipeline recorded
     expect(core.db.snapshot().models.map((m) => m.version)).toEqual([report.outputVersion]);
     expect(core.trainer.trainings.size).toBe(1);
     expect(core.log.events).toContainEqual({ kind: 'trainer.training_adopted', detail: { pipelineId, trainerTrainingId: trainingId, status: 'succeeded' } });
+  });
+
+  it('an adopted training whose answer then fails its checks makes no model: the webhook is logged as ignored, the poll fails the pipeline', async () => {
+    const core = memoryCore();
+    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+    const training = core.trainer.trainings.get(trainingId)!;
+    training.status = 'succeeded';
+    training.outputVersion = `someone-else/their-model:${'e'.repeat(64)}`;
+    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+    expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_foreign', report }))._unsafeUnwrap()).toBe('ignored');
+    expect(core.db.snapshot().models).toEqual([]);
+    expect(storedPipeline(core, pipelineId).status).toBe('training');
+    expect(core.log.events.filter((e) => e.kind === 'trainer_report.ignored').map((e) => [e.detail.source, e.detail.code])).toEqual([
+      ['webhook', 'trainer.destination_mismatch'],
+    ]);
+    // The pipeline holds the training now; its own poll ends it on that answer.
+    expect(failureCode((await runPipeline(core.deps, pipelineId))._unsafeUnwrap())).toBe('trainer.destination_mismatch');
   });
 
   it('a progress webhook is adopted too; the worker then polls that training and submits no second one', async () => {
