@@ -19,6 +19,18 @@ async function acceptedButUnrecorded(core: MemoryCore, destination?: { owner: st
   return { pipelineId: pipeline.id, trainingId: report.trainerTrainingId };
 }
 
+/**
+ * The owner cancels the pipeline while the trainer cannot be asked for the submission, so the
+ * clean-up is deferred and the accepted training is left running; and the report it would send.
+ */
+async function canceledLeavingTraining(core: MemoryCore) {
+  const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
+  core.trainer.faults.failNext('find');
+  (await cancelTraining(core.deps, { ownerId: alice, pipelineId }))._unsafeUnwrap();
+  const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+  return { pipelineId, trainingId, report };
+}
+
 /** What the webhook path logged as the reason of each report it ignored. */
 const ignoredDetails = (core: MemoryCore) => core.log.events.filter((e) => e.kind === 'trainer_report.ignored').map((e) => e.detail.detail);
 
@@ -85,12 +97,8 @@ describe('a report about a training the trainer started but no pipeline recorded
 
   it('a pipeline that no longer waits for it (canceled by its owner) does not adopt it: the training is canceled at the trainer', async () => {
     const core = memoryCore();
-    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
-    // The owner cancels; the trainer cannot be asked for the submission then, so the clean-up is deferred.
-    core.trainer.faults.failNext('find');
-    (await cancelTraining(core.deps, { ownerId: alice, pipelineId }))._unsafeUnwrap();
+    const { pipelineId, trainingId, report } = await canceledLeavingTraining(core);
     expect(running(core)).toEqual([trainingId]);
-    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
 
     expect((await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_late', report }))._unsafeUnwrap()).toBe('ignored');
     expect(running(core)).toEqual([]);
@@ -107,10 +115,7 @@ describe('a report about a training the trainer started but no pipeline recorded
 
   it('a training to stop that the trainer cannot be asked to cancel is answered as an error, so the webhook comes again', async () => {
     const core = memoryCore();
-    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
-    core.trainer.faults.failNext('find');
-    (await cancelTraining(core.deps, { ownerId: alice, pipelineId }))._unsafeUnwrap();
-    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+    const { trainingId, report } = await canceledLeavingTraining(core);
     core.trainer.faults.failNext('cancel');
     expect(errorCode(await acceptTrainerWebhook(core.deps, { deliveryId: 'msg_down', report }))).toBe('trainer.unavailable');
     expect(running(core)).toEqual([trainingId]);
@@ -120,10 +125,7 @@ describe('a report about a training the trainer started but no pipeline recorded
 
   it('a training to stop that the trainer refuses to cancel is still refused and logged, not redelivered forever', async () => {
     const core = memoryCore();
-    const { pipelineId, trainingId } = await acceptedButUnrecorded(core);
-    core.trainer.faults.failNext('find');
-    (await cancelTraining(core.deps, { ownerId: alice, pipelineId }))._unsafeUnwrap();
-    const report = (await core.trainer.get(trainingId))._unsafeUnwrap();
+    const { report } = await canceledLeavingTraining(core);
     const trainer = trainerLike(core.trainer, { cancel: () => errAsync(domainError('trainer.rejected', 'cannot cancel')) });
     expect((await acceptTrainerWebhook({ ...core.deps, trainer }, { deliveryId: 'msg_refused', report }))._unsafeUnwrap()).toBe('ignored');
     expect(core.log.kinds()).toContain('trainer.training_unadopted');

@@ -17,6 +17,15 @@ async function waiting(core: MemoryCore, name: string, seed: number) {
   return { ownerId, pipelineId: pipeline.id, training: trainingFor(core, pipeline.id) };
 }
 
+/** Two pipelines waiting for the trainer, ada's then ben's, whose trainings both succeeded. */
+async function bothEnded(core: MemoryCore) {
+  const ada = await waiting(core, 'ada', 10);
+  const ben = await waiting(core, 'ben', 20);
+  core.trainer.finish(ada.training.id, 'succeeded');
+  core.trainer.finish(ben.training.id, 'succeeded');
+  return [ada, ben] as const;
+}
+
 describe('sweepTrainings: one listing instead of one question per training', () => {
   it('advances exactly the pipelines whose training ended, asking the trainer about those only, and cleans them up', async () => {
     const core = memoryCore();
@@ -57,10 +66,7 @@ describe('sweepTrainings: one listing instead of one question per training', () 
 
   it('looks at no more than `limit` pipelines, the newest', async () => {
     const core = memoryCore();
-    const older = await waiting(core, 'ada', 10);
-    const newer = await waiting(core, 'ben', 20);
-    core.trainer.finish(older.training.id, 'succeeded');
-    core.trainer.finish(newer.training.id, 'succeeded');
+    const [older, newer] = await bothEnded(core);
     expect((await sweepTrainings(core.deps, { limit: 1 }))._unsafeUnwrap()).toMatchObject({ waiting: 1, advanced: 1 });
     expect(storedPipeline(core, newer.pipelineId).status).toBe('succeeded');
     expect(storedPipeline(core, older.pipelineId).status).toBe('training');
@@ -114,10 +120,7 @@ describe('sweepTrainings: one listing instead of one question per training', () 
 
   it('a pipeline that cannot be advanced now (the trainer does not answer) is deferred, not failed, and the round goes on', async () => {
     const core = memoryCore();
-    const ada = await waiting(core, 'ada', 10);
-    const ben = await waiting(core, 'ben', 20);
-    core.trainer.finish(ada.training.id, 'succeeded');
-    core.trainer.finish(ben.training.id, 'succeeded');
+    const [ada, ben] = await bothEnded(core);
     core.trainer.faults.failNext('get');
     const sweep = (await sweepTrainings(core.deps, { limit: 100 }))._unsafeUnwrap();
     expect(sweep).toEqual({ waiting: 2, listed: 2, advanced: 1, deferred: 1 });
@@ -128,10 +131,7 @@ describe('sweepTrainings: one listing instead of one question per training', () 
 
   it('a pipeline whose advance fails (the database refuses) is deferred, and the round goes on', async () => {
     const core = memoryCore();
-    const ada = await waiting(core, 'ada', 10);
-    const ben = await waiting(core, 'ben', 20);
-    core.trainer.finish(ada.training.id, 'succeeded');
-    core.trainer.finish(ben.training.id, 'succeeded');
+    const [ada, ben] = await bothEnded(core);
     // The database fails once, right after the listing: the first pipeline's read.
     const deps = {
       ...core.deps,
